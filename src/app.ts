@@ -1,0 +1,168 @@
+/** The composition root: the only place that knows every part. Used by main.ts and by the tests. */
+import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { loadContent, type LoadedContent } from './content/load.js';
+import { formatProblem } from './content/problems.js';
+import { ContentCatalog } from './content/catalog.js';
+import { createTranslator } from './i18n/index.js';
+import { Tutor } from './core/tutor.js';
+import type { Clock, Random } from './core/ports.js';
+import type { InboundEvent } from './core/messages.js';
+import type { ConversationId } from './core/model.js';
+import { connectDatabase, type Database } from './storage/mongo.js';
+import {
+  MongoAnswerStore,
+  MongoCohortStore,
+  MongoEnrolmentStore,
+  MongoFeedbackStore,
+  MongoLearnerStore,
+  MongoUpdateLog,
+} from './storage/stores.js';
+import { syncContentCohorts } from './storage/cohorts.js';
+import { Queues } from './scheduler/queues.js';
+import { jobId } from './scheduler/jobs.js';
+import { createInboundWorker } from './scheduler/inbound-worker.js';
+import { createSendWorker } from './scheduler/send-worker.js';
+import type { ChannelAdapter, Ingress } from './channels/types.js';
+import { createServer } from './http/server.js';
+import { Metrics } from './metrics.js';
+
+export type Role = 'all' | 'web' | 'worker';
+
+export interface AppOptions {
+  config: Config;
+  role: Role;
+  /** Project root: where content/ and locales/ are resolved from. */
+  root: string;
+  logger?: Logger;
+  clock?: Clock;
+  random?: Random;
+  /** Redis key prefix for the queues (tests use one per run). */
+  queuePrefix?: string;
+  /** Channel adapters this process receives on and sends through. */
+  channels?: ChannelAdapter[];
+  /** Listen for HTTP (web role); tests pass false when they need no server. */
+  listen?: boolean;
+}
+
+export interface App {
+  tutor: Tutor;
+  db: Database;
+  redis: Redis;
+  queues: Queues;
+  content: LoadedContent;
+  learners: MongoLearnerStore;
+  server?: FastifyInstance;
+  ingress: Ingress;
+  logger: Logger;
+  /** Resolves when no inbound or outbound job is waiting or running. */
+  idle(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export class ContentError extends Error {
+  override readonly name = 'ContentError';
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const { config } = opts;
+  const logger = opts.logger ?? pino({ level: config.LOG_LEVEL }, pino.destination(2));
+  const clock = opts.clock ?? { now: () => new Date() };
+  const random = opts.random ?? { next: Math.random };
+
+  const contentDir = config.CONTENT_DIR.startsWith('/') ? config.CONTENT_DIR : `${opts.root}/${config.CONTENT_DIR}`;
+  const content = loadContent(contentDir);
+  if (content.problems.errors.length > 0) {
+    throw new ContentError(`The content has problems (npm run content:check):\n${content.problems.errors.map(formatProblem).join('\n')}`);
+  }
+
+  const db = await connectDatabase(config.MONGODB_URL);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+  await syncContentCohorts(db.models, content.cohorts, clock.now());
+  const learners = new MongoLearnerStore(db.models);
+  const tutor = new Tutor({
+    learners,
+    enrolments: new MongoEnrolmentStore(db.models),
+    answers: new MongoAnswerStore(db.models),
+    cohorts: new MongoCohortStore(db.models),
+    feedback: new MongoFeedbackStore(db.models),
+    updates: new MongoUpdateLog(db.models),
+    catalog: new ContentCatalog(content),
+    clock,
+    random,
+    i18n: await createTranslator(`${opts.root}/locales`, config.DEFAULT_LOCALE),
+    defaultLocale: config.DEFAULT_LOCALE,
+    defaultCohort: config.DEFAULT_COHORT,
+    timezone: config.TIMEZONE,
+  });
+
+  const metrics = new Metrics(opts.listen !== false);
+  const queues = new Queues({ connection: redis, prefix: opts.queuePrefix ?? 'cds' });
+  const ingress: Ingress = async (event: InboundEvent) => {
+    await queues.inbound.add('handle', { event: { ...event, at: event.at.toISOString() } }, { jobId: jobId('in', event.channel, event.updateId) });
+  };
+
+  const workers: Worker[] = [];
+  const channels = opts.channels ?? [];
+  if (opts.role !== 'web') {
+    workers.push(createInboundWorker(queues, tutor, metrics));
+    for (const adapter of channels) {
+      const rate = adapter.name === 'telegram' ? config.TELEGRAM_RATE_PER_SEC : adapter.name === 'zalo' ? config.ZALO_RATE_PER_SEC : undefined;
+      workers.push(
+        createSendWorker(queues, adapter, metrics, {
+          ratePerSec: rate,
+          onBlocked: (c: ConversationId) => learners.markUnreachable(c),
+          isUnreachable: (c: ConversationId) => learners.isUnreachable(c),
+        }),
+      );
+    }
+    for (const w of workers) w.on('failed', (job, err) => logger.warn({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+  }
+
+  let server: FastifyInstance | undefined;
+  if (opts.role !== 'worker' && opts.listen !== false) {
+    server = createServer({
+      metrics,
+      ready: async () => {
+        await db.conn.db!.admin().ping();
+        await redis.ping();
+      },
+    });
+    await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
+  }
+
+  for (const adapter of channels) await adapter.start(ingress);
+
+  let stopped = false;
+  return {
+    tutor,
+    db,
+    redis,
+    queues,
+    content,
+    learners,
+    server,
+    ingress,
+    logger,
+    async idle() {
+      for (const q of queues.all()) {
+        const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+        if (Object.values(c).some((n) => n > 0)) return false;
+      }
+      return true;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const adapter of channels) await adapter.stop();
+      await server?.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      await redis.quit().catch(() => undefined);
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The only reader of the environment: validates every variable of SPEC §2 once
+ * and returns a frozen, typed object. A bad value stops start-up with a message
+ * that names the variable.
+ */
+import { z } from 'zod';
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const idList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const url = (fallback: string, protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== '' ? v.trim() : fallback))
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a ${protocols.join(' or ')} URL`);
+
+const positiveNumber = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v))
+    .transform(Number)
+    .pipe(z.number().positive());
+
+const schema = z
+  .object({
+    MONGODB_URL: url('mongodb://127.0.0.1:27017/cds_tutor', ['mongodb:', 'mongodb+srv:']),
+    REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    HTTP_PORT: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v === '' ? '3000' : v))
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(65535)),
+    PUBLIC_BASE_URL: url('http://localhost:3000', ['http:', 'https:']),
+    TIMEZONE: z
+      .string()
+      .optional()
+      .transform((v) => v || 'Asia/Ho_Chi_Minh')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as Asia/Ho_Chi_Minh'),
+    DEFAULT_LOCALE: z.enum(['vi', 'en']).optional().default('vi'),
+    TELEGRAM_BOT_TOKEN: optional,
+    TELEGRAM_API_ROOT: url('https://api.telegram.org', ['http:', 'https:']),
+    TELEGRAM_MODE: z.enum(['polling', 'webhook']).optional().default('polling'),
+    TELEGRAM_WEBHOOK_SECRET: optional.refine(
+      (v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v),
+      'must be 1-256 characters of A-Z a-z 0-9 _ -',
+    ),
+    ZALO_BOT_TOKEN: optional,
+    ZALO_API_BASE: url('https://bot-api.zaloplatforms.com', ['http:', 'https:']),
+    ZALO_MODE: z.enum(['polling', 'webhook']).optional().default('polling'),
+    ZALO_WEBHOOK_SECRET: optional.refine(
+      (v) => v === undefined || (v.length >= 8 && v.length <= 256),
+      'must be 8-256 characters',
+    ),
+    TELEGRAM_RATE_PER_SEC: positiveNumber(25),
+    ZALO_RATE_PER_SEC: positiveNumber(10),
+    ADMIN_TOKEN: optional,
+    ADMIN_TELEGRAM_IDS: idList,
+    ADMIN_ZALO_IDS: idList,
+    CONTENT_DIR: z.string().optional().transform((v) => v || './content'),
+    DEFAULT_COHORT: z
+      .string()
+      .optional()
+      .transform((v) => v || 'demo')
+      .refine((v) => /^[A-Za-z0-9_-]{1,64}$/.test(v), 'must be a cohort id (letters, digits, _ or -)'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.TELEGRAM_BOT_TOKEN && c.TELEGRAM_MODE === 'webhook' && !c.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required when TELEGRAM_MODE=webhook' });
+    }
+    if (c.ZALO_BOT_TOKEN && c.ZALO_MODE === 'webhook' && !c.ZALO_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['ZALO_WEBHOOK_SECRET'], message: 'is required when ZALO_MODE=webhook' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

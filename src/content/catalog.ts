@@ -1,0 +1,16 @@
+/** The loaded content as the tutor's CourseCatalog port. */
+import type { Course } from '../core/course.js';
+import type { CourseCatalog } from '../core/ports.js';
+import type { LoadedContent } from './load.js';
+
+export class ContentCatalog implements CourseCatalog {
+  constructor(private readonly content: Pick<LoadedContent, 'courses' | 'provinces'>) {}
+
+  get(courseId: string): Course | undefined {
+    return this.content.courses.get(courseId);
+  }
+
+  provinces(list: string): readonly string[] {
+    return this.content.provinces.get(list) ?? this.content.provinces.get('current') ?? [];
+  }
+}

@@ -1,0 +1,38 @@
+/** The one message shape the core speaks; each channel adapter renders it for its platform. */
+import type { ChannelName, ConversationId } from './model.js';
+
+export interface Choice {
+  /** What the learner sees. */
+  label: string;
+  /** What comes back when it is chosen: short, ASCII, at most 64 bytes (Telegram callback_data). */
+  value: string;
+}
+
+export interface OutboundMessage {
+  /** May use **bold**, _italic_ and [links](https://…); adapters render or strip them. */
+  text: string;
+  choices?: Choice[];
+  /** A path under the content folder or an absolute https URL. */
+  image?: string;
+  /** Tells text channels how to answer the choices ("reply with a number"). */
+  hint?: string;
+}
+
+export interface InboundEvent {
+  conversation: ConversationId;
+  channel: ChannelName;
+  /** Unique per channel: Telegram update_id, Zalo message_id, console line number. */
+  updateId: string;
+  /** What the learner sent. */
+  kind: 'text' | 'choice' | 'unsupported';
+  /** The text typed, or the value of the chosen button. */
+  text: string;
+  /** What the platform tells us about the sender, used only to pre-fill onboarding. */
+  sender?: { displayName?: string; languageCode?: string };
+  at: Date;
+}
+
+export interface Reply {
+  conversation: ConversationId;
+  messages: OutboundMessage[];
+}

@@ -1,0 +1,133 @@
+/** The records the tutor keeps, in its own words (no storage or SDK types). */
+import type { Locale } from './course.js';
+
+export type ChannelName = 'telegram' | 'zalo' | 'console';
+export const CHANNELS: readonly ChannelName[] = ['telegram', 'zalo', 'console'];
+
+/** `telegram:<chatId>`, `zalo:<userId>`, `console:<n>`. */
+export type ConversationId = `${ChannelName}:${string}`;
+
+export function conversationId(channel: ChannelName, address: string): ConversationId {
+  return `${channel}:${address}`;
+}
+
+export function channelOf(id: ConversationId): ChannelName {
+  return id.slice(0, id.indexOf(':')) as ChannelName;
+}
+
+export type Role = 'chair' | 'vice_chair' | 'core_staff' | 'other';
+export const ROLES: readonly Role[] = ['chair', 'vice_chair', 'core_staff', 'other'];
+
+export interface Profile {
+  fullName?: string;
+  role?: Role;
+  province?: string;
+  district?: string;
+  commune?: string;
+  phone?: string;
+}
+
+/** What the learner's next free-text line answers, when it answers a question of ours. */
+export type Prompt =
+  | 'language'
+  | 'fullName'
+  | 'role'
+  | 'province'
+  | 'district'
+  | 'commune'
+  | 'consent'
+  | 'hour'
+  | 'feedback'
+  | 'final_confirm';
+
+export interface Learner {
+  id: string;
+  conversations: ConversationId[];
+  /** Conversations that refused our messages (blocked the bot): kept, never sent to. */
+  unreachable: ConversationId[];
+  profile: Profile;
+  locale: Locale;
+  cohortId: string;
+  inviteCode?: string;
+  consent?: boolean;
+  lessonHour?: number;
+  /** The learner asked for no scheduled messages (/dung). */
+  stopped: boolean;
+  onboarded: boolean;
+  prompt?: Prompt;
+  createdAt: Date;
+  version: number;
+}
+
+export type EnrolmentStatus = 'not_started' | 'in_progress' | 'completed' | 'certified';
+
+/** Where the learner stands in the course. */
+export type Cursor =
+  | { at: 'idle' }
+  | { at: 'card'; lessonId: string }
+  | { at: 'question'; lessonId: string; questionId: string }
+  | { at: 'final'; attempt: number; index: number };
+
+export interface FinalAttempt {
+  n: number;
+  questionIds: string[];
+  correct: number;
+  answered: number;
+  startedAt: Date;
+  finishedAt?: Date;
+  scorePercent?: number;
+  passed?: boolean;
+}
+
+export interface Enrolment {
+  id: string;
+  learnerId: string;
+  cohortId: string;
+  courseId: string;
+  status: EnrolmentStatus;
+  cursor: Cursor;
+  completedLessons: string[];
+  /** Check-question results by question id: true when answered correctly. */
+  checkResults: Record<string, boolean>;
+  finalAttempts: FinalAttempt[];
+  lastActivityAt: Date;
+  version: number;
+}
+
+export interface QuietHours {
+  /** Minutes after local midnight. */
+  start: number;
+  end: number;
+}
+
+export interface Cohort {
+  id: string;
+  courseId: string;
+  title?: string;
+  opensAt: Date;
+  closesAt: Date;
+  /** ISO-8601 durations before closing, e.g. P7D, PT3H. */
+  reminders: string[];
+  quietHours: QuietHours | null;
+  lessonHour: number;
+  usesDistrict: boolean;
+  /** Name of the province list in content/provinces.yaml. */
+  provinceList: string;
+}
+
+export type AnswerContext = 'lesson' | 'final';
+
+/** Append-only: never updated or deleted. */
+export interface Answer {
+  learnerId: string;
+  cohortId: string;
+  questionId: string;
+  chosenIndex: number;
+  correct: boolean;
+  context: AnswerContext;
+  attempt?: number;
+  channel: ChannelName;
+  /** The channel's update or message id; unique per channel. */
+  updateId: string;
+  at: Date;
+}

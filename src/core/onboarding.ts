@@ -1,0 +1,188 @@
+/** First contact: language → profile questions not yet known → consent → preferred hour. */
+import type { Locale } from './course.js';
+import type { Choice, OutboundMessage } from './messages.js';
+import { ROLES, type Prompt, type Role } from './model.js';
+import { fold, resolveChoice } from './parse.js';
+import type { Session } from './session.js';
+
+export const HOUR_CHOICES = [6, 7, 8, 12, 17, 19, 20] as const;
+
+export function languageChoices(): Choice[] {
+  return [
+    { label: 'Tiếng Việt', value: 'lang:vi' },
+    { label: 'English', value: 'lang:en' },
+  ];
+}
+
+function roleChoices(s: Session): Choice[] {
+  return ROLES.map((r) => ({ label: s.t(`role.${r}`), value: `role:${r}` }));
+}
+
+function consentChoices(s: Session): Choice[] {
+  return [
+    { label: s.t('onboarding.consentYes'), value: 'consent:yes' },
+    { label: s.t('onboarding.consentNo'), value: 'consent:no' },
+  ];
+}
+
+export function hourChoices(): Choice[] {
+  return HOUR_CHOICES.map((h) => ({ label: `${String(h).padStart(2, '0')}:00`, value: `hour:${h}` }));
+}
+
+/** The choices a prompt offers; empty for free-text prompts. */
+export function promptChoices(s: Session, prompt: Prompt): Choice[] {
+  switch (prompt) {
+    case 'language':
+      return languageChoices();
+    case 'role':
+      return roleChoices(s);
+    case 'consent':
+      return consentChoices(s);
+    case 'hour':
+      return hourChoices();
+    case 'final_confirm':
+      return [
+        { label: s.t('final.startButton'), value: 'final:start' },
+        { label: s.t('final.laterButton'), value: 'final:later' },
+      ];
+    default:
+      return [];
+  }
+}
+
+export function promptMessage(s: Session, prompt: Prompt): OutboundMessage {
+  const choices = promptChoices(s, prompt);
+  const key = prompt === 'district' && s.cohort.usesDistrict ? 'district' : prompt;
+  const text = prompt === 'final_confirm' ? finalConfirmText(s) : s.t(`prompt.${key}`);
+  return choices.length > 0 ? { text, choices } : { text };
+}
+
+function finalConfirmText(s: Session): string {
+  const rules = s.course.final;
+  const used = s.enrolment?.finalAttempts.filter((a) => a.finishedAt).length ?? 0;
+  return s.t('final.rules', {
+    count: rules.questions,
+    pass: rules.passPercent,
+    attempt: used + 1,
+    attempts: rules.attempts,
+  });
+}
+
+/** The next thing onboarding still needs to ask, or undefined when the learner is ready to learn. */
+export function nextOnboardingPrompt(s: Session, askedLanguage: boolean): Prompt | undefined {
+  const l = s.learner;
+  if (!askedLanguage) return 'language';
+  if (!l.profile.fullName) return 'fullName';
+  if (!l.profile.role) return 'role';
+  if (!l.profile.province) return 'province';
+  if (s.cohort.usesDistrict && !l.profile.district) return 'district';
+  if (!l.profile.commune) return 'commune';
+  if (l.consent === undefined) return 'consent';
+  if (l.lessonHour === undefined) return 'hour';
+  return undefined;
+}
+
+export type PromptOutcome = 'accepted' | 'rejected';
+
+/** Applies the learner's answer to a profile prompt; says why when it is not understood. */
+export function answerPrompt(s: Session, prompt: Prompt, input: string): PromptOutcome {
+  const l = s.learner;
+  const choices = promptChoices(s, prompt);
+  const chosen = choices.length > 0 ? resolveChoice(input, choices) : undefined;
+  switch (prompt) {
+    case 'language': {
+      const value = chosen?.value ?? languageFromWords(input);
+      if (!value) return reject(s, 'invalid.choice');
+      l.locale = value.slice('lang:'.length) as Locale;
+      return 'accepted';
+    }
+    case 'fullName': {
+      const name = cleanFreeText(input);
+      if (!name || name.length < 2 || name.length > 100 || !/\p{L}/u.test(name)) return reject(s, 'invalid.name');
+      l.profile.fullName = name;
+      return 'accepted';
+    }
+    case 'role': {
+      if (!chosen) return reject(s, 'invalid.choice');
+      l.profile.role = chosen.value.slice('role:'.length) as Role;
+      return 'accepted';
+    }
+    case 'province': {
+      const province = matchProvince(s.deps.catalog.provinces(s.cohort.provinceList), input);
+      if (province.kind === 'none') return reject(s, 'invalid.province');
+      if (province.kind === 'many') {
+        s.say(s.t('invalid.provinceMany', { options: province.options.join(', ') }));
+        return 'rejected';
+      }
+      l.profile.province = province.name;
+      return 'accepted';
+    }
+    case 'district':
+    case 'commune': {
+      const place = cleanFreeText(input);
+      if (!place || place.length < 2 || place.length > 100 || !/\p{L}/u.test(place)) return reject(s, 'invalid.place');
+      l.profile[prompt] = place;
+      return 'accepted';
+    }
+    case 'consent': {
+      if (!chosen) return reject(s, 'invalid.choice');
+      l.consent = chosen.value === 'consent:yes';
+      return 'accepted';
+    }
+    case 'hour': {
+      const hour = chosen ? Number(chosen.value.slice('hour:'.length)) : parseHour(input);
+      if (hour === undefined) return reject(s, 'invalid.hour');
+      l.lessonHour = hour;
+      return 'accepted';
+    }
+    default:
+      return 'rejected';
+  }
+}
+
+function reject(s: Session, key: string): PromptOutcome {
+  s.say(s.t(key));
+  return 'rejected';
+}
+
+function languageFromWords(input: string): string | undefined {
+  const f = fold(input);
+  if (['vi', 'viet', 'tieng viet', 'vietnamese'].includes(f)) return 'lang:vi';
+  if (['en', 'eng', 'english', 'tieng anh'].includes(f)) return 'lang:en';
+  return undefined;
+}
+
+/** Trims, folds white space, and drops control characters from a free-text answer. */
+export function cleanFreeText(input: string): string {
+  return input
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** "8", "8h", "08:00", "20 giờ" → the hour 0–23. */
+export function parseHour(input: string): number | undefined {
+  const m = /^(\d{1,2})(?:\s*(?:h|gio|:00|:0|00)?)?$/.exec(fold(input).replace(/\s+/g, ' '));
+  if (!m) return undefined;
+  const h = Number(m[1]);
+  return h >= 0 && h <= 23 ? h : undefined;
+}
+
+type ProvinceMatch = { kind: 'one'; name: string } | { kind: 'many'; options: string[] } | { kind: 'none' };
+
+const PREFIXES = /^(tinh|thanh pho|tp\.?|t\.)\s+/;
+
+/** Matches a typed province against the list, ignoring diacritics, case and the words "tỉnh"/"thành phố". */
+export function matchProvince(list: readonly string[], input: string): ProvinceMatch {
+  const f = fold(input).replace(PREFIXES, '');
+  if (f.length < 2) return { kind: 'none' };
+  const key = (name: string) => fold(name).replace(PREFIXES, '');
+  const exact = list.filter((p) => key(p) === f);
+  if (exact.length === 1) return { kind: 'one', name: exact[0]! };
+  const aliases: Record<string, string> = { hcm: 'ho chi minh', tphcm: 'ho chi minh', 'sai gon': 'ho chi minh', hn: 'ha noi' };
+  const wanted = aliases[f] ?? f;
+  const partial = list.filter((p) => key(p).includes(wanted));
+  if (partial.length === 1) return { kind: 'one', name: partial[0]! };
+  if (partial.length > 1 && partial.length <= 6) return { kind: 'many', options: partial };
+  return { kind: 'none' };
+}

@@ -1,0 +1,96 @@
+/** Tolerant reading of what a learner types: commands, letters, numbers, words with or without diacritics. */
+import type { Choice } from './messages.js';
+
+export const MAX_INPUT = 4000;
+
+/** Lower case, no Vietnamese diacritics (đ → d), single spaces, no surrounding punctuation. */
+export function fold(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D')
+    .toLowerCase()
+    .replace(/[\s\u00a0]+/g, ' ')
+    .replace(/^[\s.,;:!?()"'“”-]+|[\s.,;:!?()"'“”-]+$/g, '');
+}
+
+export type CommandName =
+  | 'start'
+  | 'learn'
+  | 'progress'
+  | 'exam'
+  | 'certificate'
+  | 'remind'
+  | 'language'
+  | 'feedback'
+  | 'help'
+  | 'stop';
+
+/** Each command's Vietnamese and English names (SPEC §4). */
+export const COMMANDS: Record<CommandName, readonly string[]> = {
+  start: ['start', 'batdau'],
+  learn: ['hoc', 'learn', 'tieptuc', 'continue'],
+  progress: ['tiendo', 'progress'],
+  exam: ['kiemtra', 'exam'],
+  certificate: ['chungnhan', 'certificate'],
+  remind: ['nhacnho', 'remind'],
+  language: ['ngonngu', 'language'],
+  feedback: ['gopy', 'feedback'],
+  help: ['trogiup', 'help'],
+  stop: ['dung', 'stop'],
+};
+
+export interface ParsedCommand {
+  name: CommandName | 'unknown';
+  raw: string;
+  payload: string;
+}
+
+/** `/hoc`, `/HOC@cds_bot`, `/start CODE` → a command; anything not starting with `/` → null. */
+export function parseCommand(text: string): ParsedCommand | null {
+  const m = /^\/([^\s@]+)(?:@\S+)?(?:\s+([\s\S]*))?$/.exec(text.trim());
+  if (!m) return null;
+  const raw = fold(m[1] ?? '').replace(/\s/g, '');
+  const payload = (m[2] ?? '').trim();
+  for (const [name, aliases] of Object.entries(COMMANDS)) {
+    if (aliases.includes(raw)) return { name: name as CommandName, raw, payload };
+  }
+  return { name: 'unknown', raw, payload };
+}
+
+const NEXT_WORDS = new Set(['tiep', 'tiep tuc', 'tieptuc', 'next', 'continue', 'ok', 'tiep theo', 'bai tiep', 'tiep di']);
+
+export function isNextWord(text: string): boolean {
+  return NEXT_WORDS.has(fold(text));
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * Resolves what a learner typed against the choices offered: a letter (`A`, `b.`, `(c)`),
+ * a number (`1`), the exact value of a button, or the option's words with or without diacritics.
+ */
+export function resolveChoice(text: string, choices: readonly Choice[]): Choice | undefined {
+  const direct = choices.find((c) => c.value === text);
+  if (direct) return direct;
+  const f = fold(text);
+  if (f === '') return undefined;
+  const letter = /^\(?([a-z])\)?[.)]?$/.exec(f);
+  if (letter) {
+    const i = LETTERS.indexOf(letter[1] ?? '');
+    if (i >= 0 && i < choices.length) return choices[i];
+  }
+  const num = /^\(?(\d{1,2})\)?[.)]?$/.exec(f);
+  if (num) {
+    const i = Number(num[1]) - 1;
+    if (i >= 0 && i < choices.length) return choices[i];
+  }
+  const byWords = choices.filter((c) => fold(c.label) === f);
+  if (byWords.length === 1) return byWords[0];
+  return undefined;
+}
+
+export function letterOf(index: number): string {
+  return (LETTERS[index] ?? '?').toUpperCase();
+}

@@ -1,0 +1,88 @@
+/** What the tutor needs from the world, in its own words. Adapters implement these. */
+import type { Course, Locale } from './course.js';
+import type { Answer, Cohort, ConversationId, Enrolment, Learner } from './model.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Random {
+  /** A number in [0, 1). */
+  next(): number;
+}
+
+export interface Translator {
+  t(locale: Locale, key: string, vars?: Record<string, unknown>): string;
+}
+
+/** Raised by a store when a versioned save lost a race; the caller reloads and tries again. */
+export class ConcurrentUpdateError extends Error {
+  override readonly name = 'ConcurrentUpdateError';
+}
+
+export interface LearnerStore {
+  findByConversation(id: ConversationId): Promise<Learner | null>;
+  findById(id: string): Promise<Learner | null>;
+  findByInviteCode(code: string): Promise<Learner | null>;
+  /** Creates the learner, or returns the one another process created first for that conversation. */
+  create(learner: Omit<Learner, 'id' | 'version'>): Promise<Learner>;
+  /** Joins a conversation to a learner; false when the conversation already belongs to another learner. */
+  attach(learnerId: string, conversation: ConversationId): Promise<boolean>;
+  /** Saves when `learner.version` is still current, else throws ConcurrentUpdateError. */
+  save(learner: Learner): Promise<Learner>;
+}
+
+export interface EnrolmentStore {
+  find(learnerId: string, cohortId: string): Promise<Enrolment | null>;
+  /** Creates the enrolment, or returns the existing one (unique per learner and cohort). */
+  ensure(init: Omit<Enrolment, 'id' | 'version'>): Promise<Enrolment>;
+  save(enrolment: Enrolment): Promise<Enrolment>;
+}
+
+export type RecordResult = 'recorded' | 'duplicate';
+
+export interface AnswerStore {
+  /**
+   * Appends an answer. 'duplicate' when this update was already recorded, or the
+   * same question slot was already answered by another update.
+   */
+  record(answer: Answer): Promise<RecordResult>;
+  listByLearner(learnerId: string, cohortId: string): Promise<Answer[]>;
+}
+
+export interface CohortStore {
+  get(id: string): Promise<Cohort | null>;
+}
+
+export interface FeedbackStore {
+  add(entry: { learnerId: string; text: string; channel: string; at: Date }): Promise<void>;
+}
+
+export interface CourseCatalog {
+  get(courseId: string): Course | undefined;
+  provinces(list: string): readonly string[];
+}
+
+export interface TutorDeps {
+  updates: UpdateLog;
+  learners: LearnerStore;
+  enrolments: EnrolmentStore;
+  answers: AnswerStore;
+  cohorts: CohortStore;
+  feedback: FeedbackStore;
+  catalog: CourseCatalog;
+  clock: Clock;
+  random: Random;
+  i18n: Translator;
+  defaultLocale: Locale;
+  defaultCohort: string;
+  timezone: string;
+}
+
+/** Remembers which inbound updates were handled, so a redelivered update is handled once. */
+export interface UpdateLog {
+  /** True when this is the first claim of the key. */
+  claim(key: string): Promise<boolean>;
+  /** Forgets a claim whose handling failed, so a redelivery is handled again. */
+  release(key: string): Promise<void>;
+}

@@ -1,0 +1,61 @@
+/** /tiendo: where the learner stands, topic by topic. */
+import { lessonsOf, topicsOf } from './course.js';
+import type { Enrolment } from './model.js';
+import { bestScore, finishedAttempts } from './final-test.js';
+import type { Session } from './session.js';
+
+export interface ProgressNumbers {
+  lessonsDone: number;
+  lessonsTotal: number;
+  topicsDone: number;
+  topicsTotal: number;
+  checkCorrect: number;
+  checkAnswered: number;
+  attemptsUsed: number;
+  bestScore: number;
+  passed: boolean;
+}
+
+export function progressNumbers(s: Session, e: Enrolment | null): ProgressNumbers {
+  const done = new Set(e?.completedLessons ?? []);
+  const topics = topicsOf(s.course);
+  const results = Object.values(e?.checkResults ?? {});
+  const finished = e ? finishedAttempts(e) : [];
+  return {
+    lessonsDone: lessonsOf(s.course).filter((l) => done.has(l.id)).length,
+    lessonsTotal: lessonsOf(s.course).length,
+    topicsDone: topics.filter((t) => t.lessons.every((l) => done.has(l.id))).length,
+    topicsTotal: topics.length,
+    checkCorrect: results.filter(Boolean).length,
+    checkAnswered: results.length,
+    attemptsUsed: finished.length,
+    bestScore: e ? bestScore(e) : 0,
+    passed: finished.some((a) => a.passed),
+  };
+}
+
+export function showProgress(s: Session, e: Enrolment | null): void {
+  const n = progressNumbers(s, e);
+  const done = new Set(e?.completedLessons ?? []);
+  const lines = topicsOf(s.course).map((t, i) => {
+    const d = t.lessons.filter((l) => done.has(l.id)).length;
+    const mark = d === t.lessons.length ? '✅' : d > 0 ? '▶️' : '⬜';
+    return `${mark} ${i + 1}. ${s.text(t.title)}: ${d}/${t.lessons.length}`;
+  });
+  const final = n.passed
+    ? s.t('progress.finalPassed', { score: n.bestScore })
+    : n.attemptsUsed > 0
+      ? s.t('progress.finalTried', { used: n.attemptsUsed, attempts: s.course.final.attempts, score: n.bestScore })
+      : s.t('progress.finalNotYet');
+  s.say(
+    [
+      s.t('progress.title', { course: s.text(s.course.title) }),
+      s.t('progress.lessons', { done: n.lessonsDone, total: n.lessonsTotal, topicsDone: n.topicsDone, topics: n.topicsTotal }),
+      ...lines,
+      s.t('progress.checks', { correct: n.checkCorrect, answered: n.checkAnswered }),
+      final,
+      s.t(`status.${e?.status ?? 'not_started'}`),
+      s.t('progress.closes', { date: s.formatDate(s.cohort.closesAt) }),
+    ].join('\n'),
+  );
+}

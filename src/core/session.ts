@@ -1,0 +1,58 @@
+/** Everything one inbound event is handled with: the learner, their enrolment, the course, and the reply being built. */
+import { pick, type Course, type Locale, type Localized } from './course.js';
+import type { InboundEvent, OutboundMessage } from './messages.js';
+import type { Cohort, Enrolment, Learner } from './model.js';
+import type { TutorDeps } from './ports.js';
+
+export class Session {
+  readonly out: OutboundMessage[] = [];
+
+  constructor(
+    readonly deps: TutorDeps,
+    readonly event: InboundEvent,
+    public learner: Learner,
+    readonly cohort: Cohort,
+    readonly course: Course,
+    public enrolment: Enrolment | null,
+  ) {}
+
+  get locale(): Locale {
+    return this.learner.locale;
+  }
+
+  get now(): Date {
+    return this.deps.clock.now();
+  }
+
+  t(key: string, vars?: Record<string, unknown>): string {
+    return this.deps.i18n.t(this.locale, key, vars);
+  }
+
+  text(value: Localized): string {
+    return pick(value, this.locale);
+  }
+
+  say(message: OutboundMessage | string): void {
+    this.out.push(typeof message === 'string' ? { text: message } : message);
+  }
+
+  /** A date in the learner's time zone, e.g. 22/05/2022 23:59. */
+  formatDate(date: Date): string {
+    return new Intl.DateTimeFormat(this.locale === 'vi' ? 'vi-VN' : 'en-GB', {
+      timeZone: this.deps.timezone,
+      day: '2-digit',
+      month: '2-digit',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    }).format(date);
+  }
+
+  windowState(): 'before' | 'open' | 'closed' {
+    const now = this.now.getTime();
+    if (now < this.cohort.opensAt.getTime()) return 'before';
+    if (now > this.cohort.closesAt.getTime()) return 'closed';
+    return 'open';
+  }
+}

@@ -1,0 +1,290 @@
+/** The tutor: turns one inbound event into the replies to send, recording progress on the way. */
+import type { Cohort, Enrolment, Learner } from './model.js';
+import type { InboundEvent, OutboundMessage } from './messages.js';
+import { ConcurrentUpdateError, type TutorDeps } from './ports.js';
+import { MAX_INPUT, parseCommand, type ParsedCommand } from './parse.js';
+import { Session } from './session.js';
+import { answerPrompt, cleanFreeText, nextOnboardingPrompt, promptChoices, promptMessage } from './onboarding.js';
+import { currentStep, handleCourseInput, showNextLesson } from './learning.js';
+import { finalQuestionMessage, handleFinalInput, offerFinalTest, startFinalTest } from './final-test.js';
+import { showProgress } from './progress.js';
+import { resolveChoice } from './parse.js';
+
+export class Tutor {
+  constructor(private readonly deps: TutorDeps) {}
+
+  /** Handles an event once: a redelivered update (same channel and update id) gets no second reply. */
+  async handle(event: InboundEvent): Promise<OutboundMessage[]> {
+    const key = `${event.channel}:${event.updateId}`;
+    if (!(await this.deps.updates.claim(key))) return [];
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.handleOnce(event);
+        } catch (err) {
+          if (!(err instanceof ConcurrentUpdateError) || attempt >= 4) throw err;
+        }
+      }
+    } catch (err) {
+      await this.deps.updates.release(key);
+      throw err;
+    }
+  }
+
+  private async handleOnce(event: InboundEvent): Promise<OutboundMessage[]> {
+    const command = event.kind === 'text' ? parseCommand(event.text) : null;
+    let learner = await this.deps.learners.findByConversation(event.conversation);
+    const isNew = !learner;
+    if (!learner) learner = await this.register(event, command);
+    const cohort = await this.cohortOf(learner);
+    const course = this.deps.catalog.get(cohort.courseId);
+    if (!course) throw new Error(`cohort ${cohort.id} names course ${cohort.courseId}, which is not in the content`);
+    const enrolment = await this.deps.enrolments.find(learner.id, cohort.id);
+    const s = new Session(this.deps, event, learner, cohort, course, enrolment);
+
+    if (isNew) this.greet(s);
+    else await this.dispatch(s, command);
+
+    if (s.enrolment) s.enrolment.lastActivityAt = s.now;
+    s.learner = await this.deps.learners.save(s.learner);
+    if (s.enrolment) s.enrolment = await this.deps.enrolments.save(s.enrolment);
+    return s.out;
+  }
+
+  private async register(event: InboundEvent, command: ParsedCommand | null): Promise<Learner> {
+    const code = command?.name === 'start' ? command.payload : '';
+    if (code && /^[A-Za-z0-9_-]{1,64}$/.test(code)) {
+      const invited = await this.deps.learners.findByInviteCode(code);
+      if (invited && invited.conversations.length === 0 && (await this.deps.learners.attach(invited.id, event.conversation))) {
+        invited.conversations.push(event.conversation);
+        const lang = event.sender?.languageCode;
+        if (lang === 'vi' || lang === 'en') invited.locale = lang;
+        return this.deps.learners.save(invited);
+      }
+    }
+    const lang = event.sender?.languageCode?.slice(0, 2);
+    return this.deps.learners.create({
+      conversations: [event.conversation],
+      unreachable: [],
+      profile: {},
+      locale: lang === 'vi' || lang === 'en' ? lang : this.deps.defaultLocale,
+      cohortId: this.deps.defaultCohort,
+      stopped: false,
+      onboarded: false,
+      prompt: 'language',
+      createdAt: event.at,
+    });
+  }
+
+  private async cohortOf(learner: Learner): Promise<Cohort> {
+    const cohort = (await this.deps.cohorts.get(learner.cohortId)) ?? (await this.deps.cohorts.get(this.deps.defaultCohort));
+    if (!cohort) throw new Error(`cohort ${learner.cohortId} does not exist and neither does the default cohort`);
+    return cohort;
+  }
+
+  private greet(s: Session): void {
+    const name = s.learner.profile.fullName;
+    s.say(name ? s.t('onboarding.welcomeInvited', { name }) : s.t('onboarding.welcome'));
+    s.learner.prompt = 'language';
+    s.say(promptMessage(s, 'language'));
+  }
+
+  private async dispatch(s: Session, command: ParsedCommand | null): Promise<void> {
+    const { event, learner } = s;
+    if (event.kind === 'unsupported') {
+      s.say(s.t('input.unsupported'));
+      return this.reprompt(s);
+    }
+    const text = event.text.trim();
+    if (text === '') {
+      s.say(s.t('input.empty'));
+      return this.reprompt(s);
+    }
+    if (text.length > MAX_INPUT) {
+      s.say(s.t('input.tooLong', { max: MAX_INPUT }));
+      return this.reprompt(s);
+    }
+    if (command) return this.command(s, command);
+    if (!learner.onboarded) return this.onboardingInput(s, text);
+    if (learner.prompt) return this.promptInput(s, text);
+    const e = await this.enrolment(s);
+    if (text === 'exam') return this.command(s, { name: 'exam', raw: 'exam', payload: '' });
+    if (s.windowState() !== 'open') return this.sayWindow(s);
+    if (e.cursor.at === 'final') return handleFinalInput(s, e, text);
+    if (await handleCourseInput(s, e, text)) return;
+    s.say(s.t('help.unknownInput'));
+    this.reprompt(s);
+  }
+
+  private async command(s: Session, cmd: ParsedCommand): Promise<void> {
+    const l = s.learner;
+    if (cmd.name === 'start') {
+      l.unreachable = l.unreachable.filter((c) => c !== s.event.conversation);
+      l.stopped = false;
+      if (!l.onboarded) {
+        s.say(s.t('onboarding.welcome'));
+        return this.reprompt(s);
+      }
+      s.say(s.t('start.welcomeBack', { name: l.profile.fullName ?? '' }));
+      return this.continueCourse(s);
+    }
+    if (cmd.name === 'help') {
+      s.say(s.t('help.text'));
+      return this.reprompt(s);
+    }
+    if (cmd.name === 'language') {
+      l.prompt = 'language';
+      s.say(promptMessage(s, 'language'));
+      return;
+    }
+    if (cmd.name === 'stop') {
+      l.stopped = true;
+      s.say(s.t('stop.done'));
+      return;
+    }
+    if (cmd.name === 'unknown') {
+      s.say(s.t('help.unknownCommand', { command: `/${cmd.raw.slice(0, 32)}` }));
+      s.say(s.t('help.text'));
+      return this.reprompt(s);
+    }
+    if (!l.onboarded) {
+      s.say(s.t('onboarding.finishFirst'));
+      return this.reprompt(s);
+    }
+    l.prompt = undefined;
+    switch (cmd.name) {
+      case 'learn':
+        l.stopped = false;
+        return this.continueCourse(s);
+      case 'progress':
+        return showProgress(s, s.enrolment);
+      case 'exam': {
+        const e = await this.enrolment(s);
+        if (offerFinalTest(s, e)) {
+          l.prompt = 'final_confirm';
+          s.say(promptMessage(s, 'final_confirm'));
+        }
+        return;
+      }
+      case 'certificate': {
+        const passed = s.enrolment?.finalAttempts.some((a) => a.passed);
+        s.say(passed ? s.t('certificate.pending') : s.t('certificate.notYet'));
+        return;
+      }
+      case 'remind':
+        l.prompt = 'hour';
+        s.say(s.t('remind.current', { hour: l.lessonHour ?? s.cohort.lessonHour }));
+        s.say(promptMessage(s, 'hour'));
+        return;
+      case 'feedback':
+        l.prompt = 'feedback';
+        s.say(promptMessage(s, 'feedback'));
+        return;
+    }
+  }
+
+  private async continueCourse(s: Session): Promise<void> {
+    const e = await this.enrolment(s);
+    if (s.windowState() !== 'open') return this.sayWindow(s);
+    if (e.cursor.at === 'final') {
+      s.say(finalQuestionMessage(s, e));
+      return;
+    }
+    const step = currentStep(s, e);
+    if (step) s.say(step);
+    else showNextLesson(s, e);
+  }
+
+  private async onboardingInput(s: Session, text: string): Promise<void> {
+    const l = s.learner;
+    const prompt = l.prompt ?? 'language';
+    if (answerPrompt(s, prompt, text) === 'rejected') {
+      s.say(promptMessage(s, prompt));
+      return;
+    }
+    const next = nextOnboardingPrompt(s, true);
+    if (next) {
+      l.prompt = next;
+      s.say(promptMessage(s, next));
+      return;
+    }
+    l.prompt = undefined;
+    l.onboarded = true;
+    s.say(s.t('onboarding.done', { name: l.profile.fullName, hour: l.lessonHour, date: s.formatDate(s.cohort.closesAt) }));
+    if (s.windowState() !== 'open') return this.sayWindow(s);
+    showNextLesson(s, await this.enrolment(s));
+  }
+
+  private async promptInput(s: Session, text: string): Promise<void> {
+    const l = s.learner;
+    const prompt = l.prompt!;
+    if (prompt === 'feedback') {
+      const body = cleanFreeText(text);
+      await this.deps.feedback.add({ learnerId: l.id, text: body, channel: s.event.channel, at: s.now });
+      l.prompt = undefined;
+      s.say(s.t('feedback.thanks'));
+      return;
+    }
+    if (prompt === 'final_confirm') {
+      const chosen = resolveChoice(text, promptChoices(s, prompt));
+      if (!chosen) {
+        s.say(s.t('invalid.choice'));
+        s.say(promptMessage(s, prompt));
+        return;
+      }
+      l.prompt = undefined;
+      if (chosen.value === 'final:later') {
+        s.say(s.t('final.later'));
+        return;
+      }
+      const e = await this.enrolment(s);
+      if (offerFinalTest(s, e)) startFinalTest(s, e);
+      return;
+    }
+    if (answerPrompt(s, prompt, text) === 'rejected') {
+      s.say(promptMessage(s, prompt));
+      return;
+    }
+    l.prompt = undefined;
+    if (prompt === 'language') s.say(s.t('language.changed'));
+    if (prompt === 'hour') s.say(s.t('remind.set', { hour: l.lessonHour }));
+  }
+
+  /** Repeats the question the learner still owes us, if any. */
+  private reprompt(s: Session): void {
+    const l = s.learner;
+    if (!l.onboarded || l.prompt) {
+      s.say(promptMessage(s, l.prompt ?? 'language'));
+      return;
+    }
+    const e = s.enrolment;
+    if (!e) return;
+    if (e.cursor.at === 'final') {
+      s.say(finalQuestionMessage(s, e));
+      return;
+    }
+    const step = currentStep(s, e);
+    if (step) s.say(step);
+  }
+
+  private sayWindow(s: Session): void {
+    if (s.windowState() === 'before') s.say(s.t('course.notOpen', { date: s.formatDate(s.cohort.opensAt) }));
+    else s.say(s.t('course.closed', { date: s.formatDate(s.cohort.closesAt) }));
+  }
+
+  private async enrolment(s: Session): Promise<Enrolment> {
+    if (s.enrolment) return s.enrolment;
+    s.enrolment = await this.deps.enrolments.ensure({
+      learnerId: s.learner.id,
+      cohortId: s.cohort.id,
+      courseId: s.course.id,
+      status: 'not_started',
+      cursor: { at: 'idle' },
+      completedLessons: [],
+      checkResults: {},
+      finalAttempts: [],
+      lastActivityAt: s.now,
+    });
+    return s.enrolment;
+  }
+}

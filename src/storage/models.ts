@@ -1,0 +1,137 @@
+/**
+ * Mongoose schemas and their indexes. Every query the tutor and the sweeps make is
+ * served by one of the indexes declared here (FerretDB 1.24 and MongoDB 6+ both build them).
+ */
+import { Schema, type Connection } from 'mongoose';
+
+const learnerSchema = new Schema(
+  {
+    conversations: { type: [String], default: [] },
+    unreachable: { type: [String], default: [] },
+    profile: {
+      fullName: String,
+      role: String,
+      province: String,
+      district: String,
+      commune: String,
+      phone: String,
+    },
+    locale: { type: String, required: true },
+    cohortId: { type: String, required: true },
+    inviteCode: String,
+    consent: Boolean,
+    lessonHour: Number,
+    stopped: { type: Boolean, default: false },
+    onboarded: { type: Boolean, default: false },
+    prompt: String,
+    createdAt: { type: Date, required: true },
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'learners', versionKey: false, minimize: false },
+);
+learnerSchema.index({ conversations: 1 });
+learnerSchema.index({ inviteCode: 1 }, { unique: true, sparse: true });
+learnerSchema.index({ cohortId: 1, _id: 1 });
+
+const enrolmentSchema = new Schema(
+  {
+    learnerId: { type: String, required: true },
+    cohortId: { type: String, required: true },
+    courseId: { type: String, required: true },
+    status: { type: String, required: true },
+    cursor: { type: Schema.Types.Mixed, required: true },
+    completedLessons: { type: [String], default: [] },
+    checkResults: { type: Schema.Types.Mixed, default: {} },
+    finalAttempts: { type: [Schema.Types.Mixed], default: [] },
+    lastActivityAt: { type: Date, required: true },
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'enrolments', versionKey: false, minimize: false },
+);
+enrolmentSchema.index({ learnerId: 1, cohortId: 1 }, { unique: true });
+// Sweeps: learners of a cohort by status, and by last activity.
+enrolmentSchema.index({ cohortId: 1, status: 1, _id: 1 });
+enrolmentSchema.index({ cohortId: 1, lastActivityAt: 1 });
+
+const answerSchema = new Schema(
+  {
+    learnerId: { type: String, required: true },
+    cohortId: { type: String, required: true },
+    questionId: { type: String, required: true },
+    chosenIndex: { type: Number, required: true },
+    correct: { type: Boolean, required: true },
+    context: { type: String, required: true },
+    attempt: Number,
+    channel: { type: String, required: true },
+    updateId: { type: String, required: true },
+    /** learner:cohort:context[:attempt]:question: one answer per question slot. */
+    slot: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'answers', versionKey: false },
+);
+answerSchema.index({ channel: 1, updateId: 1 }, { unique: true });
+answerSchema.index({ slot: 1 }, { unique: true });
+answerSchema.index({ learnerId: 1, cohortId: 1, at: 1 });
+
+const cohortSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    courseId: { type: String, required: true },
+    title: String,
+    opensAt: { type: Date, required: true },
+    closesAt: { type: Date, required: true },
+    reminders: { type: [String], default: [] },
+    quietHours: { type: Schema.Types.Mixed, default: null },
+    lessonHour: { type: Number, required: true },
+    usesDistrict: { type: Boolean, default: false },
+    provinceList: { type: String, required: true },
+  },
+  { collection: 'cohorts', versionKey: false },
+);
+
+const feedbackSchema = new Schema(
+  {
+    learnerId: { type: String, required: true },
+    text: { type: String, required: true },
+    channel: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'feedback', versionKey: false },
+);
+
+/**
+ * One document per conversation id: the unique _id makes it impossible for two learners
+ * to claim one conversation (FerretDB 1.24 does not enforce unique indexes on arrays).
+ */
+const conversationSchema = new Schema(
+  { _id: { type: String, required: true }, learnerId: { type: String, required: true } },
+  { collection: 'conversations', versionKey: false },
+);
+conversationSchema.index({ learnerId: 1 });
+
+const updateSchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { collection: 'inbound_updates', versionKey: false },
+);
+// Pruned by age (FerretDB 1.24 has no TTL indexes); Telegram redelivers for at most 24 h.
+updateSchema.index({ at: 1 });
+
+export type Models = ReturnType<typeof registerModels>;
+
+export function registerModels(conn: Connection) {
+  return {
+    Learner: conn.model('Learner', learnerSchema),
+    Enrolment: conn.model('Enrolment', enrolmentSchema),
+    Answer: conn.model('Answer', answerSchema),
+    Cohort: conn.model('Cohort', cohortSchema),
+    Feedback: conn.model('Feedback', feedbackSchema),
+    Update: conn.model('Update', updateSchema),
+    Conversation: conn.model('Conversation', conversationSchema),
+  };
+}
+
+/** Builds every declared index; run once at start-up (and in tests) before serving. */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models)) await (model as { syncIndexes(): Promise<unknown> }).syncIndexes();
+}

@@ -1,0 +1,199 @@
+/** The core's store ports over Mongoose. Every change is one atomic single-document update. */
+import { Types } from 'mongoose';
+import type { Answer, Cohort, ConversationId, Enrolment, Learner } from '../core/model.js';
+import {
+  ConcurrentUpdateError,
+  type AnswerStore,
+  type CohortStore,
+  type EnrolmentStore,
+  type FeedbackStore,
+  type LearnerStore,
+  type RecordResult,
+  type UpdateLog,
+} from '../core/ports.js';
+import type { Models } from './models.js';
+
+const DUPLICATE_KEY = 11000;
+
+export function isDuplicateKey(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: { code?: number }[] };
+  return e?.code === DUPLICATE_KEY || (e?.writeErrors ?? []).some((w) => w.code === DUPLICATE_KEY);
+}
+
+function validId(id: string): boolean {
+  return Types.ObjectId.isValid(id) && String(new Types.ObjectId(id)) === id;
+}
+
+function toLearner(doc: any): Learner {
+  const { _id, ...rest } = doc;
+  return { ...rest, id: String(_id), profile: rest.profile ?? {}, prompt: rest.prompt ?? undefined } as Learner;
+}
+
+function toEnrolment(doc: any): Enrolment {
+  const { _id, ...rest } = doc;
+  return { ...rest, id: String(_id) } as Enrolment;
+}
+
+function withoutId<T extends { id: string; version: number }>(record: T): Omit<T, 'id' | 'version'> {
+  const { id: _id, version: _v, ...rest } = record;
+  return rest;
+}
+
+export class MongoLearnerStore implements LearnerStore {
+  constructor(private readonly m: Models) {}
+
+  async findByConversation(id: ConversationId): Promise<Learner | null> {
+    const link = await this.m.Conversation.findById(id).lean<{ learnerId: string }>();
+    return link ? this.findById(link.learnerId) : null;
+  }
+
+  async findById(id: string): Promise<Learner | null> {
+    if (!validId(id)) return null;
+    const doc = await this.m.Learner.findById(id).lean();
+    return doc ? toLearner(doc) : null;
+  }
+
+  async findByInviteCode(code: string): Promise<Learner | null> {
+    const doc = await this.m.Learner.findOne({ inviteCode: code }).lean();
+    return doc ? toLearner(doc) : null;
+  }
+
+  async create(learner: Omit<Learner, 'id' | 'version'>): Promise<Learner> {
+    const doc = await this.m.Learner.create({ ...learner, version: 0 });
+    const id = String(doc._id);
+    for (const conversation of learner.conversations) {
+      if (!(await this.attach(id, conversation))) {
+        // Another process registered this conversation first: theirs stands.
+        await this.m.Learner.deleteOne({ _id: doc._id });
+        const existing = await this.findByConversation(conversation);
+        if (existing) return existing;
+        throw new ConcurrentUpdateError(`conversation ${conversation} is being registered`);
+      }
+    }
+    return toLearner(doc.toObject());
+  }
+
+  async attach(learnerId: string, conversation: ConversationId): Promise<boolean> {
+    try {
+      await this.m.Conversation.create({ _id: conversation, learnerId });
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const link = await this.m.Conversation.findById(conversation).lean<{ learnerId: string }>();
+      return link?.learnerId === learnerId;
+    }
+  }
+
+  /** The platform said this conversation blocked the bot: keep the learner, stop sending there. */
+  async markUnreachable(conversation: ConversationId): Promise<void> {
+    const link = await this.m.Conversation.findById(conversation).lean<{ learnerId: string }>();
+    if (!link) return;
+    await this.m.Learner.updateOne({ _id: link.learnerId }, { $addToSet: { unreachable: conversation }, $inc: { version: 1 } });
+  }
+
+  async isUnreachable(conversation: ConversationId): Promise<boolean> {
+    const link = await this.m.Conversation.findById(conversation).lean<{ learnerId: string }>();
+    if (!link) return false;
+    return (await this.m.Learner.exists({ _id: link.learnerId, unreachable: conversation })) !== null;
+  }
+
+  async save(learner: Learner): Promise<Learner> {
+    const res = await this.m.Learner.updateOne(
+      { _id: learner.id, version: learner.version },
+      { $set: withoutId(learner), $inc: { version: 1 } },
+    );
+    if (res.matchedCount === 0) throw new ConcurrentUpdateError(`learner ${learner.id} changed meanwhile`);
+    return { ...learner, version: learner.version + 1 };
+  }
+}
+
+export class MongoEnrolmentStore implements EnrolmentStore {
+  constructor(private readonly m: Models) {}
+
+  async find(learnerId: string, cohortId: string): Promise<Enrolment | null> {
+    const doc = await this.m.Enrolment.findOne({ learnerId, cohortId }).lean();
+    return doc ? toEnrolment(doc) : null;
+  }
+
+  async ensure(init: Omit<Enrolment, 'id' | 'version'>): Promise<Enrolment> {
+    try {
+      const doc = await this.m.Enrolment.create({ ...init, version: 0 });
+      return toEnrolment(doc.toObject());
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const existing = await this.find(init.learnerId, init.cohortId);
+      if (!existing) throw err;
+      return existing;
+    }
+  }
+
+  async save(enrolment: Enrolment): Promise<Enrolment> {
+    const res = await this.m.Enrolment.updateOne(
+      { _id: enrolment.id, version: enrolment.version },
+      { $set: withoutId(enrolment), $inc: { version: 1 } },
+    );
+    if (res.matchedCount === 0) throw new ConcurrentUpdateError(`enrolment ${enrolment.id} changed meanwhile`);
+    return { ...enrolment, version: enrolment.version + 1 };
+  }
+}
+
+export function answerSlot(a: Pick<Answer, 'learnerId' | 'cohortId' | 'context' | 'attempt' | 'questionId'>): string {
+  const attempt = a.context === 'final' ? `:${a.attempt ?? 0}` : '';
+  return `${a.learnerId}:${a.cohortId}:${a.context}${attempt}:${a.questionId}`;
+}
+
+export class MongoAnswerStore implements AnswerStore {
+  constructor(private readonly m: Models) {}
+
+  async record(answer: Answer): Promise<RecordResult> {
+    try {
+      await this.m.Answer.create({ ...answer, slot: answerSlot(answer) });
+      return 'recorded';
+    } catch (err) {
+      if (isDuplicateKey(err)) return 'duplicate';
+      throw err;
+    }
+  }
+
+  async listByLearner(learnerId: string, cohortId: string): Promise<Answer[]> {
+    const docs = await this.m.Answer.find({ learnerId, cohortId }).sort({ at: 1 }).lean();
+    return docs.map(({ _id, slot: _s, ...rest }: any) => rest as Answer);
+  }
+}
+
+export class MongoCohortStore implements CohortStore {
+  constructor(private readonly m: Models) {}
+
+  async get(id: string): Promise<Cohort | null> {
+    const doc = await this.m.Cohort.findById(id).lean<any>();
+    if (!doc) return null;
+    const { _id, ...rest } = doc;
+    return { ...rest, id: String(_id) } as Cohort;
+  }
+}
+
+export class MongoFeedbackStore implements FeedbackStore {
+  constructor(private readonly m: Models) {}
+
+  async add(entry: { learnerId: string; text: string; channel: string; at: Date }): Promise<void> {
+    await this.m.Feedback.create({ ...entry, text: entry.text.slice(0, 2000) });
+  }
+}
+
+export class MongoUpdateLog implements UpdateLog {
+  constructor(private readonly m: Models) {}
+
+  async claim(key: string): Promise<boolean> {
+    try {
+      await this.m.Update.create({ _id: key, at: new Date() });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  async release(key: string): Promise<void> {
+    await this.m.Update.deleteOne({ _id: key });
+  }
+}
