@@ -63,6 +63,33 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** The tutor over the MongoDB stores. */
+export async function buildTutor(p: {
+  db: Database;
+  content: Pick<LoadedContent, 'courses' | 'provinces'>;
+  config: Config;
+  clock: Clock;
+  random: Random;
+  root: string;
+}): Promise<Tutor> {
+  const m = p.db.models;
+  return new Tutor({
+    learners: new MongoLearnerStore(m),
+    enrolments: new MongoEnrolmentStore(m),
+    answers: new MongoAnswerStore(m),
+    cohorts: new MongoCohortStore(m),
+    feedback: new MongoFeedbackStore(m),
+    updates: new MongoUpdateLog(m),
+    catalog: new ContentCatalog(p.content),
+    clock: p.clock,
+    random: p.random,
+    i18n: await createTranslator(`${p.root}/locales`, p.config.DEFAULT_LOCALE),
+    defaultLocale: p.config.DEFAULT_LOCALE,
+    defaultCohort: p.config.DEFAULT_COHORT,
+    timezone: p.config.TIMEZONE,
+  });
+}
+
 export class ContentError extends Error {
   override readonly name = 'ContentError';
 }
@@ -83,21 +110,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
   await syncContentCohorts(db.models, content.cohorts, clock.now());
   const learners = new MongoLearnerStore(db.models);
-  const tutor = new Tutor({
-    learners,
-    enrolments: new MongoEnrolmentStore(db.models),
-    answers: new MongoAnswerStore(db.models),
-    cohorts: new MongoCohortStore(db.models),
-    feedback: new MongoFeedbackStore(db.models),
-    updates: new MongoUpdateLog(db.models),
-    catalog: new ContentCatalog(content),
-    clock,
-    random,
-    i18n: await createTranslator(`${opts.root}/locales`, config.DEFAULT_LOCALE),
-    defaultLocale: config.DEFAULT_LOCALE,
-    defaultCohort: config.DEFAULT_COHORT,
-    timezone: config.TIMEZONE,
-  });
+  const tutor = await buildTutor({ db, content, config, clock, random, root: opts.root });
 
   const metrics = new Metrics(opts.listen !== false);
   const queues = new Queues({ connection: redis, prefix: opts.queuePrefix ?? 'cds' });

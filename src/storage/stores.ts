@@ -34,9 +34,16 @@ function toEnrolment(doc: any): Enrolment {
   return { ...rest, id: String(_id) } as Enrolment;
 }
 
-function withoutId<T extends { id: string; version: number }>(record: T): Omit<T, 'id' | 'version'> {
+/** An update that writes every field of the record: `$set` for values, `$unset` for fields now undefined. */
+function replaceFields<T extends { id: string; version: number }>(record: T): Record<string, unknown> {
   const { id: _id, version: _v, ...rest } = record;
-  return rest;
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, ''> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) unset[k] = '';
+    else set[k] = v;
+  }
+  return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}), $inc: { version: 1 } };
 }
 
 export class MongoLearnerStore implements LearnerStore {
@@ -100,7 +107,7 @@ export class MongoLearnerStore implements LearnerStore {
   async save(learner: Learner): Promise<Learner> {
     const res = await this.m.Learner.updateOne(
       { _id: learner.id, version: learner.version },
-      { $set: withoutId(learner), $inc: { version: 1 } },
+      replaceFields(learner),
     );
     if (res.matchedCount === 0) throw new ConcurrentUpdateError(`learner ${learner.id} changed meanwhile`);
     return { ...learner, version: learner.version + 1 };
@@ -130,7 +137,7 @@ export class MongoEnrolmentStore implements EnrolmentStore {
   async save(enrolment: Enrolment): Promise<Enrolment> {
     const res = await this.m.Enrolment.updateOne(
       { _id: enrolment.id, version: enrolment.version },
-      { $set: withoutId(enrolment), $inc: { version: 1 } },
+      replaceFields(enrolment),
     );
     if (res.matchedCount === 0) throw new ConcurrentUpdateError(`enrolment ${enrolment.id} changed meanwhile`);
     return { ...enrolment, version: enrolment.version + 1 };

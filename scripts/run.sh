@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# What the npm scripts run: install dependencies when needed, bring up the services, then
+#   start   the tutor (web + worker; the console chat when no channel token is set)
+#   web     only the HTTP role          worker  only the queue workers
+#   test    the whole test suite        cli     the admin CLI
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+cmd=${1:-start}
+shift || true
+
+major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if (( major < 20 )); then echo "cds-tutor needs Node.js 20 or newer (found $(node --version 2>/dev/null || echo none))" >&2; exit 1; fi
+
+# Install (again) when node_modules is missing or older than the lock file.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "Installing dependencies (npm ci)…" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+bash scripts/services.sh
+
+case "$cmd" in
+  start) exec node --import tsx src/main.ts all "$@" ;;
+  web) exec node --import tsx src/main.ts web "$@" ;;
+  worker) exec node --import tsx src/main.ts worker "$@" ;;
+  cli) exec node --import tsx src/cli/index.ts "$@" ;;
+  test) exec npx vitest run "$@" ;;
+  *) echo "unknown command: $cmd" >&2; exit 2 ;;
+esac

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine, type EngineHarness } from './support/env.js';
+import { ChatLearner, askedQuestion, letter } from './support/chat.js';
+import { lessonsOf, topicsOf, type Course } from '../src/core/course.js';
+import { MongoEnrolmentStore, MongoLearnerStore } from '../src/storage/stores.js';
+
+let h: EngineHarness;
+let course: Course;
+
+beforeAll(async () => {
+  h = await engine();
+  course = h.content.courses.get('cds-xa')!;
+});
+afterAll(() => h.close());
+
+async function enrolment(learner: ChatLearner) {
+  const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
+  return new MongoEnrolmentStore(h.db.models).find(l!.id, 'demo');
+}
+
+/** Reads each card and answers each check question correctly, until `count` lessons are done. */
+async function studyLessons(learner: ChatLearner, count: number) {
+  for (let i = 0; i < count; i++) {
+    // On a card: press next; then answer each question correctly.
+    await learner.press('next');
+    let q = askedQuestion(course, learner.last.at(-1));
+    while (q) {
+      await learner.say(letter(q.correctIndex));
+      expect(learner.last[0]!.text).toContain('✅');
+      q = askedQuestion(course, learner.last.at(-1));
+    }
+    if (learner.lastChoices().includes('next')) await learner.press('next');
+  }
+}
+
+async function takeFinal(learner: ChatLearner, answerCorrectly: boolean) {
+  await learner.say('/kiemtra');
+  expect(learner.lastChoices()).toEqual(['final:start', 'final:later']);
+  await learner.say('1');
+  for (let i = 0; i < course.final.questions; i++) {
+    const message = learner.last.at(-1)!;
+    expect(message.text).toContain(`${i + 1}/${course.final.questions}`);
+    const value = message.choices![0]!.value; // fin:<attempt>:<index>:0
+    const e = await enrolment(learner);
+    const attempt = e!.finalAttempts.at(-1)!;
+    const q = topicsOf(course).flatMap((t) => t.finalBank).find((x) => x.id === attempt.questionIds[i])!;
+    expect(value.startsWith(`fin:${attempt.n}:${i}:`)).toBe(true);
+    const pick = answerCorrectly ? q.correctIndex : (q.correctIndex + 1) % q.options.length;
+    await learner.say(letter(pick).toLowerCase());
+  }
+}
+
+describe('the learner journey through the engine', () => {
+  it('should onboard a learner asking language, name, role, province, commune, consent and hour', async () => {
+    const a = new ChatLearner(h.tutor);
+    await a.say('Xin chào');
+    expect(a.text()).toContain('Xin chào');
+    expect(a.lastChoices()).toEqual(['lang:vi', 'lang:en']);
+    await a.say('1');
+    expect(a.text()).toContain('Họ và tên');
+    await a.say('Trần Văn Bình');
+    expect(a.lastChoices()).toEqual(['role:chair', 'role:vice_chair', 'role:core_staff', 'role:other']);
+    await a.say('2');
+    await a.say('thanh hoa');
+    expect(a.text()).toContain('xã/phường');
+    await a.say('Xã Vĩnh Hưng');
+    await a.say('Đồng ý');
+    await a.say('7h');
+    expect(a.text()).toContain('7:00');
+    expect(a.last.at(-1)!.text).toContain('Chuyên đề 1 · Bài 1/');
+    const learner = await new MongoLearnerStore(h.db.models).findByConversation(a.conversation);
+    expect(learner).toMatchObject({
+      onboarded: true,
+      consent: true,
+      lessonHour: 7,
+      locale: 'vi',
+      profile: { fullName: 'Trần Văn Bình', role: 'vice_chair', province: 'Thanh Hóa', commune: 'Xã Vĩnh Hưng' },
+    });
+    expect(learner!.prompt).toBeUndefined();
+  });
+
+  it('should teach every lesson of topic 1 with progress right at each step, then pass the final test', async () => {
+    const a = new ChatLearner(h.tutor);
+    await a.onboard();
+    const topic1 = topicsOf(course)[0]!;
+    for (let i = 0; i < topic1.lessons.length; i++) {
+      await studyLessons(a, 1);
+      const e = await enrolment(a);
+      expect(e!.completedLessons).toHaveLength(i + 1);
+      expect(e!.status).toBe('in_progress');
+      await a.say('/tiendo');
+      expect(a.text()).toContain(`Đã học ${i + 1}/${lessonsOf(course).length} bài`);
+    }
+    expect(a.transcript.some((m) => m.text.includes('Chúc mừng! Bạn đã hoàn thành chuyên đề'))).toBe(true);
+    await a.say('/tiendo');
+    expect(a.text()).toContain(`✅ 1. ${topic1.title.vi}: ${topic1.lessons.length}/${topic1.lessons.length}`);
+    expect(a.text()).toContain('hoàn thành 1/5 chuyên đề');
+
+    // The test is not offered before every topic is complete.
+    await a.say('/kiemtra');
+    expect(a.text()).toContain('Bạn cần học xong tất cả các bài');
+
+    await a.say('/hoc');
+    await studyLessons(a, lessonsOf(course).length - topic1.lessons.length);
+    expect(a.text()).toContain('/kiemtra');
+    const checks = lessonsOf(course).flatMap((l) => l.questions).length;
+    await a.say('/tiendo');
+    expect(a.text()).toContain(`đúng ${checks}/${checks}`);
+
+    await takeFinal(a, true);
+    expect(a.text()).toContain(`${course.final.questions}/${course.final.questions}`);
+    expect(a.text()).toContain('100%');
+    const e = await enrolment(a);
+    expect(e!.status).toBe('completed');
+    expect(e!.finalAttempts).toHaveLength(1);
+    expect(e!.finalAttempts[0]).toMatchObject({ passed: true, scorePercent: 100, correct: course.final.questions });
+    const answers = await h.db.models.Answer.countDocuments({ learnerId: e!.learnerId });
+    expect(answers).toBe(checks + course.final.questions);
+    // Draws cover every topic in proportion (25 questions each → 6 each of 30).
+    const drawnTopics = e!.finalAttempts[0]!.questionIds.map((id: string) => id.split('-')[0]);
+    for (const t of topicsOf(course)) expect(drawnTopics.filter((x: string) => x === t.id)).toHaveLength(6);
+    await a.say('/kiemtra');
+    expect(a.text()).toContain('Bạn đã đạt');
+  });
+
+  it('should fail a final test answered wrongly, count the attempt and allow the remaining ones', async () => {
+    const b = new ChatLearner(h.tutor, 'console', undefined, { languageCode: 'en' });
+    await b.onboard({ lang: '2', name: 'Lê Minh', role: '1', province: 'Hà Nội', commune: 'Phường Ba Đình' });
+    expect(b.text()).toContain('Topic 1 · Lesson 1/');
+    await studyLessons(b, lessonsOf(course).length);
+    await takeFinal(b, false);
+    expect(b.text()).toContain('0/30');
+    expect(b.text()).toContain(`${course.final.attempts - 1} attempts left`);
+    const e = await enrolment(b);
+    expect(e!.status).toBe('in_progress');
+    expect(e!.finalAttempts[0]).toMatchObject({ passed: false, scorePercent: 0, answered: 30 });
+    await b.say('/progress');
+    expect(b.text()).toContain('1/3 attempts used');
+    await b.say('/exam');
+    expect(b.text()).toContain('attempt 2 of 3');
+  });
+
+  it('should say the course has closed after the cohort window', async () => {
+    const c = new ChatLearner(h.tutor);
+    await c.onboard();
+    h.clock.advance(18 * 24 * 3600 * 1000);
+    await c.say('/hoc');
+    expect(c.text()).toContain('Khóa học đã kết thúc');
+    await c.say('/kiemtra');
+    expect(c.text()).toContain('Khóa học đã kết thúc');
+    await c.say('/tiendo');
+    expect(c.text()).toContain('Tiến độ');
+    h.clock.advance(-18 * 24 * 3600 * 1000);
+  });
+});

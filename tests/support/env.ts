@@ -1,0 +1,120 @@
+/** Test wiring: a fresh database and queue prefix per test file, on the real Redis and MongoDB-compatible server. */
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildTutor, createApp, type App } from '../../src/app.js';
+import { loadContent, type LoadedContent } from '../../src/content/load.js';
+import { connectDatabase, type Database } from '../../src/storage/mongo.js';
+import { syncContentCohorts } from '../../src/storage/cohorts.js';
+import type { Tutor } from '../../src/core/tutor.js';
+import type { Clock, Random } from '../../src/core/ports.js';
+import type { ChannelAdapter } from '../../src/channels/types.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** The configuration a test runs with: the environment's services, a database of its own. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const base = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017/cds_tutor';
+  const url = new URL(base);
+  url.pathname = `/${uniqueName('cds_test')}`;
+  return loadConfig({ ...process.env, LOG_LEVEL: 'silent', MONGODB_URL: url.toString(), ...overrides });
+}
+
+/** A clock tests can move. */
+export class TestClock implements Clock {
+  constructor(public current: Date) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** A repeatable pseudo-random sequence (mulberry32). */
+export function seededRandom(seed = 42): Random {
+  let a = seed >>> 0;
+  return {
+    next() {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}
+
+let shippedContent: LoadedContent | undefined;
+export function shipped(): LoadedContent {
+  shippedContent ??= loadContent(resolve(ROOT, 'content'));
+  return shippedContent;
+}
+
+export interface EngineHarness {
+  tutor: Tutor;
+  db: Database;
+  config: Config;
+  clock: TestClock;
+  content: LoadedContent;
+  close(): Promise<void>;
+}
+
+/** The tutor over a fresh MongoDB database, with the shipped content and cohorts. */
+export async function engine(opts: { clock?: TestClock; content?: LoadedContent; config?: Record<string, string> } = {}): Promise<EngineHarness> {
+  const config = testConfig(opts.config);
+  const content = opts.content ?? shipped();
+  const clock = opts.clock ?? new TestClock(new Date());
+  const db = await connectDatabase(config.MONGODB_URL);
+  await syncContentCohorts(db.models, content.cohorts, clock.now());
+  const tutor = await buildTutor({ db, content, config, clock, random: seededRandom(), root: ROOT });
+  return {
+    tutor,
+    db,
+    config,
+    clock,
+    content,
+    async close() {
+      await db.conn.dropDatabase();
+      await db.close();
+    },
+  };
+}
+
+/** The whole application (queues and workers included) with a fresh database and Redis key prefix. */
+export async function application(channels: ChannelAdapter[], overrides: Record<string, string> = {}): Promise<App & { dispose(): Promise<void> }> {
+  const config = testConfig(overrides);
+  const prefix = uniqueName('cdstest');
+  const app = await createApp({ config, role: 'all', root: ROOT, channels, listen: false, queuePrefix: prefix, logger: pino({ level: 'silent' }) });
+  return Object.assign(app, {
+    async dispose() {
+      const db = app.db;
+      await app.stop().catch(() => undefined);
+      const redis = new Redis(config.REDIS_URL);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+      const cleanup = await connectDatabase(config.MONGODB_URL);
+      await cleanup.conn.dropDatabase();
+      await cleanup.close();
+      void db;
+    },
+  });
+}
+
+/** Waits until `check` holds, polling; fails with `what` after `ms`. */
+export async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
