@@ -181,7 +181,9 @@ export function matchProvince(list: readonly string[], input: string): ProvinceM
   if (exact.length === 1) return { kind: 'one', name: exact[0]! };
   const aliases: Record<string, string> = { hcm: 'ho chi minh', tphcm: 'ho chi minh', 'sai gon': 'ho chi minh', hn: 'ha noi' };
   const wanted = aliases[f] ?? f;
-  const partial = list.filter((p) => key(p).includes(wanted));
+  // Words that start with what was typed first ("ha" → Hà Nội, Hà Tĩnh, not Thanh Hóa), then anywhere.
+  const atWord = list.filter((p) => ` ${key(p)}`.includes(` ${wanted}`));
+  const partial = atWord.length > 0 ? atWord : list.filter((p) => key(p).includes(wanted));
   if (partial.length === 1) return { kind: 'one', name: partial[0]! };
   if (partial.length > 1 && partial.length <= 6) return { kind: 'many', options: partial };
   return { kind: 'none' };
