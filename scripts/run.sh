@@ -25,6 +25,6 @@ case "$cmd" in
   web) exec node --import tsx src/main.ts web "$@" ;;
   worker) exec node --import tsx src/main.ts worker "$@" ;;
   cli) exec node --import tsx src/cli/index.ts "$@" ;;
-  test) exec npx vitest run "$@" ;;
+  test) npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
   *) echo "unknown command: $cmd" >&2; exit 2 ;;
 esac
