@@ -113,7 +113,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const tutor = await buildTutor({ db, content, config, clock, random, root: opts.root });
 
   const metrics = new Metrics(opts.listen !== false);
-  const queues = new Queues({ connection: redis, prefix: opts.queuePrefix ?? 'cds' });
+  const queues = new Queues({ connection: redis, prefix: opts.queuePrefix ?? config.QUEUE_PREFIX });
   const ingress: Ingress = async (event: InboundEvent) => {
     await queues.inbound.add('handle', { event: { ...event, at: event.at.toISOString() } }, { jobId: jobId('in', event.channel, event.updateId) });
   };

@@ -85,6 +85,12 @@ const schema = z
       .optional()
       .transform((v) => v || 'demo')
       .refine((v) => /^[A-Za-z0-9_-]{1,64}$/.test(v), 'must be a cohort id (letters, digits, _ or -)'),
+    /** Redis key prefix of the queues: deployments (or test runs) sharing one Redis use different ones. */
+    QUEUE_PREFIX: z
+      .string()
+      .optional()
+      .transform((v) => v || 'cds')
+      .refine((v) => /^[A-Za-z0-9_.-]{1,64}$/.test(v), 'must be 1-64 letters, digits, _ . or -'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   })
   .superRefine((c, ctx) => {
