@@ -44,8 +44,8 @@ export interface AppOptions {
   queuePrefix?: string;
   /** Channel adapters this process receives on and sends through. */
   channels?: ChannelAdapter[];
-  /** Listen for HTTP (web role); tests pass false when they need no server. */
-  listen?: boolean;
+  /** Listen for HTTP (web role); tests pass false when they need no server; 'optional' only warns when the port is taken. */
+  listen?: boolean | 'optional';
 }
 
 export interface App {
@@ -144,7 +144,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
         await redis.ping();
       },
     });
-    await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
+    try {
+      await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
+    } catch (err) {
+      if (opts.listen !== 'optional') throw err;
+      logger.warn({ port: config.HTTP_PORT, err: (err as Error).message }, 'HTTP server not started; the chat works without it');
+      server = undefined;
+    }
   }
 
   for (const adapter of channels) await adapter.start(ingress);

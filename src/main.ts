@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const useConsole = role === 'all' && !config.TELEGRAM_BOT_TOKEN && !config.ZALO_BOT_TOKEN;
   // In the console chat, logs would interleave with the conversation: only warnings and worse.
-  const logger = pino({ level: useConsole && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
+  const logger = pino({ level: useConsole && config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
   const channels: ChannelAdapter[] = [];
   let app: App | undefined;
   let consoleEnded = false;
@@ -39,16 +39,6 @@ async function main(): Promise<void> {
       }),
     );
   }
-  app = await createApp({ config, role, root, logger, channels, listen: !useConsole || process.env.HTTP_PORT !== undefined });
-  logger.info({ role, port: app.server ? config.HTTP_PORT : undefined }, 'cds-tutor started');
-  if (useConsole) {
-    process.stdout.write(
-      config.DEFAULT_LOCALE === 'vi'
-        ? 'Trò chuyện với Trợ lý ngay tại đây (Ctrl-D để thoát). Gõ /start để bắt đầu.\n> '
-        : 'Chat with the tutor right here (Ctrl-D to quit). Type /start to begin.\n> ',
-    );
-  }
-
   let stopping = false;
   const shutdown = async (reason: string) => {
     if (stopping) return;
@@ -59,12 +49,27 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     timer.unref();
+    // A signal during start-up waits for the start to finish, then stops what it started.
+    await starting.catch(() => undefined);
     await app?.stop();
     clearTimeout(timer);
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // Beside the console chat the HTTP server is a convenience: a port in use is a warning, not a failure.
+  const starting = createApp({ config, role, root, logger, channels, listen: useConsole ? 'optional' : true });
+  app = await starting;
+  if (stopping) return;
+  logger.info({ role, port: app.server ? config.HTTP_PORT : undefined }, 'cds-tutor started');
+  if (useConsole) {
+    process.stdout.write(
+      config.DEFAULT_LOCALE === 'vi'
+        ? 'Trò chuyện với Trợ lý ngay tại đây (Ctrl-D để thoát). Gõ /start để bắt đầu.\n> '
+        : 'Chat with the tutor right here (Ctrl-D to quit). Type /start to begin.\n> ',
+    );
+  }
 
   if (useConsole) {
     // When the input ends (Ctrl-D, or the end of a piped script), finish every reply, then stop.

@@ -53,7 +53,7 @@ describe('the tutor process', () => {
 
   it('should stop a worker on SIGTERM and exit 0', async () => {
     const r = await run('worker', null, {}, { text: 'cds-tutor started', signal: 'SIGTERM' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.err).toBe(0);
     expect(r.err).toContain('shutting down');
   });
 
