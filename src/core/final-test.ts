@@ -120,18 +120,7 @@ export async function handleFinalInput(s: Session, e: Enrolment, input: string):
   }
   const index = Number(chosen.value.split(':').pop());
   const correct = index === q.correctIndex;
-  const result = await s.deps.answers.record({
-    learnerId: s.learner.id,
-    cohortId: e.cohortId,
-    questionId: q.id,
-    chosenIndex: index,
-    correct,
-    context: 'final',
-    attempt: attempt.n,
-    channel: s.event.channel,
-    updateId: s.event.updateId,
-    at: s.now,
-  });
+  const result = await s.recordAnswer(e.cohortId, q.id, index, correct, 'final', attempt.n);
   if (result === 'duplicate') {
     s.say(s.t('lesson.alreadyAnswered'));
     return;

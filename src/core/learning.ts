@@ -148,17 +148,7 @@ export async function handleCourseInput(s: Session, e: Enrolment, input: string)
 
 async function answerCheckQuestion(s: Session, e: Enrolment, lesson: Lesson, q: Question, index: number): Promise<void> {
   const correct = index === q.correctIndex;
-  const result = await s.deps.answers.record({
-    learnerId: s.learner.id,
-    cohortId: e.cohortId,
-    questionId: q.id,
-    chosenIndex: index,
-    correct,
-    context: 'lesson',
-    channel: s.event.channel,
-    updateId: s.event.updateId,
-    at: s.now,
-  });
+  const result = await s.recordAnswer(e.cohortId, q.id, index, correct, 'lesson');
   if (result === 'duplicate') {
     s.say(s.t('lesson.alreadyAnswered'));
     return;

@@ -1,7 +1,8 @@
 /** Everything one inbound event is handled with: the learner, their enrolment, the course, and the reply being built. */
 import { pick, type Course, type Locale, type Localized } from './course.js';
 import type { InboundEvent, OutboundMessage } from './messages.js';
-import type { Cohort, Enrolment, Learner } from './model.js';
+import type { AnswerContext, Cohort, Enrolment, Learner } from './model.js';
+import type { RecordResult } from './ports.js';
 import type { TutorDeps } from './ports.js';
 
 export class Session {
@@ -52,6 +53,22 @@ export class Session {
         .map((p) => [p.type, p.value]),
     );
     return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+  }
+
+  /** Appends the learner's answer (append-only; 'duplicate' when this update or question slot was already recorded). */
+  recordAnswer(cohortId: string, questionId: string, chosenIndex: number, correct: boolean, context: AnswerContext, attempt?: number): Promise<RecordResult> {
+    return this.deps.answers.record({
+      learnerId: this.learner.id,
+      cohortId,
+      questionId,
+      chosenIndex,
+      correct,
+      context,
+      ...(attempt !== undefined ? { attempt } : {}),
+      channel: this.event.channel,
+      updateId: this.event.updateId,
+      at: this.now,
+    });
   }
 
   windowState(): 'before' | 'open' | 'closed' {
