@@ -81,6 +81,11 @@ describe('content:check', () => {
     expect(found).toContainEqual(expect.stringContaining('en question a-f01 marks A correct but vi marks C'));
   });
 
+  it('should report a card that no check question follows', () => {
+    const dir = broken(`${TOPIC}/vi/questions.yaml`, (t) => t.replace('lesson: a-l02', 'lesson: a-l01'));
+    expect(problemsOf(dir)).toContainEqual('courses/mini/topics/a/vi/questions.yaml:1: error: lesson a-l02 has 0 check questions; each card is followed by 1–3');
+  });
+
   it('should report YAML syntax errors with their line', () => {
     const dir = broken(`${TOPIC}/vi/final.yaml`, (t) => t.replace('options: [X, Y, Z]\n  correct: C', 'options: [X, Y, Z\n  correct: C'));
     expect(problemsOf(dir).some((p) => /vi\/final\.yaml:\d+: error: YAML/.test(p))).toBe(true);

@@ -198,6 +198,12 @@ function loadTopic(
     else if (!lesson) problems.error(qFile, line, `check question ${question.id} refers to lesson ${question.lessonId}, which this topic does not list`);
     else lesson.questions.push(question);
   }
+  for (const lesson of lessons) {
+    const n = lesson.questions.length;
+    if (n < 1 || n > 3) {
+      problems.error(show(join(topicDir, 'vi', 'questions.yaml')), 1, `lesson ${lesson.id} has ${n} check questions; each card is followed by 1–3`);
+    }
+  }
   const finals = loadQuestions(topicDir, topicId, 'final.yaml', show, problems, seenIds);
   checkLetterSpread(checks, problems);
   checkLetterSpread(finals, problems);
