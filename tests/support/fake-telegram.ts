@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedCall {
   method: string;
   body: Record<string, unknown>;
+  /** The error code answered, when the call was refused. */
+  refused?: number;
 }
 
 export interface ApiError {
@@ -126,7 +128,8 @@ export class FakeTelegram {
     if (m[1] !== this.token) return this.reply(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = m[2]!;
     const body = await readBody(req);
-    this.calls.push({ method, body });
+    const call: RecordedCall = { method, body };
+    this.calls.push(call);
 
     const failure = this.failures.find((f) => f.method === method);
     if (failure) {
@@ -134,10 +137,12 @@ export class FakeTelegram {
       else {
         failure.times -= 1;
         if (failure.times <= 0) this.failures = this.failures.filter((f) => f !== failure);
+        call.refused = failure.error.error_code;
         return this.reply(res, failure.error.error_code, { ok: false, ...failure.error });
       }
     }
     if (SEND_METHODS.has(method) && this.blocked.has(String(body.chat_id))) {
+      call.refused = 403;
       return this.reply(res, 403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' });
     }
     switch (method) {
