@@ -69,4 +69,21 @@ describe('sending through the Telegram adapter', () => {
     expect(err.message).not.toContain(fake.token);
     expect(err.message).not.toContain('fake-token');
   });
+
+  it('should report a failed connection as network without the token', async () => {
+    const offline = new TelegramAdapter({
+      token: fake.token,
+      apiRoot: 'http://127.0.0.1:1',
+      mode: 'polling',
+      receive: false,
+      contentDir: content,
+      i18n: { t: (_l, key) => key },
+      defaultLocale: 'vi',
+      logger: pino({ level: 'silent' }),
+      onBlocked: async () => undefined,
+    });
+    const err = (await offline.send('107', [{ text: 'x' }]).catch((e: unknown) => e)) as SendError;
+    expect(err.kind).toBe('network');
+    expect(err.message).not.toContain('fake-token');
+  });
 });

@@ -36,7 +36,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-function post(body: string | Buffer, headers: Record<string, string> = { 'x-telegram-bot-api-secret-token': SECRET }) {
+function post(body: string, headers: Record<string, string> = { 'x-telegram-bot-api-secret-token': SECRET }) {
   return fetch(`${base}/webhooks/telegram`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 }
 
@@ -65,7 +65,8 @@ describe('the Telegram webhook', () => {
   it('should refuse a wrong or missing secret with 401 and store nothing', async () => {
     const user = new TelegramUser(fake, app);
     const update = user.textUpdate('/start');
-    for (const headers of [{ 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': `${SECRET}x` }, {}]) {
+    const attempts: Record<string, string>[] = [{ 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': `${SECRET}x` }, {}];
+    for (const headers of attempts) {
       const res = await post(JSON.stringify(update), headers);
       expect(res.status).toBe(401);
     }
@@ -79,7 +80,7 @@ describe('the Telegram webhook', () => {
 
   it('should answer malformed JSON with 400, a body over 1 MiB with 413 and a non-update with 400', async () => {
     expect((await post('{"update_id": 1, "message": ')).status).toBe(400);
-    expect((await post(Buffer.alloc(1024 * 1024 + 10, 0x20))).status).toBe(413);
+    expect((await post(`{"update_id": 1, "pad": "${"x".repeat(1024 * 1024)}"}`)).status).toBe(413);
     expect((await post(JSON.stringify({ hello: 'world' }))).status).toBe(400);
     expect((await post(JSON.stringify([1, 2]))).status).toBe(400);
   });

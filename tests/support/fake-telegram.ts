@@ -166,10 +166,15 @@ export class FakeTelegram {
     }
   }
 
+  /** Called with every message the bot sends (the demo prints them). */
+  onSent?: (message: { chatId: string; method: string; text: string; body: Record<string, unknown> }) => void;
+
   private record(method: string, body: Record<string, unknown>) {
     const chatId = String(body.chat_id);
     const text = String(body.text ?? body.caption ?? body.question ?? '');
-    this.sent.push({ chatId, method, text, body });
+    const message = { chatId, method, text, body };
+    this.sent.push(message);
+    this.onSent?.(message);
     return { message_id: this.messageId++, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'private' }, text };
   }
 

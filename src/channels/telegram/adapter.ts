@@ -63,19 +63,23 @@ export class TelegramAdapter implements ChannelAdapter {
   async start(ingress: Ingress): Promise<void> {
     this.ingress = ingress;
     if (!this.opts.receive) return;
-    this.bot.botInfo = await this.bot.telegram.getMe();
-    await this.setCommands();
-    if (this.opts.mode === 'webhook') {
-      const hook = this.opts.webhook;
-      if (!hook) throw new Error('telegram webhook mode needs a URL and a secret');
-      await this.bot.telegram.setWebhook(hook.url, { secret_token: hook.secret, allowed_updates: ALLOWED_UPDATES });
-      this.opts.logger.info({ url: hook.url }, 'telegram webhook registered');
-      return;
+    try {
+      this.bot.botInfo = await this.bot.telegram.getMe();
+      await this.setCommands();
+      if (this.opts.mode === 'webhook') {
+        const hook = this.opts.webhook;
+        if (!hook) throw new Error('webhook mode needs a URL and a secret');
+        await this.bot.telegram.setWebhook(hook.url, { secret_token: hook.secret, allowed_updates: ALLOWED_UPDATES });
+        this.opts.logger.info({ url: hook.url }, 'telegram webhook registered');
+        return;
+      }
+    } catch (err) {
+      throw new Error(`The Telegram channel could not start: ${toSendError(err, this.opts.token).message}`);
     }
     // launch() never settles while polling (telegraf #1749): keep the promise for stop().
     this.polling = this.bot
       .launch({ allowedUpdates: ALLOWED_UPDATES })
-      .catch((err: Error) => this.opts.logger.error({ err: err.message }, 'telegram polling stopped'))
+      .catch((err: unknown) => this.opts.logger.error({ err: toSendError(err, this.opts.token).message }, 'telegram polling stopped'))
       .finally(() => {
         this.pollingDone = true;
       });
@@ -120,7 +124,7 @@ export class TelegramAdapter implements ChannelAdapter {
           if (part.photo) await this.sendPhoto(address, part.photo, part.html, part.keyboard);
           else await this.sendText(address, part.html, part.keyboard);
         } catch (err) {
-          throw toSendError(err);
+          throw toSendError(err, this.opts.token);
         }
       }
     }
@@ -177,7 +181,7 @@ export class TelegramAdapter implements ChannelAdapter {
     try {
       await this.bot.telegram.answerCbQuery(id);
     } catch (err) {
-      this.opts.logger.warn({ err: toSendError(err).message }, 'answerCallbackQuery failed');
+      this.opts.logger.warn({ err: toSendError(err, this.opts.token).message }, 'answerCallbackQuery failed');
     }
   }
 
@@ -191,7 +195,7 @@ export class TelegramAdapter implements ChannelAdapter {
         link_preview_options: { is_disabled: true },
       });
     } catch (err) {
-      this.opts.logger.warn({ err: toSendError(err).message }, 'telegram group reply failed');
+      this.opts.logger.warn({ err: toSendError(err, this.opts.token).message }, 'telegram group reply failed');
     }
   }
 }

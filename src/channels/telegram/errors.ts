@@ -10,7 +10,13 @@ const DEFAULT_RETRY_MS = 1_000;
  * started the bot, kicked from the group) → blocked; other 4xx → rejected; 5xx and transport
  * failures → network. Telegram says error descriptions may change, so we branch on the code.
  */
-export function toSendError(err: unknown): SendError {
+export function toSendError(err: unknown, token?: string): SendError {
+  const e = classify(err);
+  // telegraf redacts tokens shaped like 123:abc from transport errors; make sure of it for any shape.
+  return token && e.message.includes(token) ? new SendError(e.kind, e.message.replaceAll(token, '[token]'), e.retryAfterMs) : e;
+}
+
+function classify(err: unknown): SendError {
   if (err instanceof SendError) return err;
   if (err instanceof TelegramError) {
     const what = `${err.on && 'method' in err.on ? String(err.on.method) : 'call'}: ${err.code} ${err.description}`;
