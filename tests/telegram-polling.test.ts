@@ -30,6 +30,19 @@ describe('the Telegram channel over long polling', () => {
   });
 });
 
+describe('a learner in English', () => {
+  it('should be onboarded in English and understand the English commands', async () => {
+    const user = new TelegramUser(fake, app, { first_name: 'Minh', last_name: 'Lê', language_code: 'en' });
+    await user.say('/start');
+    expect(user.all()[0]!.text).toContain('Hello!');
+    await user.press('lang:en');
+    expect(user.lastText()).toContain('What is your full name?');
+    const help = await user.say('/help');
+    expect(help[0]!.text).toContain('/progress – see your progress');
+    expect(help[0]!.text).toContain('/exam');
+  });
+});
+
 describe('sending to Telegram', () => {
   it('should pause on a 429 for its retry_after and then deliver every message exactly once', async () => {
     const user = new TelegramUser(fake, app);
