@@ -3,6 +3,7 @@
 #   start   the tutor (web + worker; the console chat when no channel token is set)
 #   web     only the HTTP role          worker  only the queue workers
 #   test    the whole test suite        cli     the admin CLI
+#   demo-telegram   the Telegram channel against a local fake Bot API (no token needed)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,5 +27,6 @@ case "$cmd" in
   worker) exec node --import tsx src/main.ts worker "$@" ;;
   cli) exec node --import tsx src/cli/index.ts "$@" ;;
   test) npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
+  demo-telegram) exec node --import tsx scripts/demo-telegram.ts "$@" ;;
   *) echo "unknown command: $cmd" >&2; exit 2 ;;
 esac

@@ -28,6 +28,8 @@ import { createInboundWorker } from './scheduler/inbound-worker.js';
 import { createSendWorker } from './scheduler/send-worker.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
 import { createServer } from './http/server.js';
+import { TelegramAdapter } from './channels/telegram/adapter.js';
+import { registerTelegramWebhook, TELEGRAM_WEBHOOK_PATH } from './http/telegram-webhook.js';
 import { Metrics } from './metrics.js';
 
 export type Role = 'all' | 'web' | 'worker';
@@ -119,7 +121,26 @@ export async function createApp(opts: AppOptions): Promise<App> {
   };
 
   const workers: Worker[] = [];
-  const channels = opts.channels ?? [];
+  const channels = [...(opts.channels ?? [])];
+  let telegram: TelegramAdapter | undefined;
+  if (config.TELEGRAM_BOT_TOKEN && !channels.some((c) => c.name === 'telegram')) {
+    telegram = new TelegramAdapter({
+      token: config.TELEGRAM_BOT_TOKEN,
+      apiRoot: config.TELEGRAM_API_ROOT,
+      mode: config.TELEGRAM_MODE,
+      // Updates are taken in by web processes (webhook route or the one poller); workers only send.
+      receive: opts.role !== 'worker',
+      webhook: config.TELEGRAM_WEBHOOK_SECRET
+        ? { url: `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}${TELEGRAM_WEBHOOK_PATH}`, secret: config.TELEGRAM_WEBHOOK_SECRET }
+        : undefined,
+      contentDir,
+      i18n: await createTranslator(`${opts.root}/locales`, config.DEFAULT_LOCALE),
+      defaultLocale: config.DEFAULT_LOCALE,
+      logger,
+      onBlocked: (c) => learners.markUnreachable(c),
+    });
+    channels.push(telegram);
+  }
   if (opts.role !== 'web') {
     workers.push(createInboundWorker(queues, tutor, metrics));
     for (const adapter of channels) {
@@ -144,6 +165,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
         await redis.ping();
       },
     });
+    if (telegram && config.TELEGRAM_MODE === 'webhook' && config.TELEGRAM_WEBHOOK_SECRET) {
+      const adapter = telegram;
+      registerTelegramWebhook(server, { secret: config.TELEGRAM_WEBHOOK_SECRET, receive: (update) => adapter.receive(update) });
+    }
     try {
       await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
     } catch (err) {

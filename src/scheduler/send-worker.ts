@@ -30,8 +30,13 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
       if (await opts.isUnreachable(conversation)) return 'skipped: unreachable';
       const address = conversation.slice(conversation.indexOf(':') + 1);
       try {
-        await adapter.send(address, messages);
-        metrics.messagesSent.inc({ channel: adapter.name }, messages.length);
+        // One message at a time, remembering how far we got: a retry after a 429 or a network
+        // failure resumes there instead of sending the earlier messages twice.
+        for (let i = typeof job.progress === 'number' ? job.progress : 0; i < messages.length; i++) {
+          await adapter.send(address, [messages[i]!]);
+          await job.updateProgress(i + 1);
+          metrics.messagesSent.inc({ channel: adapter.name });
+        }
         return 'sent';
       } catch (err) {
         if (!(err instanceof SendError)) throw err;
