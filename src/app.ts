@@ -19,6 +19,7 @@ import {
   MongoEnrolmentStore,
   MongoFeedbackStore,
   MongoLearnerStore,
+  MongoLinkCodeStore,
   MongoUpdateLog,
 } from './storage/stores.js';
 import { syncContentCohorts } from './storage/cohorts.js';
@@ -26,8 +27,10 @@ import { Queues } from './scheduler/queues.js';
 import { jobId } from './scheduler/jobs.js';
 import { createInboundWorker } from './scheduler/inbound-worker.js';
 import { createSendWorker } from './scheduler/send-worker.js';
+import { UnpromptedGate } from './scheduler/unprompted.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
 import { createServer } from './http/server.js';
+import { zaloWebhookRoutes } from './http/zalo-webhook.js';
 import { Metrics } from './metrics.js';
 
 export type Role = 'all' | 'web' | 'worker';
@@ -55,6 +58,9 @@ export interface App {
   queues: Queues;
   content: LoadedContent;
   learners: MongoLearnerStore;
+  metrics: Metrics;
+  /** Unprompted-message budgets, held messages and their count. */
+  unprompted: UnpromptedGate;
   server?: FastifyInstance;
   ingress: Ingress;
   logger: Logger;
@@ -79,6 +85,7 @@ export async function buildTutor(p: {
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
     feedback: new MongoFeedbackStore(m),
+    links: new MongoLinkCodeStore(m),
     updates: new MongoUpdateLog(m),
     catalog: new ContentCatalog(p.content),
     clock: p.clock,
@@ -120,8 +127,19 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const workers: Worker[] = [];
   const channels = opts.channels ?? [];
+  const unprompted = new UnpromptedGate({
+    redis,
+    prefix: opts.queuePrefix ?? 'cds',
+    models: db.models,
+    queues,
+    metrics,
+    clock,
+    timezone: config.TIMEZONE,
+    perDay: { zalo: config.ZALO_UNPROMPTED_PER_DAY },
+    channels: channels.map((c) => c.name),
+  });
   if (opts.role !== 'web') {
-    workers.push(createInboundWorker(queues, tutor, metrics));
+    workers.push(createInboundWorker(queues, tutor, metrics, 1, unprompted));
     for (const adapter of channels) {
       const rate = adapter.name === 'telegram' ? config.TELEGRAM_RATE_PER_SEC : adapter.name === 'zalo' ? config.ZALO_RATE_PER_SEC : undefined;
       workers.push(
@@ -129,6 +147,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
           ratePerSec: rate,
           onBlocked: (c: ConversationId) => learners.markUnreachable(c),
           isUnreachable: (c: ConversationId) => learners.isUnreachable(c),
+          unprompted: unprompted.policyFor(adapter.name),
         }),
       );
     }
@@ -144,10 +163,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
         await redis.ping();
       },
     });
+    if (config.ZALO_BOT_TOKEN && config.ZALO_MODE === 'webhook') {
+      await server.register(zaloWebhookRoutes, { secret: config.ZALO_WEBHOOK_SECRET!, ingress, logger });
+    }
     await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
   }
 
-  for (const adapter of channels) await adapter.start(ingress);
+  // Intake (polling, webhook registration, stdin) belongs to the web role; workers only send.
+  if (opts.role !== 'worker') for (const adapter of channels) await adapter.start(ingress);
 
   let stopped = false;
   return {
@@ -157,6 +180,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     queues,
     content,
     learners,
+    metrics,
+    unprompted,
     server,
     ingress,
     logger,

@@ -89,10 +89,23 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 }
 
 /** The whole application (queues and workers included) with a fresh database and Redis key prefix. */
-export async function application(channels: ChannelAdapter[], overrides: Record<string, string> = {}): Promise<App & { dispose(): Promise<void> }> {
-  const config = testConfig(overrides);
+export async function application(
+  channels: ChannelAdapter[],
+  overrides: Record<string, string> = {},
+  opts: { listen?: boolean; clock?: Clock } = {},
+): Promise<App & { dispose(): Promise<void> }> {
+  const config = testConfig(opts.listen ? { HTTP_PORT: '0', ...overrides } : overrides);
   const prefix = uniqueName('cdstest');
-  const app = await createApp({ config, role: 'all', root: ROOT, channels, listen: false, queuePrefix: prefix, logger: pino({ level: 'silent' }) });
+  const app = await createApp({
+    config,
+    role: 'all',
+    root: ROOT,
+    channels,
+    listen: opts.listen ?? false,
+    clock: opts.clock,
+    queuePrefix: prefix,
+    logger: pino({ level: 'silent' }),
+  });
   return Object.assign(app, {
     async dispose() {
       const db = app.db;
