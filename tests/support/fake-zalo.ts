@@ -60,6 +60,8 @@ export function zaloEvent(fixture: string, userId: string, messageId = `m${Date.
 export class FakeZalo extends EventEmitter {
   readonly calls: FakeCall[] = [];
   webhook: { url: string; secret: string } | null = null;
+  /** getUpdates calls whose client hung up before an answer (a poller stopping). */
+  abandonedPolls = 0;
   private server?: Server;
   private readonly updates: unknown[] = [];
   private readonly waiters: (() => void)[] = [];
@@ -163,8 +165,14 @@ export class FakeZalo extends EventEmitter {
       return this.answer(res, f.status ?? 200, { ok: false, error_code: f.error_code, description: f.description });
     }
     let gone = false;
-    res.on('close', () => (gone = true));
-    const result = await this.result(method, body, () => gone);
+    const onGone = new EventEmitter();
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      gone = true;
+      if (method === 'getUpdates') this.abandonedPolls++;
+      onGone.emit('gone');
+    });
+    const result = await this.result(method, body, () => gone, onGone);
     if ('error' in result) {
       const { status, ...error } = result.error;
       return this.answer(res, status ?? 200, { ok: false, ...error });
@@ -172,7 +180,7 @@ export class FakeZalo extends EventEmitter {
     this.answer(res, 200, result.value === undefined ? { ok: true } : { ok: true, result: result.value });
   }
 
-  private async result(method: string, body: Record<string, any>, gone: () => boolean): Promise<{ ok: true; value?: unknown } | { error: Failure }> {
+  private async result(method: string, body: Record<string, any>, gone: () => boolean, onGone: EventEmitter): Promise<{ ok: true; value?: unknown } | { error: Failure }> {
     const bad = (description: string) => ({ error: { error_code: 400, description } });
     const sent = () => ({ ok: true as const, value: { message_id: `${(this.nextId++).toString(16).padStart(20, '0')}`, date: Date.now() } });
     switch (method) {
@@ -180,7 +188,7 @@ export class FakeZalo extends EventEmitter {
         return { ok: true, value: zaloFixture('get-me').result };
       case 'getUpdates': {
         const waitMs = Math.min(Number(body.timeout ?? 30) * 1000, this.maxPollMs);
-        if (this.updates.length === 0) await this.waitForUpdate(waitMs);
+        if (this.updates.length === 0) await this.waitForUpdate(waitMs, onGone);
         // A poller that hung up (shutdown) must not take an event with it.
         if (gone()) return { error: { error_code: 408, description: 'Request timeout' } };
         const next = this.updates.shift();
@@ -222,8 +230,9 @@ export class FakeZalo extends EventEmitter {
     }
   }
 
-  private waitForUpdate(ms: number): Promise<void> {
+  private waitForUpdate(ms: number, onGone: EventEmitter): Promise<void> {
     return new Promise((resolveWait) => {
+      onGone.once('gone', () => done());
       const done = () => {
         clearTimeout(timer);
         const i = this.waiters.indexOf(done);
