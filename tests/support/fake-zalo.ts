@@ -23,6 +23,8 @@ export interface FakeCall {
   token: string;
   body: Record<string, any>;
   httpMethod: string;
+  /** Whether the server answered `ok: true` (undefined while unanswered or dropped). */
+  ok?: boolean;
 }
 
 export interface Failure {
@@ -129,9 +131,9 @@ export class FakeZalo extends EventEmitter {
     return this.calls.filter((c) => c.method === method);
   }
 
-  /** Texts sent to one chat, in order. */
+  /** Texts delivered to one chat (answered ok), in order. */
   textsTo(chatId: string): string[] {
-    return this.callsOf('sendMessage').filter((c) => c.body.chat_id === chatId).map((c) => String(c.body.text));
+    return this.callsOf('sendMessage').filter((c) => c.ok && c.body.chat_id === chatId).map((c) => String(c.body.text));
   }
 
   private plan(method: string, p: Planned): void {
@@ -153,16 +155,23 @@ export class FakeZalo extends EventEmitter {
     }
     if (!m) return this.answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = m as unknown as [string, string, string];
-    this.calls.push({ method, token, body, httpMethod: req.method ?? '' });
-    this.emit('call', this.calls.at(-1));
-    if (token !== this.token) return this.answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const call: FakeCall = { method, token, body, httpMethod: req.method ?? '' };
+    this.calls.push(call);
+    res.on('finish', () => {
+      this.emit('call', call);
+    });
+    const answer = (status: number, payload: { ok: boolean } & Record<string, unknown>) => {
+      call.ok = payload.ok;
+      this.answer(res, status, payload);
+    };
+    if (token !== this.token) return answer(401, { ok: false, error_code: 401, description: 'Unauthorized' });
 
     const planned = this.planned.get(method)?.shift();
     if (planned?.kind === 'drop') return void req.socket.destroy();
     if (planned?.kind === 'hang') await new Promise((r) => setTimeout(r, planned.ms));
     if (planned?.kind === 'fail') {
       const f = planned.failure;
-      return this.answer(res, f.status ?? 200, { ok: false, error_code: f.error_code, description: f.description });
+      return answer(f.status ?? 200, { ok: false, error_code: f.error_code, description: f.description });
     }
     let gone = false;
     const onGone = new EventEmitter();
@@ -175,9 +184,9 @@ export class FakeZalo extends EventEmitter {
     const result = await this.result(method, body, () => gone, onGone);
     if ('error' in result) {
       const { status, ...error } = result.error;
-      return this.answer(res, status ?? 200, { ok: false, ...error });
+      return answer(status ?? 200, { ok: false, ...error });
     }
-    this.answer(res, 200, result.value === undefined ? { ok: true } : { ok: true, result: result.value });
+    answer(200, result.value === undefined ? { ok: true } : { ok: true, result: result.value });
   }
 
   private async result(method: string, body: Record<string, any>, gone: () => boolean, onGone: EventEmitter): Promise<{ ok: true; value?: unknown } | { error: Failure }> {
