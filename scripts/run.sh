@@ -3,6 +3,7 @@
 #   start   the tutor (web + worker; the console chat when no channel token is set)
 #   web     only the HTTP role          worker  only the queue workers
 #   test    the whole test suite        cli     the admin CLI
+#   demo-zalo  the tutor on Zalo against the local fake Zalo server (no token)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,5 +27,6 @@ case "$cmd" in
   worker) exec node --import tsx src/main.ts worker "$@" ;;
   cli) exec node --import tsx src/cli/index.ts "$@" ;;
   test) exec npx vitest run "$@" ;;
+  demo-zalo) exec node --import tsx scripts/demo-zalo.ts "$@" ;;
   *) echo "unknown command: $cmd" >&2; exit 2 ;;
 esac
