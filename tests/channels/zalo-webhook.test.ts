@@ -6,6 +6,7 @@ import { freePort, ZaloUser } from '../support/zalo-chat.js';
 import { ZaloAdapter } from '../../src/channels/zalo/adapter.js';
 import { ZaloBotClient } from '../../src/channels/zalo/client.js';
 import { lessonsOf, type Course } from '../../src/core/course.js';
+import { jobId } from '../../src/scheduler/jobs.js';
 
 const SECRET = 'webhook-secret-0123';
 let fake: FakeZalo;
@@ -89,11 +90,12 @@ describe('the Zalo channel over the webhook', () => {
   }, 180_000);
 
   it('should answer 401 to a wrong or missing secret and touch nothing', async () => {
-    const event = zaloText('intruder0001', 'Xin chào');
+    const event = zaloText('intruder0001', 'Xin chào', { messageId: 'intruder-msg-1' });
     expect(await fake.deliver(event, { secret: 'wrong-secret-0123' })).toBe(401);
     expect(await fake.deliver(event, { secret: null })).toBe(401);
     expect(await fake.deliver(event, { secret: SECRET.slice(0, -1) })).toBe(401);
-    expect(await app.queues.inbound.getJobCounts()).toMatchObject({ waiting: 0, active: 0 });
+    expect(await fake.deliver(event, { secret: '', raw: '{not json' })).toBe(401);
+    expect(await app.queues.inbound.getJob(jobId('in', 'zalo', 'intruder-msg-1'))).toBeUndefined();
     expect(await app.learners.findByConversation('zalo:intruder0001')).toBeNull();
   });
 
