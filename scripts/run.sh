@@ -4,6 +4,7 @@
 #   web     only the HTTP role          worker  only the queue workers
 #   test    the whole test suite        cli     the admin CLI
 #   demo-telegram   the Telegram channel against a local fake Bot API (no token needed)
+#   demo-zalo  the tutor on Zalo against the local fake Zalo server (no token)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,5 +29,6 @@ case "$cmd" in
   cli) exec node --import tsx src/cli/index.ts "$@" ;;
   test) npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
   demo-telegram) exec node --import tsx scripts/demo-telegram.ts "$@" ;;
+  demo-zalo) exec node --import tsx scripts/demo-zalo.ts "$@" ;;
   *) echo "unknown command: $cmd" >&2; exit 2 ;;
 esac

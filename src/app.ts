@@ -19,6 +19,7 @@ import {
   MongoEnrolmentStore,
   MongoFeedbackStore,
   MongoLearnerStore,
+  MongoLinkCodeStore,
   MongoUpdateLog,
 } from './storage/stores.js';
 import { syncContentCohorts } from './storage/cohorts.js';
@@ -26,10 +27,12 @@ import { Queues } from './scheduler/queues.js';
 import { jobId } from './scheduler/jobs.js';
 import { createInboundWorker } from './scheduler/inbound-worker.js';
 import { createSendWorker } from './scheduler/send-worker.js';
+import { UnpromptedGate } from './scheduler/unprompted.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
 import { createServer } from './http/server.js';
 import { TelegramAdapter } from './channels/telegram/adapter.js';
 import { registerTelegramWebhook, TELEGRAM_WEBHOOK_PATH } from './http/telegram-webhook.js';
+import { zaloWebhookRoutes } from './http/zalo-webhook.js';
 import { Metrics } from './metrics.js';
 
 export type Role = 'all' | 'web' | 'worker';
@@ -57,6 +60,9 @@ export interface App {
   queues: Queues;
   content: LoadedContent;
   learners: MongoLearnerStore;
+  metrics: Metrics;
+  /** Unprompted-message budgets, held messages and their count. */
+  unprompted: UnpromptedGate;
   server?: FastifyInstance;
   ingress: Ingress;
   logger: Logger;
@@ -81,6 +87,7 @@ export async function buildTutor(p: {
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
     feedback: new MongoFeedbackStore(m),
+    links: new MongoLinkCodeStore(m),
     updates: new MongoUpdateLog(m),
     catalog: new ContentCatalog(p.content),
     clock: p.clock,
@@ -141,8 +148,19 @@ export async function createApp(opts: AppOptions): Promise<App> {
     });
     channels.push(telegram);
   }
+  const unprompted = new UnpromptedGate({
+    redis,
+    prefix: opts.queuePrefix ?? config.QUEUE_PREFIX,
+    models: db.models,
+    queues,
+    metrics,
+    clock,
+    timezone: config.TIMEZONE,
+    perDay: { zalo: config.ZALO_UNPROMPTED_PER_DAY },
+    channels: channels.map((c) => c.name),
+  });
   if (opts.role !== 'web') {
-    workers.push(createInboundWorker(queues, tutor, metrics));
+    workers.push(createInboundWorker(queues, tutor, metrics, 1, unprompted));
     for (const adapter of channels) {
       const rate = adapter.name === 'telegram' ? config.TELEGRAM_RATE_PER_SEC : adapter.name === 'zalo' ? config.ZALO_RATE_PER_SEC : undefined;
       workers.push(
@@ -150,6 +168,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
           ratePerSec: rate,
           onBlocked: (c: ConversationId) => learners.markUnreachable(c),
           isUnreachable: (c: ConversationId) => learners.isUnreachable(c),
+          unprompted: unprompted.policyFor(adapter.name),
         }),
       );
     }
@@ -165,6 +184,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
         await redis.ping();
       },
     });
+    if (config.ZALO_BOT_TOKEN && config.ZALO_MODE === 'webhook') {
+      await server.register(zaloWebhookRoutes, { secret: config.ZALO_WEBHOOK_SECRET!, ingress, logger });
+    }
     if (telegram && config.TELEGRAM_MODE === 'webhook' && config.TELEGRAM_WEBHOOK_SECRET) {
       const adapter = telegram;
       registerTelegramWebhook(server, { secret: config.TELEGRAM_WEBHOOK_SECRET, receive: (update) => adapter.receive(update) });
@@ -178,7 +200,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }
   }
 
-  for (const adapter of channels) await adapter.start(ingress);
+  // Intake (polling, webhook registration, stdin) belongs to the web role; workers only send.
+  if (opts.role !== 'worker') for (const adapter of channels) await adapter.start(ingress);
 
   let stopped = false;
   return {
@@ -188,6 +211,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     queues,
     content,
     learners,
+    metrics,
+    unprompted,
     server,
     ingress,
     logger,

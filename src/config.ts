@@ -76,6 +76,14 @@ const schema = z
     ),
     TELEGRAM_RATE_PER_SEC: positiveNumber(25),
     ZALO_RATE_PER_SEC: positiveNumber(10),
+    // Zalo publishes no quota for unprompted messages, only its 429 "quota exceeded": one a day
+    // (the daily lesson) is the cautious default; 0 sends none unprompted on Zalo.
+    ZALO_UNPROMPTED_PER_DAY: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === '' ? '1' : v))
+      .transform(Number)
+      .pipe(z.number().int().min(0)),
     ADMIN_TOKEN: optional,
     ADMIN_TELEGRAM_IDS: idList,
     ADMIN_ZALO_IDS: idList,

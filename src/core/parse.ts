@@ -25,7 +25,8 @@ export type CommandName =
   | 'language'
   | 'feedback'
   | 'help'
-  | 'stop';
+  | 'stop'
+  | 'link';
 
 /** Each command's Vietnamese and English names (SPEC §4). */
 export const COMMANDS: Record<CommandName, readonly string[]> = {
@@ -39,6 +40,7 @@ export const COMMANDS: Record<CommandName, readonly string[]> = {
   feedback: ['gopy', 'feedback'],
   help: ['trogiup', 'help'],
   stop: ['dung', 'stop'],
+  link: ['lienket', 'link'],
 };
 
 export interface ParsedCommand {

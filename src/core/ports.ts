@@ -30,6 +30,17 @@ export interface LearnerStore {
   attach(learnerId: string, conversation: ConversationId): Promise<boolean>;
   /** Saves when `learner.version` is still current, else throws ConcurrentUpdateError. */
   save(learner: Learner): Promise<Learner>;
+  /** Moves a conversation from one learner to another; false when it no longer belongs to `from`. */
+  move(conversation: ConversationId, from: string, to: string): Promise<boolean>;
+}
+
+/** Short-lived codes that join a second conversation to a learner (/lienket). */
+export interface LinkCodeStore {
+  /** Stores a code for the learner, replacing their earlier ones; false when the code is taken. */
+  issue(code: string, learnerId: string, expiresAt: Date, now: Date): Promise<boolean>;
+  find(code: string): Promise<{ learnerId: string; expiresAt: Date } | null>;
+  /** Uses the code up; true for exactly one caller. */
+  consume(code: string): Promise<boolean>;
 }
 
 export interface EnrolmentStore {
@@ -70,6 +81,7 @@ export interface TutorDeps {
   answers: AnswerStore;
   cohorts: CohortStore;
   feedback: FeedbackStore;
+  links: LinkCodeStore;
   catalog: CourseCatalog;
   clock: Clock;
   random: Random;

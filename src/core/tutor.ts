@@ -9,6 +9,7 @@ import { currentStep, handleCourseInput, showNextLesson } from './learning.js';
 import { finalQuestionMessage, handleFinalInput, offerFinalTest, startFinalTest } from './final-test.js';
 import { showProgress } from './progress.js';
 import { resolveChoice } from './parse.js';
+import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 
 export class Tutor {
   constructor(private readonly deps: TutorDeps) {}
@@ -34,6 +35,13 @@ export class Tutor {
   private async handleOnce(event: InboundEvent): Promise<OutboundMessage[]> {
     const command = event.kind === 'text' ? parseCommand(event.text) : null;
     let learner = await this.deps.learners.findByConversation(event.conversation);
+    let linked = false;
+    if (command?.name === 'link' && command.payload) {
+      const outcome = await redeemLinkCode(this.deps, event, learner, command.payload);
+      if (outcome.kind === 'refused') return [{ text: this.deps.i18n.t(outcome.locale, outcome.key) }];
+      learner = outcome.learner;
+      linked = true;
+    }
     const isNew = !learner;
     if (!learner) learner = await this.register(event, command);
     const cohort = await this.cohortOf(learner);
@@ -42,7 +50,8 @@ export class Tutor {
     const enrolment = await this.deps.enrolments.find(learner.id, cohort.id);
     const s = new Session(this.deps, event, learner, cohort, course, enrolment);
 
-    if (isNew) this.greet(s);
+    if (linked) await this.afterLink(s);
+    else if (isNew) this.greet(s);
     else await this.dispatch(s, command);
 
     if (s.enrolment) s.enrolment.lastActivityAt = s.now;
@@ -137,6 +146,11 @@ export class Tutor {
       s.say(promptMessage(s, 'language'));
       return;
     }
+    if (cmd.name === 'link') {
+      const code = await issueLinkCode(this.deps, l.id);
+      s.say(s.t('link.code', { code, minutes: LINK_CODE_MINUTES }));
+      return;
+    }
     if (cmd.name === 'stop') {
       l.stopped = true;
       s.say(s.t('stop.done'));
@@ -181,6 +195,13 @@ export class Tutor {
         s.say(promptMessage(s, 'feedback'));
         return;
     }
+  }
+
+  /** A conversation just joined this learner: pick up where they are. */
+  private async afterLink(s: Session): Promise<void> {
+    s.say(s.t('link.done'));
+    if (s.learner.onboarded && !s.learner.prompt) return this.continueCourse(s);
+    this.reprompt(s);
   }
 
   private async continueCourse(s: Session): Promise<void> {

@@ -6,8 +6,16 @@ import { channelOf } from '../core/model.js';
 import { jobId, type InboundJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import type { Metrics } from '../metrics.js';
+import type { UnpromptedGate } from './unprompted.js';
 
-export function createInboundWorker(queues: Queues, tutor: Tutor, metrics: Metrics, concurrency = 1): Worker<InboundJob> {
+/** `held`: messages held for a conversation go out in front of its next reply. */
+export function createInboundWorker(
+  queues: Queues,
+  tutor: Tutor,
+  metrics: Metrics,
+  concurrency = 1,
+  held?: Pick<UnpromptedGate, 'held' | 'release'>,
+): Worker<InboundJob> {
   return new Worker<InboundJob>(
     'inbound',
     async (job: Job<InboundJob>) => {
@@ -15,11 +23,14 @@ export function createInboundWorker(queues: Queues, tutor: Tutor, metrics: Metri
       const event: InboundEvent = { ...job.data.event, at: new Date(job.data.event.at) };
       const messages = await tutor.handle(event);
       if (messages.length > 0) {
+        const waiting = held ? await held.held(event.conversation) : { ids: [], messages: [] };
         await queues.send[channelOf(event.conversation)].add(
           'send',
-          { conversation: event.conversation, messages, reason: 'reply' },
+          { conversation: event.conversation, messages: [...waiting.messages, ...messages], reason: 'reply' },
           { jobId: jobId('reply', event.channel, event.updateId) },
         );
+        // Released only once queued: a crash in between repeats them rather than losing them.
+        await held?.release(waiting.ids);
       }
       metrics.updatesHandled.inc({ channel: event.channel });
       metrics.answerLatency.observe({ channel: event.channel }, (performance.now() - started) / 1000);

@@ -10,6 +10,7 @@ import type { ConversationId } from '../core/model.js';
 import { sendQueueName, type SendJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import type { Metrics } from '../metrics.js';
+import type { UnpromptedPolicy } from './unprompted.js';
 
 /** Telegram has asked for absurd pauses (hours); we cap and let the job retry. */
 const MAX_PAUSE_MS = 10 * 60 * 1000;
@@ -20,6 +21,8 @@ export interface SendWorkerOptions {
   concurrency?: number;
   onBlocked(conversation: ConversationId): Promise<void>;
   isUnreachable(conversation: ConversationId): Promise<boolean>;
+  /** The channel's budget of unprompted messages; none = no budget. */
+  unprompted?: UnpromptedPolicy;
 }
 
 export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metrics: Metrics, opts: SendWorkerOptions): Worker<SendJob> {
@@ -27,7 +30,11 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
     sendQueueName(adapter.name),
     async (job: Job<SendJob>) => {
       const { conversation, messages } = job.data;
-      if (await opts.isUnreachable(conversation)) return 'skipped: unreachable';
+      // A learner who just wrote to us is reachable, whatever an earlier answer suggested.
+      const prompted = job.data.reason === 'reply';
+      if (!prompted && (await opts.isUnreachable(conversation))) return 'skipped: unreachable';
+      const budget = prompted ? undefined : opts.unprompted;
+      if (budget && !(await budget.admit(job.id!, job.data))) return `over budget: ${await budget.divert(job.id!, job.data)}`;
       const address = conversation.slice(conversation.indexOf(':') + 1);
       try {
         // One message at a time, remembering how far we got: a retry after a 429 or a network
@@ -41,6 +48,8 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
       } catch (err) {
         if (!(err instanceof SendError)) throw err;
         metrics.messagesFailed.inc({ channel: adapter.name, kind: err.kind });
+        // Zalo answers 429 "quota exceeded" to unprompted messages: divert rather than pause everyone.
+        if (err.kind === 'rate_limited' && budget) return `refused: ${await budget.divert(job.id!, job.data)}`;
         switch (err.kind) {
           case 'rate_limited':
             await worker.rateLimit(Math.min(err.retryAfterMs ?? 1_000, MAX_PAUSE_MS));

@@ -117,6 +117,28 @@ const updateSchema = new Schema(
 // Pruned by age (FerretDB 1.24 has no TTL indexes); Telegram redelivers for at most 24 h.
 updateSchema.index({ at: 1 });
 
+/** /lienket codes: one live code per learner; expired ones are pruned when a new one is issued. */
+const linkCodeSchema = new Schema(
+  { _id: { type: String, required: true }, learnerId: { type: String, required: true }, expiresAt: { type: Date, required: true } },
+  { collection: 'link_codes', versionKey: false },
+);
+linkCodeSchema.index({ learnerId: 1 });
+linkCodeSchema.index({ expiresAt: 1 });
+
+/** Unprompted messages a channel's budget (or its 429) refused, waiting for the learner's next reply. */
+const heldMessageSchema = new Schema(
+  {
+    conversation: { type: String, required: true },
+    messages: { type: [Schema.Types.Mixed], required: true },
+    reason: { type: String, required: true },
+    /** The send job it came from: holding the same job twice keeps one copy. */
+    sourceJob: { type: String, required: true, unique: true },
+    heldAt: { type: Date, required: true },
+  },
+  { collection: 'held_messages', versionKey: false },
+);
+heldMessageSchema.index({ conversation: 1, heldAt: 1 });
+
 export type Models = ReturnType<typeof registerModels>;
 
 export function registerModels(conn: Connection) {
@@ -128,6 +150,8 @@ export function registerModels(conn: Connection) {
     Feedback: conn.model('Feedback', feedbackSchema),
     Update: conn.model('Update', updateSchema),
     Conversation: conn.model('Conversation', conversationSchema),
+    LinkCode: conn.model('LinkCode', linkCodeSchema),
+    HeldMessage: conn.model('HeldMessage', heldMessageSchema),
   };
 }
 

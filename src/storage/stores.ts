@@ -1,5 +1,5 @@
 /** The core's store ports over Mongoose. Every change is one atomic single-document update. */
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from '../core/model.js';
 import {
   ConcurrentUpdateError,
@@ -8,6 +8,7 @@ import {
   type EnrolmentStore,
   type FeedbackStore,
   type LearnerStore,
+  type LinkCodeStore,
   type RecordResult,
   type UpdateLog,
 } from '../core/ports.js';
@@ -89,6 +90,14 @@ export class MongoLearnerStore implements LearnerStore {
       const link = await this.m.Conversation.findById(conversation).lean<{ learnerId: string }>();
       return link?.learnerId === learnerId;
     }
+  }
+
+  async move(conversation: ConversationId, from: string, to: string): Promise<boolean> {
+    const res = await this.m.Conversation.updateOne({ _id: conversation, learnerId: from }, { $set: { learnerId: to } });
+    if (res.matchedCount === 0) return false;
+    // The conversations collection is the truth; the arrays follow (no multi-document transactions).
+    if (validId(from)) await this.m.Learner.updateOne({ _id: from }, { $pull: { conversations: conversation }, $inc: { version: 1 } });
+    return true;
   }
 
   /** The platform said this conversation blocked the bot: keep the learner, stop sending there. */
@@ -202,5 +211,31 @@ export class MongoUpdateLog implements UpdateLog {
 
   async release(key: string): Promise<void> {
     await this.m.Update.deleteOne({ _id: key });
+  }
+}
+
+export class MongoLinkCodeStore implements LinkCodeStore {
+  constructor(private readonly m: Models) {}
+
+  async issue(code: string, learnerId: string, expiresAt: Date, now: Date): Promise<boolean> {
+    await this.m.LinkCode.deleteMany({ learnerId });
+    await this.m.LinkCode.deleteMany({ expiresAt: trusted({ $lt: now }) });
+    try {
+      await this.m.LinkCode.create({ _id: code, learnerId, expiresAt });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  async find(code: string): Promise<{ learnerId: string; expiresAt: Date } | null> {
+    const doc = await this.m.LinkCode.findById(code).lean<{ learnerId: string; expiresAt: Date }>();
+    return doc ? { learnerId: doc.learnerId, expiresAt: new Date(doc.expiresAt) } : null;
+  }
+
+  async consume(code: string): Promise<boolean> {
+    const res = await this.m.LinkCode.deleteOne({ _id: code });
+    return res.deletedCount === 1;
   }
 }

@@ -92,11 +92,20 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 export async function application(
   channels: ChannelAdapter[],
   overrides: Record<string, string> = {},
-  opts: { listen?: boolean } = {},
+  opts: { listen?: boolean; clock?: Clock } = {},
 ): Promise<App & { dispose(): Promise<void> }> {
-  const config = testConfig(overrides);
+  const config = testConfig(opts.listen ? { HTTP_PORT: '0', ...overrides } : overrides);
   const prefix = uniqueName('cdstest');
-  const app = await createApp({ config, role: 'all', root: ROOT, channels, listen: opts.listen ?? false, queuePrefix: prefix, logger: pino({ level: 'silent' }) });
+  const app = await createApp({
+    config,
+    role: 'all',
+    root: ROOT,
+    channels,
+    listen: opts.listen ?? false,
+    clock: opts.clock,
+    queuePrefix: prefix,
+    logger: pino({ level: 'silent' }),
+  });
   return Object.assign(app, {
     async dispose() {
       const db = app.db;

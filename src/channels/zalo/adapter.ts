@@ -1,0 +1,99 @@
+/**
+ * The Zalo channel: events from polling or the webhook route into the core's InboundEvent;
+ * the core's messages out as plain text (numbered or lettered choices, split at 2,000
+ * characters) and photos by absolute URL, since Zalo has no buttons, no formatting and no uploads.
+ */
+import type { Logger } from 'pino';
+import type { OutboundMessage } from '../../core/messages.js';
+import { renderPlain, splitText } from '../shared/render.js';
+import type { ChannelAdapter, Ingress } from '../types.js';
+import type { ZaloBotClient } from './client.js';
+import { toSendError, ZALO_RATE_LIMIT_PAUSE_MS } from './errors.js';
+import { ZaloPoller } from './polling.js';
+import type { ZaloUpdate } from './types.js';
+import { toInbound, type ZaloInbound } from './updates.js';
+
+/** Zalo's limit for `text` and `caption` (reference §5). */
+export const ZALO_TEXT_LIMIT = 2000;
+
+/** The route Zalo posts updates to. */
+export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
+
+export interface ZaloAdapterOptions {
+  client: ZaloBotClient;
+  /** `polling` runs getUpdates; `webhook` registers PUBLIC_BASE_URL + /webhooks/zalo at start. */
+  mode: 'polling' | 'webhook';
+  /** Where Zalo reaches us, and where content images are fetched from. */
+  publicBaseUrl: string;
+  /** Required in webhook mode (8–256 characters). */
+  webhookSecret?: string;
+  logger: Logger;
+  /** Seconds per getUpdates call. @defaultValue 30 */
+  pollTimeoutSec?: number;
+  /** First polling back-off after a network error, in ms. @defaultValue 1000 */
+  pollBackoffMs?: number;
+  /** How long the send queue pauses after a 429, which carries no retry-after. @defaultValue 30000 */
+  rateLimitPauseMs?: number;
+}
+
+/** A content path becomes `<PUBLIC_BASE_URL>/content/<path>`; absolute http(s) URLs pass as they are. */
+export function mediaUrl(image: string, publicBaseUrl: string): string {
+  if (/^https?:\/\//i.test(image)) return image;
+  const path = image.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
+  return `${publicBaseUrl.replace(/\/+$/, '')}/content/${path}`;
+}
+
+export class ZaloAdapter implements ChannelAdapter {
+  readonly name = 'zalo' as const;
+  private poller?: ZaloPoller;
+
+  constructor(private readonly opts: ZaloAdapterOptions) {}
+
+  /** Reads a delivered update; the webhook route and the poller both come through here. */
+  read(update: ZaloUpdate): ZaloInbound {
+    const inbound = toInbound(update, new Date());
+    if (inbound.kind === 'ignored') this.opts.logger.debug({ reason: inbound.reason }, 'zalo update ignored');
+    return inbound;
+  }
+
+  async start(ingress: Ingress): Promise<void> {
+    const { client, mode, logger } = this.opts;
+    if (mode === 'webhook') {
+      const url = `${this.opts.publicBaseUrl.replace(/\/+$/, '')}${ZALO_WEBHOOK_PATH}`;
+      await client.setWebhook(url, { secret_token: this.opts.webhookSecret ?? '' });
+      logger.info({ url }, 'zalo webhook registered');
+      return;
+    }
+    // getUpdates does not work while a webhook is set; "none set" may answer 404, which is fine.
+    await client.deleteWebhook().catch((err: Error) => logger.debug({ err: err.message }, 'zalo deleteWebhook'));
+    this.poller = new ZaloPoller(
+      client,
+      async (update) => {
+        const inbound = this.read(update);
+        if (inbound.kind === 'event') await ingress(inbound.event);
+      },
+      logger,
+      { timeoutSec: this.opts.pollTimeoutSec, minBackoffMs: this.opts.pollBackoffMs },
+    );
+    this.poller.start();
+    logger.info('zalo polling started');
+  }
+
+  async send(address: string, messages: OutboundMessage[]): Promise<void> {
+    const { client } = this.opts;
+    try {
+      for (const m of messages) {
+        if (m.image) await client.sendPhoto(address, mediaUrl(m.image, this.opts.publicBaseUrl));
+        for (const piece of splitText(renderPlain(m), ZALO_TEXT_LIMIT)) {
+          if (piece.trim() !== '') await client.sendMessage(address, piece);
+        }
+      }
+    } catch (err) {
+      throw toSendError(err, this.opts.rateLimitPauseMs ?? ZALO_RATE_LIMIT_PAUSE_MS);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.poller?.stop();
+  }
+}
