@@ -33,6 +33,8 @@ import { createServer } from './http/server.js';
 import { TelegramAdapter } from './channels/telegram/adapter.js';
 import { registerTelegramWebhook, TELEGRAM_WEBHOOK_PATH } from './http/telegram-webhook.js';
 import { zaloWebhookRoutes } from './http/zalo-webhook.js';
+import { ZaloAdapter } from './channels/zalo/adapter.js';
+import { ZaloBotClient } from './channels/zalo/client.js';
 import { Metrics } from './metrics.js';
 
 export type Role = 'all' | 'web' | 'worker';
@@ -47,7 +49,7 @@ export interface AppOptions {
   random?: Random;
   /** Redis key prefix for the queues (tests use one per run). */
   queuePrefix?: string;
-  /** Channel adapters this process receives on and sends through. */
+  /** Channel adapters besides those the configuration turns on (Telegram and Zalo tokens): the console, test doubles. */
   channels?: ChannelAdapter[];
   /** Listen for HTTP (web role); tests pass false when they need no server; 'optional' only warns when the port is taken. */
   listen?: boolean | 'optional';
@@ -147,6 +149,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
       onBlocked: (c) => learners.markUnreachable(c),
     });
     channels.push(telegram);
+  }
+  if (config.ZALO_BOT_TOKEN && !channels.some((c) => c.name === 'zalo')) {
+    channels.push(
+      new ZaloAdapter({
+        client: new ZaloBotClient(config.ZALO_BOT_TOKEN, { baseApiUrl: config.ZALO_API_BASE }),
+        mode: config.ZALO_MODE,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        webhookSecret: config.ZALO_WEBHOOK_SECRET,
+        logger: logger.child({ channel: 'zalo' }),
+      }),
+    );
   }
   const unprompted = new UnpromptedGate({
     redis,

@@ -10,8 +10,6 @@ import { ConfigError, loadConfig } from './config.js';
 import { ContentError, createApp, type App, type Role } from './app.js';
 import { ConsoleAdapter } from './channels/console/adapter.js';
 import type { ChannelAdapter } from './channels/types.js';
-import { ZaloAdapter } from './channels/zalo/adapter.js';
-import { ZaloBotClient } from './channels/zalo/client.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const role = (process.argv[2] ?? 'all') as Role;
@@ -38,17 +36,6 @@ async function main(): Promise<void> {
         onEnd: () => {
           consoleEnded = true;
         },
-      }),
-    );
-  }
-  if (config.ZALO_BOT_TOKEN) {
-    channels.push(
-      new ZaloAdapter({
-        client: new ZaloBotClient(config.ZALO_BOT_TOKEN, { baseApiUrl: config.ZALO_API_BASE }),
-        mode: config.ZALO_MODE,
-        publicBaseUrl: config.PUBLIC_BASE_URL,
-        webhookSecret: config.ZALO_WEBHOOK_SECRET,
-        logger: logger.child({ channel: 'zalo' }),
       }),
     );
   }
