@@ -30,6 +30,7 @@ import { createSendWorker } from './scheduler/send-worker.js';
 import { UnpromptedGate } from './scheduler/unprompted.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
 import { createServer } from './http/server.js';
+import { registerContentMedia } from './http/content-media.js';
 import { TelegramAdapter } from './channels/telegram/adapter.js';
 import { registerTelegramWebhook, TELEGRAM_WEBHOOK_PATH } from './http/telegram-webhook.js';
 import { zaloWebhookRoutes } from './http/zalo-webhook.js';
@@ -197,6 +198,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         await redis.ping();
       },
     });
+    await registerContentMedia(server, contentDir);
     if (config.ZALO_BOT_TOKEN && config.ZALO_MODE === 'webhook') {
       await server.register(zaloWebhookRoutes, { secret: config.ZALO_WEBHOOK_SECRET!, ingress, logger });
     }
