@@ -52,6 +52,7 @@ describe.each<[Locale, '1' | '2']>([
       const message = {
         text: `📝 Câu 30/30\n${pick(q.text, locale)}`,
         choices: q.options.map((o, i) => ({ label: pick(o, locale), value: `fin:3:29:${i}` })),
+        lettered: true,
         hint: 'Trả lời bằng chữ cái (A, B, C…) hoặc số thứ tự.',
       };
       expect(renderPlain(message).length).toBeLessThanOrEqual(LIMIT);

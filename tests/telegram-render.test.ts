@@ -50,6 +50,7 @@ describe('rendering for Telegram HTML', () => {
   it('should list answer options in the text with letter buttons, five to a row', () => {
     const parts = renderParts({
       text: '❓ Câu hỏi nhanh:',
+      lettered: true,
       hint: 'Trả lời bằng chữ cái',
       choices: [
         { label: 'Một phương án rất dài mà nút bấm sẽ cắt mất', value: 'ans:q1:0' },

@@ -103,7 +103,8 @@ describe('plain rendering for text channels', () => {
   });
 
   it('should letter answers and number other choices', () => {
-    expect(renderPlain({ text: 'Q', choices, hint: 'h' })).toContain('  B. Phần cứng máy tính');
+    expect(renderPlain({ text: 'Q', choices, lettered: true, hint: 'h' })).toContain('  B. Phần cứng máy tính');
+    expect(renderPlain({ text: 'Q', choices, lettered: true, hint: 'h' }).endsWith('\nh')).toBe(true);
     expect(renderPlain({ text: 'Q', choices: [{ label: 'Tiếp tục', value: 'next' }] })).toContain('  1. Tiếp tục');
   });
 

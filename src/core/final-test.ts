@@ -99,6 +99,7 @@ export function finalQuestionMessage(s: Session, e: Enrolment): OutboundMessage 
   return {
     text: `${s.t('final.questionHeader', { n: e.cursor.index + 1, total: cur.attempt.questionIds.length })}\n${s.text(cur.q.text)}`,
     choices: questionChoices(cur.q, s, `fin:${cur.attempt.n}:${e.cursor.index}`),
+    lettered: true,
     hint: s.t('hint.letter'),
   };
 }

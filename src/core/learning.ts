@@ -45,6 +45,7 @@ export function checkQuestionMessage(s: Session, q: Question): OutboundMessage {
   return {
     text: `${s.t('lesson.question')}\n${s.text(q.text)}`,
     choices: questionChoices(q, s, `ans:${q.id}`),
+    lettered: true,
     hint: s.t('hint.letter'),
   };
 }

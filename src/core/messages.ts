@@ -14,7 +14,9 @@ export interface OutboundMessage {
   choices?: Choice[];
   /** A path under the content folder or an absolute https URL. */
   image?: string;
-  /** Tells text channels how to answer the choices ("reply with a number"). */
+  /** The choices are answer options: listed A, B, C… rather than 1, 2, 3…. */
+  lettered?: boolean;
+  /** Tells text channels how to answer the choices ("reply with a letter"); button channels leave it out. */
   hint?: string;
 }
 

@@ -54,7 +54,7 @@ export function promptMessage(s: Session, prompt: Prompt): OutboundMessage {
   const choices = promptChoices(s, prompt);
   const key = prompt === 'district' && s.cohort.usesDistrict ? 'district' : prompt;
   const text = prompt === 'final_confirm' ? finalConfirmText(s) : s.t(`prompt.${key}`);
-  return choices.length > 0 ? { text, choices } : { text };
+  return choices.length > 0 ? { text, choices, hint: s.t('hint.number') } : { text };
 }
 
 function finalConfirmText(s: Session): string {

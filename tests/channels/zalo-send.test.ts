@@ -38,7 +38,7 @@ describe('ZaloAdapter.send', () => {
 
   it('should send plain text with lettered choices and the hint, since Zalo has no buttons or formatting', async () => {
     await adapter().send('plain01', [
-      { text: '**Câu hỏi**: _chọn_ một [nguồn](https://example.vn/a)', choices: [{ label: 'Có', value: 'x:0' }, { label: 'Không', value: 'x:1' }], hint: 'Trả lời bằng chữ cái.' },
+      { text: '**Câu hỏi**: _chọn_ một [nguồn](https://example.vn/a)', choices: [{ label: 'Có', value: 'x:0' }, { label: 'Không', value: 'x:1' }], lettered: true, hint: 'Trả lời bằng chữ cái.' },
       { text: 'Ngôn ngữ?', choices: [{ label: 'Tiếng Việt', value: 'lang:vi' }, { label: 'English', value: 'lang:en' }] },
     ]);
     expect(fake.textsTo('plain01')).toEqual([

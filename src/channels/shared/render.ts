@@ -9,11 +9,11 @@ export function toPlainText(text: string): string {
     .replace(/(^|[\s(])_([^_\n]+)_(?=[\s).,;:!?]|$)/g, '$1$2');
 }
 
-/** The text of a message with its choices listed: "A. …" for answers (messages with a hint), "1. …" otherwise. */
+/** The text of a message with its choices listed: "A. …" for answer options, "1. …" otherwise, then the hint. */
 export function renderPlain(message: OutboundMessage): string {
   const parts = [toPlainText(message.text)];
   if (message.choices && message.choices.length > 0) {
-    const lettered = Boolean(message.hint);
+    const lettered = Boolean(message.lettered);
     parts.push(
       message.choices
         .map((c, i) => `  ${lettered ? String.fromCharCode(65 + i) : String(i + 1)}. ${c.label}`)

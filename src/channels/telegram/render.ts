@@ -33,14 +33,14 @@ function callbackData(choice: Choice): string {
 }
 
 /**
- * Answer options (messages with a hint) are listed in the text as "A. …" with short letter
+ * Answer options (lettered messages) are listed in the text as "A. …" with short letter
  * buttons, because long option labels are cut off on a phone-width button. Other choices are
  * buttons with their label: one per row, or four per row when every label is short (hours).
  */
 export function keyboard(message: OutboundMessage): InlineKeyboardMarkup | undefined {
   const choices = message.choices ?? [];
   if (choices.length === 0) return undefined;
-  const lettered = Boolean(message.hint);
+  const lettered = Boolean(message.lettered);
   const buttons: InlineKeyboardButton[] = choices.map((c, i) => ({
     text: lettered ? letterOf(i) : c.label,
     callback_data: callbackData(c),
@@ -53,7 +53,7 @@ export function keyboard(message: OutboundMessage): InlineKeyboardMarkup | undef
 
 /** The source text of a message: lettered options appended for answer messages. */
 function sourceText(message: OutboundMessage): string {
-  if (!message.hint || !message.choices?.length) return message.text;
+  if (!message.lettered || !message.choices?.length) return message.text;
   const options = message.choices.map((c, i) => `${letterOf(i)}. ${c.label}`).join('\n');
   return `${message.text}\n\n${options}`;
 }
