@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { ContentError, createApp, type App, type Role } from './app.js';
 import { ConsoleAdapter } from './channels/console/adapter.js';
 import type { ChannelAdapter } from './channels/types.js';
+import { createTranslator } from './i18n/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const role = (process.argv[2] ?? 'all') as Role;
@@ -64,11 +65,8 @@ async function main(): Promise<void> {
   if (stopping) return;
   logger.info({ role, port: app.server ? config.HTTP_PORT : undefined }, 'cds-tutor started');
   if (useConsole) {
-    process.stdout.write(
-      config.DEFAULT_LOCALE === 'vi'
-        ? 'Trò chuyện với Trợ lý ngay tại đây (Ctrl-D để thoát). Gõ /start để bắt đầu.\n> '
-        : 'Chat with the tutor right here (Ctrl-D to quit). Type /start to begin.\n> ',
-    );
+    const i18n = await createTranslator(resolve(root, 'locales'), config.DEFAULT_LOCALE);
+    process.stdout.write(`${i18n.t(config.DEFAULT_LOCALE, 'console.banner')}\n> `);
   }
 
   if (useConsole) {

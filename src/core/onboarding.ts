@@ -1,5 +1,5 @@
 /** First contact: language → profile questions not yet known → consent → preferred hour. */
-import type { Locale } from './course.js';
+import { LOCALES, type Locale } from './course.js';
 import type { Choice, OutboundMessage } from './messages.js';
 import { ROLES, type Prompt, type Role } from './model.js';
 import { fold, resolveChoice } from './parse.js';
@@ -7,11 +7,9 @@ import type { Session } from './session.js';
 
 export const HOUR_CHOICES = [6, 7, 8, 12, 17, 19, 20] as const;
 
-export function languageChoices(): Choice[] {
-  return [
-    { label: 'Tiếng Việt', value: 'lang:vi' },
-    { label: 'English', value: 'lang:en' },
-  ];
+/** Each language offered under its own name, whatever the learner's current locale. */
+export function languageChoices(s: Session): Choice[] {
+  return LOCALES.map((l) => ({ label: s.deps.i18n.t(l, 'language.name'), value: `lang:${l}` }));
 }
 
 function roleChoices(s: Session): Choice[] {
@@ -33,7 +31,7 @@ export function hourChoices(): Choice[] {
 export function promptChoices(s: Session, prompt: Prompt): Choice[] {
   switch (prompt) {
     case 'language':
-      return languageChoices();
+      return languageChoices(s);
     case 'role':
       return roleChoices(s);
     case 'consent':
