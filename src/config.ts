@@ -76,6 +76,12 @@ const schema = z
     ),
     TELEGRAM_RATE_PER_SEC: positiveNumber(25),
     ZALO_RATE_PER_SEC: positiveNumber(10),
+    /** Days without activity before a learner is nudged (once per gap). */
+    NUDGE_AFTER_DAYS: positiveNumber(2),
+    /** How often the planning sweeps run. */
+    SCHEDULER_SWEEP_SECONDS: positiveNumber(60),
+    /** Send jobs in flight per channel per worker process. */
+    SEND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
     ADMIN_TOKEN: optional,
     ADMIN_TELEGRAM_IDS: idList,
     ADMIN_ZALO_IDS: idList,

@@ -118,7 +118,7 @@ describe('the learner journey through the engine', () => {
     expect(answers).toBe(checks + course.final.questions);
     // Draws cover every topic in proportion (25 questions each → 6 each of 30).
     const drawnTopics = e!.finalAttempts[0]!.questionIds.map((id: string) => id.split('-')[0]);
-    for (const t of topicsOf(course)) expect(drawnTopics.filter((x: string) => x === t.id)).toHaveLength(6);
+    for (const t of topicsOf(course)) expect(drawnTopics.filter((x) => x === t.id)).toHaveLength(6);
     await a.say('/kiemtra');
     expect(a.text()).toContain('Bạn đã đạt');
   });
