@@ -29,6 +29,7 @@ import { createInboundWorker } from './scheduler/inbound-worker.js';
 import { createSendWorker } from './scheduler/send-worker.js';
 import { createPlanWorker, scheduleSweeps } from './scheduler/plan-worker.js';
 import { ChatPacing } from './scheduler/pacing.js';
+import { Outbox } from './scheduler/outbox.js';
 import { PushDelivery } from './scheduler/push-delivery.js';
 import { ScheduledSendLog, ScheduleSource, SweepStates } from './storage/schedule.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
@@ -144,13 +145,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const channels = opts.channels ?? [];
   let stopped = false;
   if (opts.role !== 'web') {
-    workers.push(createInboundWorker(queues, tutor, metrics));
+    const pacing = new ChatPacing(redis, queues.settings.prefix);
+    const outbox = new Outbox(queues, pacing);
+    workers.push(createInboundWorker(queues, tutor, metrics, 1, outbox));
     workers.push(
       createPlanWorker(
         queues,
         redis,
         {
           queues,
+          outbox,
           source: new ScheduleSource(db.models),
           states: new SweepStates(db.models),
           catalog: tutorDeps.catalog,
@@ -164,7 +168,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
     );
     await scheduleSweeps(queues, config.SCHEDULER_SWEEP_SECONDS * 1000);
     const pushes = new PushDelivery(new ScheduledSendLog(db.models), new Pushes(tutorDeps), clock);
-    const pacing = new ChatPacing(redis, queues.settings.prefix);
     for (const adapter of channels) {
       const rate = adapter.name === 'telegram' ? config.TELEGRAM_RATE_PER_SEC : adapter.name === 'zalo' ? config.ZALO_RATE_PER_SEC : undefined;
       workers.push(

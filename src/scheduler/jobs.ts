@@ -20,8 +20,6 @@ export interface SendJob {
   reason: 'reply' | 'lesson' | 'reminder' | 'nudge' | 'broadcast';
   /** A scheduled push: `messages` is empty and the core composes them just before sending. */
   push?: ScheduledPush;
-  /** The instant reserved for this job in its chat's pacing (set once, kept across delays and retries). */
-  slot?: number;
 }
 
 /** What a scheduled push is about; `key` names its record in scheduled_sends (one send per key, ever). */

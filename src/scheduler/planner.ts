@@ -4,18 +4,19 @@
  * keeps a checkpoint per batch, so a sweep cut short resumes where it stopped, and re-planning
  * a batch is harmless (same job ids; the scheduled_sends record refuses a second send).
  */
-import type { JobsOptions } from 'bullmq';
 import type { Cohort, ConversationId } from '../core/model.js';
 import { channelOf } from '../core/model.js';
 import type { Clock, CourseCatalog } from '../core/ports.js';
 import { dueLessonHours, dueReminders, inQuietHours, localDate, nudgeThreshold, pushBlocker, type PushKind } from '../core/schedule.js';
 import type { Candidate, ScheduleSource, SweepStates } from '../storage/schedule.js';
 import type { Metrics } from '../metrics.js';
-import { jobId, type ScheduledPush, type SendJob, type SweepName } from './jobs.js';
+import { jobId, type ScheduledPush, type SweepName } from './jobs.js';
 import type { Queues } from './queues.js';
+import type { Outbox, OutgoingJob } from './outbox.js';
 
 export interface PlannerDeps {
   queues: Queues;
+  outbox: Outbox;
   source: ScheduleSource;
   states: SweepStates;
   catalog: CourseCatalog;
@@ -125,23 +126,15 @@ export class Planner {
   private async enqueue(kind: PushKind, cohort: Cohort, rows: Candidate[], plan: (c: Candidate) => Omit<Planned, 'kind'>): Promise<number> {
     const now = this.d.clock.now();
     const course = this.d.catalog.get(cohort.courseId);
-    const byChannel = new Map<string, { name: 'send'; data: SendJob; opts: JobsOptions }[]>();
+    const jobs: OutgoingJob[] = [];
     for (const c of rows) {
       if (pushBlocker(kind, { ...c, cohort, course, now })) continue;
       const conversation = c.learner.conversations.find((x) => !c.learner.unreachable.includes(x)) as ConversationId | undefined;
-      if (!conversation) continue;
+      if (!conversation || !this.d.queues.send[channelOf(conversation)]) continue;
       const { id, push } = plan(c);
-      const channel = channelOf(conversation);
-      if (!this.d.queues.send[channel]) continue;
-      const list = byChannel.get(channel) ?? [];
-      list.push({ name: 'send', data: { conversation, messages: [], reason: kind, push: { kind, ...push } }, opts: { jobId: id } });
-      byChannel.set(channel, list);
+      jobs.push({ jobId: id, data: { conversation, messages: [], reason: kind, push: { kind, ...push } } });
     }
-    let n = 0;
-    for (const [channel, jobs] of byChannel) {
-      await this.d.queues.send[channel as keyof Queues['send']].addBulk(jobs);
-      n += jobs.length;
-    }
+    const n = await this.d.outbox.add(jobs);
     this.d.metrics?.pushesPlanned.inc({ kind }, n);
     return n;
   }

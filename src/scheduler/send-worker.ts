@@ -10,7 +10,7 @@ import type { ChannelAdapter } from '../channels/types.js';
 import { SendError } from '../channels/shared/errors.js';
 import type { ConversationId } from '../core/model.js';
 import { sendQueueName, type SendJob } from './jobs.js';
-import { SEND_JOB_OPTIONS, type Queues } from './queues.js';
+import type { Queues } from './queues.js';
 import type { Metrics } from '../metrics.js';
 import type { ChatPacing } from './pacing.js';
 import type { PushDelivery } from './push-delivery.js';
@@ -24,16 +24,10 @@ export interface SendWorkerOptions {
   concurrency?: number;
   onBlocked(conversation: ConversationId): Promise<void>;
   isUnreachable(conversation: ConversationId): Promise<boolean>;
-  /** About one message a second per chat; undefined = no pacing. */
+  /** Order and about one message a second per chat (pacing.ts); undefined = neither. */
   pacing?: ChatPacing;
   /** Composes and records scheduled pushes; jobs with `push` fail without it. */
   pushes?: PushDelivery;
-}
-
-/** The delay BullMQ will apply before attempt `attempt + 1`, as SEND_JOB_OPTIONS configures it. */
-function backoffMs(attemptsMade: number): number {
-  const b = SEND_JOB_OPTIONS.backoff as { delay: number };
-  return b.delay * 2 ** Math.max(0, attemptsMade - 1);
 }
 
 export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metrics: Metrics, opts: SendWorkerOptions): Worker<SendJob> {
@@ -44,18 +38,18 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
       const { conversation } = job.data;
       if (await opts.isUnreachable(conversation)) {
         metrics.messagesDropped.inc({ channel, reason: 'unreachable' });
+        await opts.pacing?.release(conversation, job.id!);
         return 'dropped: unreachable';
       }
-      let slot = job.data.slot;
-      if (opts.pacing && slot === undefined) {
-        slot = await opts.pacing.reserve(conversation, Date.now());
-        await job.updateData({ ...job.data, slot });
+      if (opts.pacing) {
+        const retryAt = await opts.pacing.gate(conversation, job.id!, sendQueueName(channel));
+        if (retryAt > 0) {
+          metrics.messagesThrottled.inc({ channel, by: 'chat' });
+          await job.moveToDelayed(retryAt, token);
+          throw new DelayedError();
+        }
       }
-      if (slot !== undefined && slot > Date.now()) {
-        metrics.messagesThrottled.inc({ channel, by: 'chat' });
-        await job.moveToDelayed(slot, token);
-        throw new DelayedError();
-      }
+      const done = async () => opts.pacing?.release(conversation, job.id!);
 
       let messages = job.data.messages;
       if (job.data.push) {
@@ -63,6 +57,7 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
         const prepared = await opts.pushes.prepare(job);
         if (!Array.isArray(prepared)) {
           metrics.messagesDropped.inc({ channel, reason: prepared.skipped });
+          await done();
           return `skipped: ${prepared.skipped}`;
         }
         messages = prepared;
@@ -82,17 +77,20 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
             throw Worker.RateLimitError();
           case 'blocked':
             await opts.onBlocked(conversation);
+            await done();
             throw new UnrecoverableError(`blocked: ${err.message}`);
           case 'rejected':
+            await done();
             throw new UnrecoverableError(`rejected: ${err.message}`);
           default:
-            // Keep this chat's later messages behind the retry, so order holds.
-            if (opts.pacing) await opts.pacing.reserve(conversation, Date.now(), Date.now() + backoffMs(job.attemptsMade + 1));
+            // The chat's later messages wait behind this one while it retries; after the last attempt they go on.
+            if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await done();
             throw err;
         }
       }
       metrics.messagesSent.inc({ channel }, messages.length);
       if (job.data.push) await opts.pushes!.sent(job);
+      await done();
       return 'sent';
     },
     {
