@@ -51,8 +51,11 @@ const enrolmentSchema = new Schema(
   { collection: 'enrolments', versionKey: false, minimize: false },
 );
 enrolmentSchema.index({ learnerId: 1, cohortId: 1 }, { unique: true });
-// Reminder sweep: a cohort's enrolments not yet completed, in _id order from a checkpoint.
+// A cohort's enrolments by status (segments, stats).
 enrolmentSchema.index({ cohortId: 1, status: 1, _id: 1 });
+// Reminder sweep: a cohort's enrolments in learnerId order from a checkpoint, status read from the index,
+// merged with the cohort's learners in _id order ({ cohortId, _id } on learners): two index scans, no join.
+enrolmentSchema.index({ cohortId: 1, learnerId: 1, status: 1 });
 // Nudge sweep: a cohort's enrolments whose last activity fell in [from, to).
 enrolmentSchema.index({ cohortId: 1, lastActivityAt: 1 });
 // Lesson and nudge sweeps then fetch their batch's enrolments by { learnerId: $in, cohortId } (the unique index above).

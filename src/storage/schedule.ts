@@ -44,16 +44,38 @@ export class ScheduleSource {
     return docs.map(({ _id, ...rest }) => ({ ...rest, id: String(_id) }) as unknown as Cohort);
   }
 
-  /** Enrolments of a cohort not yet completed, with their learners, in _id order after `after`. Each batch ends with its last _id. */
+  /**
+   * Enrolments of a cohort not yet completed, with their learners, in learner order after `after`.
+   * A merge of two streams sorted the same way (learnerId strings and ObjectId _ids sort alike as
+   * hex), so there is no per-batch lookup: each collection is read once, in index order.
+   */
   async *openEnrolments(cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
     const from = after ? oid(after) : null;
-    const cursor = this.m.Enrolment.collection
-      .find({ cohortId, status: { $in: OPEN_STATUSES }, ...(from ? { _id: { $gt: from } } : {}) }, { projection: ENROLMENT_FIELDS })
-      .sort({ _id: 1 })
+    const enrolments = this.m.Enrolment.collection
+      .find({ cohortId, status: { $in: OPEN_STATUSES }, ...(after ? { learnerId: { $gt: after } } : {}) }, { projection: ENROLMENT_FIELDS })
+      .sort({ learnerId: 1 })
       .batchSize(size);
-    for await (const docs of batches(cursor, size)) {
-      yield { rows: await this.withLearners(docs), last: String(docs.at(-1)!._id) };
+    const learners = this.m.Learner.collection
+      .find({ cohortId, ...(from ? { _id: { $gt: from } } : {}) }, { projection: LEARNER_FIELDS })
+      .sort({ _id: 1 })
+      .batchSize(size)
+      [Symbol.asyncIterator]();
+    const nextLearner = async () => ((await learners.next()).value ?? undefined) as Record<string, any> | undefined;
+    let learner = await nextLearner();
+    let rows: Candidate[] = [];
+    let last = '';
+    for await (const e of enrolments) {
+      const id = String(e.learnerId);
+      while (learner && String(learner._id) < id) learner = await nextLearner();
+      if (learner && String(learner._id) === id) rows.push({ learner: toLearner(learner), enrolment: toEnrolment(e) });
+      last = id;
+      if (rows.length >= size) {
+        yield { rows, last };
+        rows = [];
+      }
     }
+    if (rows.length) yield { rows, last };
+    await learners.return?.();
   }
 
   /** Enrolments of a cohort whose last activity is in [from, to), with their learners. */
@@ -108,7 +130,14 @@ export class SweepStates {
   }
 
   async save(key: string, state: Partial<SweepState>, now: Date): Promise<void> {
-    await this.m.SweepState.collection.updateOne({ _id: key as any }, { $set: { ...state, updatedAt: now } }, { upsert: true });
+    const write = () => this.m.SweepState.collection.updateOne({ _id: key as any }, { $set: { ...state, updatedAt: now } }, { upsert: true });
+    try {
+      await write();
+    } catch (err) {
+      // Two sweeps created the document at once: the other insert won, so this is now an update.
+      if (!isDuplicateKey(err)) throw err;
+      await write();
+    }
   }
 }
 
