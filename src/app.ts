@@ -174,7 +174,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         createSendWorker(queues, adapter, metrics, {
           ratePerSec: rate,
           concurrency: config.SEND_CONCURRENCY,
-          pacing,
+          // Order always; the one-second gap per chat only where a platform imposes it.
+          pacing: adapter.name === 'console' ? new ChatPacing(redis, queues.settings.prefix, 0) : pacing,
           pushes,
           onBlocked: (c: ConversationId) => learners.markUnreachable(c),
           isUnreachable: (c: ConversationId) => learners.isUnreachable(c),

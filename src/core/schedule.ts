@@ -4,7 +4,7 @@
  * passes the instant (from the injected clock) and the learners' time zone.
  */
 import { DateTime } from 'luxon';
-import { lessonsOf, nextLesson, type Course } from './course.js';
+import { nextLesson, type Course } from './course.js';
 import { durationMs } from './durations.js';
 import type { Cohort, Enrolment, Learner, QuietHours } from './model.js';
 
@@ -120,12 +120,6 @@ export function nudgeThreshold(now: Date, afterDays: number): Date {
 export function hasUnfinishedLessons(course: Course, e: Enrolment): boolean {
   if (e.status === 'completed' || e.status === 'certified') return false;
   return nextLesson(course, new Set(e.completedLessons)) !== undefined || e.cursor.at === 'card' || e.cursor.at === 'question';
-}
-
-/** Counts for the planner's quick filter, without a course at hand: every lesson done? */
-export function lessonsLeft(course: Course, e: Pick<Enrolment, 'completedLessons'>): number {
-  const done = new Set(e.completedLessons);
-  return lessonsOf(course).filter((l) => !done.has(l.id)).length;
 }
 
 /**

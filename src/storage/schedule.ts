@@ -44,41 +44,17 @@ export class ScheduleSource {
     return docs.map(({ _id, ...rest }) => ({ ...rest, id: String(_id) }) as unknown as Cohort);
   }
 
-  /**
-   * Enrolments of a cohort not yet completed, with their learners, in learner order after `after`.
-   * A merge of two streams sorted the same way (learnerId strings and ObjectId _ids sort alike as
-   * hex), so there is no per-batch lookup: each collection is read once, in index order.
-   */
-  async *openEnrolments(cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
-    const from = after ? oid(after) : null;
-    const enrolments = this.m.Enrolment.collection
-      .find({ cohortId, status: { $in: OPEN_STATUSES }, ...(after ? { learnerId: { $gt: after } } : {}) }, { projection: ENROLMENT_FIELDS })
-      .sort({ learnerId: 1 })
-      .batchSize(size);
-    const learners = this.m.Learner.collection
-      .find({ cohortId, ...(from ? { _id: { $gt: from } } : {}) }, { projection: LEARNER_FIELDS })
-      .sort({ _id: 1 })
-      .batchSize(size)
-      [Symbol.asyncIterator]();
-    const nextLearner = async () => ((await learners.next()).value ?? undefined) as Record<string, any> | undefined;
-    let learner = await nextLearner();
-    let rows: Candidate[] = [];
-    let last = '';
-    for await (const e of enrolments) {
-      const id = String(e.learnerId);
-      while (learner && String(learner._id) < id) learner = await nextLearner();
-      if (learner && String(learner._id) === id) rows.push({ learner: toLearner(learner), enrolment: toEnrolment(e) });
-      last = id;
-      if (rows.length >= size) {
-        yield { rows, last };
-        rows = [];
-      }
-    }
-    if (rows.length) yield { rows, last };
-    await learners.return?.();
+  /** Enrolments of a cohort not yet completed, with their learners, in learner order after `after`. */
+  openEnrolments(cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
+    return this.merged({ cohortId }, cohortId, after, size);
   }
 
-  /** Enrolments of a cohort whose last activity is in [from, to), with their learners. */
+  /** Learners of a cohort whose lesson hour is one of `hours` (null: the cohort's default) with an open enrolment, in _id order after `after`. */
+  learnersAtHours(cohortId: string, hours: (number | null)[], after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
+    return this.merged({ cohortId, lessonHour: { $in: hours } }, cohortId, after, size);
+  }
+
+  /** Enrolments of a cohort whose last activity is in [from, to), with their learners (a slice of a minute or so: small). */
   async *inactiveEnrolments(cohortId: string, from: Date, to: Date, size: number): AsyncGenerator<Candidate[]> {
     const cursor = this.m.Enrolment.collection
       .find({ cohortId, lastActivityAt: { $gte: from, $lt: to } }, { projection: ENROLMENT_FIELDS })
@@ -86,32 +62,56 @@ export class ScheduleSource {
     for await (const docs of batches(cursor, size)) yield this.withLearners(docs);
   }
 
-  /** Learners of a cohort whose lesson hour is one of `hours` (null: the cohort's default), with enrolments, in _id order after `after`. */
-  async *learnersAtHours(cohortId: string, hours: (number | null)[], after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
+  /**
+   * The learners matching `learnerFilter` paired with their open enrolment in the cohort, in
+   * learner order after `after`: a merge of two streams sorted alike (learnerId strings and
+   * ObjectId _ids sort alike as hex), so each collection is read once, in index order, with no
+   * per-batch lookup (FerretDB 1.24 answers `$in` lookups with full scans).
+   */
+  private async *merged(learnerFilter: Record<string, unknown>, cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
     const from = after ? oid(after) : null;
-    const cursor = this.m.Learner.collection
-      .find({ cohortId, lessonHour: { $in: hours }, ...(from ? { _id: { $gt: from } } : {}) }, { projection: LEARNER_FIELDS })
-      .sort({ _id: 1 })
+    const enrolments = this.m.Enrolment.collection
+      .find({ cohortId, status: { $in: OPEN_STATUSES }, ...(after ? { learnerId: { $gt: after } } : {}) }, { projection: ENROLMENT_FIELDS })
+      .sort({ learnerId: 1 })
       .batchSize(size);
-    for await (const docs of batches(cursor, size)) {
-      const ids = docs.map((d) => String(d._id));
-      const enrolments = await this.m.Enrolment.collection.find({ cohortId, learnerId: { $in: ids } }, { projection: ENROLMENT_FIELDS }).toArray();
-      const byLearner = new Map(enrolments.map((e) => [String(e.learnerId), toEnrolment(e)]));
-      yield {
-        rows: docs.map((d) => ({ learner: toLearner(d), enrolment: byLearner.get(String(d._id)) ?? null })),
-        last: ids.at(-1)!,
-      };
+    const learners = this.m.Learner.collection
+      .find({ ...learnerFilter, ...(from ? { _id: { $gt: from } } : {}) }, { projection: LEARNER_FIELDS })
+      .sort({ _id: 1 })
+      .batchSize(size)
+      [Symbol.asyncIterator]();
+    const nextLearner = async () => ((await learners.next()).value ?? undefined) as Record<string, any> | undefined;
+    let learner = await nextLearner();
+    let rows: Candidate[] = [];
+    let last = '';
+    try {
+      for await (const e of enrolments) {
+        const id = String(e.learnerId);
+        while (learner && String(learner._id) < id) learner = await nextLearner();
+        if (!learner) break;
+        if (String(learner._id) === id) rows.push({ learner: toLearner(learner), enrolment: toEnrolment(e) });
+        last = id;
+        if (rows.length >= size) {
+          yield { rows, last };
+          rows = [];
+        }
+      }
+      if (rows.length) yield { rows, last };
+    } finally {
+      await learners.return?.();
+      await enrolments.close();
     }
   }
 
+  /** Point lookups by _id, in parallel: index hits on MongoDB and on FerretDB alike, unlike `$in`. */
   private async withLearners(docs: Record<string, any>[]): Promise<Candidate[]> {
-    const ids = docs.map((d) => oid(String(d.learnerId))).filter((x): x is Types.ObjectId => x !== null);
-    const learners = await this.m.Learner.collection.find({ _id: { $in: ids } }, { projection: LEARNER_FIELDS }).toArray();
-    const byId = new Map(learners.map((l) => [String(l._id), toLearner(l)]));
-    return docs.flatMap((d) => {
-      const learner = byId.get(String(d.learnerId));
-      return learner ? [{ learner, enrolment: toEnrolment(d) }] : [];
-    });
+    const rows = await Promise.all(
+      docs.map(async (d) => {
+        const id = oid(String(d.learnerId));
+        const learner = id ? await this.m.Learner.collection.findOne({ _id: id }, { projection: LEARNER_FIELDS }) : null;
+        return learner ? [{ learner: toLearner(learner), enrolment: toEnrolment(d) }] : [];
+      }),
+    );
+    return rows.flat();
   }
 }
 
