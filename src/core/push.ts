@@ -2,9 +2,9 @@
  * Messages the tutor sends unprompted: the daily lesson, deadline reminders and inactivity
  * nudges. Composed just before sending, so they reflect where the learner is at that moment.
  */
-import { topicsOf } from './course.js';
+import { topicsOf, type Course } from './course.js';
 import type { OutboundMessage } from './messages.js';
-import type { Cohort, ConversationId, Enrolment, Learner } from './model.js';
+import { channelOf, type Cohort, type ConversationId, type Enrolment, type Learner } from './model.js';
 import { ConcurrentUpdateError, type TutorDeps } from './ports.js';
 import { Session } from './session.js';
 import { currentStep, showNextLesson } from './learning.js';
@@ -67,9 +67,9 @@ export class Pushes {
     return { messages: s.out };
   }
 
-  private session(req: PushRequest, learner: Learner, cohort: Cohort, enrolment: Enrolment, course: NonNullable<ReturnType<TutorDeps['catalog']['get']>>): Session {
-    const channel = req.conversation.slice(0, req.conversation.indexOf(':')) as Session['event']['channel'];
-    const event = { conversation: req.conversation, channel, updateId: `push-${req.kind}`, kind: 'text' as const, text: '', at: this.deps.clock.now() };
+  private session(req: PushRequest, learner: Learner, cohort: Cohort, enrolment: Enrolment, course: Course): Session {
+    // Pushes answer no update: a synthetic event gives the session its conversation and channel.
+    const event = { conversation: req.conversation, channel: channelOf(req.conversation), updateId: `push-${req.kind}`, kind: 'text' as const, text: '', at: this.deps.clock.now() };
     return new Session(this.deps, event, learner, cohort, course, enrolment);
   }
 
