@@ -9,7 +9,8 @@ import { formatProblem } from './content/problems.js';
 import { ContentCatalog } from './content/catalog.js';
 import { createTranslator } from './i18n/index.js';
 import { Tutor } from './core/tutor.js';
-import type { Clock, Random } from './core/ports.js';
+import type { Clock, Random, TutorDeps } from './core/ports.js';
+import { Pushes } from './core/push.js';
 import type { InboundEvent } from './core/messages.js';
 import type { ConversationId } from './core/model.js';
 import { connectDatabase, type Database } from './storage/mongo.js';
@@ -28,6 +29,11 @@ import { jobId } from './scheduler/jobs.js';
 import { createInboundWorker } from './scheduler/inbound-worker.js';
 import { createSendWorker } from './scheduler/send-worker.js';
 import { UnpromptedGate } from './scheduler/unprompted.js';
+import { createPlanWorker, scheduleSweeps } from './scheduler/plan-worker.js';
+import { ChatPacing } from './scheduler/pacing.js';
+import { Outbox } from './scheduler/outbox.js';
+import { PushDelivery } from './scheduler/push-delivery.js';
+import { ScheduledSendLog, ScheduleSource, SweepStates } from './storage/schedule.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
 import { createServer } from './http/server.js';
 import { registerContentMedia } from './http/content-media.js';
@@ -74,17 +80,24 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The tutor over the MongoDB stores. */
-export async function buildTutor(p: {
+interface TutorParts {
   db: Database;
   content: Pick<LoadedContent, 'courses' | 'provinces'>;
   config: Config;
   clock: Clock;
   random: Random;
   root: string;
-}): Promise<Tutor> {
+}
+
+/** The tutor over the MongoDB stores. */
+export async function buildTutor(p: TutorParts): Promise<Tutor> {
+  return new Tutor(await buildTutorDeps(p));
+}
+
+/** What the tutor and the scheduled pushes run on: the MongoDB stores, content, clock and translations. */
+export async function buildTutorDeps(p: TutorParts): Promise<TutorDeps> {
   const m = p.db.models;
-  return new Tutor({
+  return {
     learners: new MongoLearnerStore(m),
     enrolments: new MongoEnrolmentStore(m),
     answers: new MongoAnswerStore(m),
@@ -99,7 +112,7 @@ export async function buildTutor(p: {
     defaultLocale: p.config.DEFAULT_LOCALE,
     defaultCohort: p.config.DEFAULT_COHORT,
     timezone: p.config.TIMEZONE,
-  });
+  };
 }
 
 export class ContentError extends Error {
@@ -122,13 +135,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
   await syncContentCohorts(db.models, content.cohorts, clock.now());
   const learners = new MongoLearnerStore(db.models);
-  const tutor = await buildTutor({ db, content, config, clock, random, root: opts.root });
+  const tutorDeps = await buildTutorDeps({ db, content, config, clock, random, root: opts.root });
+  const tutor = new Tutor(tutorDeps);
 
   const metrics = new Metrics(opts.listen !== false);
   const queues = new Queues({ connection: redis, prefix: opts.queuePrefix ?? config.QUEUE_PREFIX });
   const ingress: Ingress = async (event: InboundEvent) => {
     await queues.inbound.add('handle', { event: { ...event, at: event.at.toISOString() } }, { jobId: jobId('in', event.channel, event.updateId) });
   };
+
+  metrics.trackQueues(async () => {
+    const rows = [];
+    for (const q of [...queues.all(), queues.plan]) {
+      const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
+      for (const [state, count] of Object.entries(counts)) rows.push({ queue: q.name, state, count });
+    }
+    return rows;
+  });
 
   const workers: Worker[] = [];
   const channels = [...(opts.channels ?? [])];
@@ -173,13 +196,40 @@ export async function createApp(opts: AppOptions): Promise<App> {
     perDay: { zalo: config.ZALO_UNPROMPTED_PER_DAY },
     channels: channels.map((c) => c.name),
   });
+  let stopped = false;
   if (opts.role !== 'web') {
-    workers.push(createInboundWorker(queues, tutor, metrics, 1, unprompted));
+    const pacing = new ChatPacing(redis, queues.settings.prefix);
+    const outbox = new Outbox(queues, pacing);
+    workers.push(createInboundWorker(queues, tutor, metrics, 1, outbox, unprompted));
+    workers.push(
+      createPlanWorker(
+        queues,
+        redis,
+        {
+          queues,
+          outbox,
+          source: new ScheduleSource(db.models),
+          states: new SweepStates(db.models),
+          catalog: tutorDeps.catalog,
+          clock,
+          timezone: config.TIMEZONE,
+          nudgeAfterDays: config.NUDGE_AFTER_DAYS,
+          metrics,
+        },
+        () => stopped,
+      ),
+    );
+    await scheduleSweeps(queues, config.SCHEDULER_SWEEP_SECONDS * 1000);
+    const pushes = new PushDelivery(new ScheduledSendLog(db.models), new Pushes(tutorDeps), clock);
     for (const adapter of channels) {
       const rate = adapter.name === 'telegram' ? config.TELEGRAM_RATE_PER_SEC : adapter.name === 'zalo' ? config.ZALO_RATE_PER_SEC : undefined;
       workers.push(
         createSendWorker(queues, adapter, metrics, {
           ratePerSec: rate,
+          concurrency: config.SEND_CONCURRENCY,
+          // Order always; the one-second gap per chat only where a platform imposes it.
+          pacing: adapter.name === 'console' ? new ChatPacing(redis, queues.settings.prefix, 0) : pacing,
+          pushes,
           onBlocked: (c: ConversationId) => learners.markUnreachable(c),
           isUnreachable: (c: ConversationId) => learners.isUnreachable(c),
           unprompted: unprompted.policyFor(adapter.name),
@@ -218,7 +268,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Intake (polling, webhook registration, stdin) belongs to the web role; workers only send.
   if (opts.role !== 'worker') for (const adapter of channels) await adapter.start(ingress);
 
-  let stopped = false;
   return {
     tutor,
     db,

@@ -84,6 +84,12 @@ const schema = z
       .transform((v) => (v === undefined || v.trim() === '' ? '1' : v))
       .transform(Number)
       .pipe(z.number().int().min(0)),
+    /** Days without activity before a learner is nudged (once per gap). */
+    NUDGE_AFTER_DAYS: positiveNumber(2),
+    /** How often the planning sweeps run. */
+    SCHEDULER_SWEEP_SECONDS: positiveNumber(60),
+    /** Send jobs in flight per channel per worker process. */
+    SEND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
     ADMIN_TOKEN: optional,
     ADMIN_TELEGRAM_IDS: idList,
     ADMIN_ZALO_IDS: idList,

@@ -1,5 +1,8 @@
 /** Prometheus counters and histograms shared by web and worker roles. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Counts of jobs by queue and state, read when /metrics is scraped. */
+export type QueueDepths = () => Promise<{ queue: string; state: string; count: number }[]>;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -18,6 +21,19 @@ export class Metrics {
     labelNames: ['from', 'to'],
     registers: [this.registry],
   });
+  readonly messagesThrottled = new Counter({
+    name: 'cds_messages_throttled_total',
+    help: 'Sends refused with 429 (the channel queue paused), and jobs delayed by per-chat pacing',
+    labelNames: ['channel', 'by'],
+    registers: [this.registry],
+  });
+  readonly messagesDropped = new Counter({
+    name: 'cds_messages_dropped_total',
+    help: 'Queued messages not sent: recipient unreachable, already sent, or a push no longer due',
+    labelNames: ['channel', 'reason'],
+    registers: [this.registry],
+  });
+  readonly pushesPlanned = new Counter({ name: 'cds_pushes_planned_total', help: 'Scheduled pushes queued by the sweeps', labelNames: ['kind'], registers: [this.registry] });
   readonly answerLatency = new Histogram({
     name: 'cds_answer_latency_seconds',
     help: 'Time from dequeuing an update to queuing its reply',
@@ -25,8 +41,25 @@ export class Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [this.registry],
   });
+  private depths?: QueueDepths;
+  readonly queueDepth = new Gauge({
+    name: 'cds_queue_depth',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'],
+    registers: [this.registry],
+    collect: async () => {
+      if (!this.depths) return;
+      this.queueDepth.reset();
+      for (const d of await this.depths()) this.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
+    },
+  });
 
   constructor(withDefaults = false) {
     if (withDefaults) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where queue depths are read from at scrape time. */
+  trackQueues(depths: QueueDepths): void {
+    this.depths = depths;
   }
 }

@@ -7,13 +7,18 @@ import { jobId, type InboundJob } from './jobs.js';
 import type { Queues } from './queues.js';
 import type { Metrics } from '../metrics.js';
 import type { UnpromptedGate } from './unprompted.js';
+import type { Outbox } from './outbox.js';
 
-/** `held`: messages held for a conversation go out in front of its next reply. */
+/**
+ * `outbox`: replies keep their place in the chat's order (pacing.ts); `held`: messages held for a
+ * conversation go out in front of its next reply.
+ */
 export function createInboundWorker(
   queues: Queues,
   tutor: Tutor,
   metrics: Metrics,
   concurrency = 1,
+  outbox?: Outbox,
   held?: Pick<UnpromptedGate, 'held' | 'release'>,
 ): Worker<InboundJob> {
   return new Worker<InboundJob>(
@@ -24,11 +29,10 @@ export function createInboundWorker(
       const messages = await tutor.handle(event);
       if (messages.length > 0) {
         const waiting = held ? await held.held(event.conversation) : { ids: [], messages: [] };
-        await queues.send[channelOf(event.conversation)].add(
-          'send',
-          { conversation: event.conversation, messages: [...waiting.messages, ...messages], reason: 'reply' },
-          { jobId: jobId('reply', event.channel, event.updateId) },
-        );
+        const data = { conversation: event.conversation, messages: [...waiting.messages, ...messages], reason: 'reply' as const };
+        const id = jobId('reply', event.channel, event.updateId);
+        if (outbox) await outbox.add([{ data, jobId: id }]);
+        else await queues.send[channelOf(event.conversation)].add('send', data, { jobId: id });
         // Released only once queued: a crash in between repeats them rather than losing them.
         await held?.release(waiting.ids);
       }

@@ -4,6 +4,9 @@ import type { ChannelName } from '../core/model.js';
 import { CHANNELS } from '../core/model.js';
 import { sendQueueName, type InboundJob, type SendJob } from './jobs.js';
 
+/** Sweeps carry no data: they read the clock and MongoDB when they run. */
+export type PlanJob = Record<string, never>;
+
 export interface QueueSettings {
   connection: ConnectionOptions;
   /** Redis key prefix; tests use one per run. */
@@ -21,6 +24,7 @@ export const SEND_JOB_OPTIONS: JobsOptions = {
 export class Queues {
   readonly inbound: Queue<InboundJob>;
   readonly send: Record<ChannelName, Queue<SendJob>>;
+  readonly plan: Queue<PlanJob>;
 
   constructor(readonly settings: QueueSettings) {
     const opts = { connection: settings.connection, prefix: settings.prefix };
@@ -31,13 +35,15 @@ export class Queues {
     this.send = Object.fromEntries(
       CHANNELS.map((c) => [c, new Queue<SendJob>(sendQueueName(c), { ...opts, defaultJobOptions: SEND_JOB_OPTIONS })]),
     ) as Record<ChannelName, Queue<SendJob>>;
+    this.plan = new Queue<PlanJob>('plan', { ...opts, defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } });
   }
 
+  /** The queues that carry messages (not the sweeps, whose schedulers always hold a next job). */
   all(): Queue[] {
     return [this.inbound, ...Object.values(this.send)];
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all().map((q) => q.close()));
+    await Promise.all([...this.all(), this.plan].map((q) => q.close()));
   }
 }

@@ -1,11 +1,18 @@
-/** Stores the cohorts defined in content: fixed windows as written, the demo's window from its first load. */
+/**
+ * Stores the cohorts defined in content: fixed windows as written, the demo's window from its first load.
+ * Cohorts changed since with the CLI are left as the administrator set them.
+ */
 import type { CohortDefinition } from '../content/cohorts.js';
+import type { QuietHours } from '../core/model.js';
 import type { Models } from './models.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
 export async function syncContentCohorts(models: Models, defs: CohortDefinition[], now: Date): Promise<void> {
   for (const d of defs) {
+    // An administrator's later change with `cohort upsert` wins over the content file.
+    const current = await models.Cohort.findById(d.id).lean<{ managedBy?: string }>();
+    if (current?.managedBy === 'cli') continue;
     const fields = {
       courseId: d.courseId,
       title: d.title,
@@ -25,4 +32,25 @@ export async function syncContentCohorts(models: Models, defs: CohortDefinition[
       await models.Cohort.updateOne({ _id: d.id }, { $set: { ...fields, ...d.window } }, { upsert: true });
     }
   }
+}
+
+export interface CohortFields {
+  id: string;
+  courseId: string;
+  title?: string;
+  opensAt: Date;
+  closesAt: Date;
+  reminders: string[];
+  quietHours: QuietHours | null;
+  lessonHour: number;
+}
+
+/** Creates or updates a cohort from the CLI or the admin API, and marks it as theirs. */
+export async function upsertCohort(models: Models, c: CohortFields): Promise<void> {
+  const { id, title, ...fields } = c;
+  await models.Cohort.updateOne(
+    { _id: id },
+    { $set: { ...fields, ...(title !== undefined ? { title } : {}), managedBy: 'cli' }, $setOnInsert: { usesDistrict: false, provinceList: 'current' } },
+    { upsert: true },
+  );
 }

@@ -32,6 +32,8 @@ const learnerSchema = new Schema(
 learnerSchema.index({ conversations: 1 });
 learnerSchema.index({ inviteCode: 1 }, { unique: true, sparse: true });
 learnerSchema.index({ cohortId: 1, _id: 1 });
+// Daily-lesson sweep: a cohort's learners whose lesson hour has come, in _id order from a checkpoint.
+learnerSchema.index({ cohortId: 1, lessonHour: 1, _id: 1 });
 
 const enrolmentSchema = new Schema(
   {
@@ -49,9 +51,14 @@ const enrolmentSchema = new Schema(
   { collection: 'enrolments', versionKey: false, minimize: false },
 );
 enrolmentSchema.index({ learnerId: 1, cohortId: 1 }, { unique: true });
-// Sweeps: learners of a cohort by status, and by last activity.
+// A cohort's enrolments by status (segments, stats).
 enrolmentSchema.index({ cohortId: 1, status: 1, _id: 1 });
+// Reminder sweep: a cohort's enrolments in learnerId order from a checkpoint, status read from the index,
+// merged with the cohort's learners in _id order ({ cohortId, _id } on learners): two index scans, no join.
+enrolmentSchema.index({ cohortId: 1, learnerId: 1, status: 1 });
+// Nudge sweep: a cohort's enrolments whose last activity fell in [from, to).
 enrolmentSchema.index({ cohortId: 1, lastActivityAt: 1 });
+// Lesson and nudge sweeps then fetch their batch's enrolments by { learnerId: $in, cohortId } (the unique index above).
 
 const answerSchema = new Schema(
   {
@@ -86,6 +93,8 @@ const cohortSchema = new Schema(
     lessonHour: { type: Number, required: true },
     usesDistrict: { type: Boolean, default: false },
     provinceList: { type: String, required: true },
+    /** 'cli' once an administrator changed it with the CLI: content no longer overwrites it. */
+    managedBy: String,
   },
   { collection: 'cohorts', versionKey: false },
 );
@@ -138,6 +147,39 @@ const heldMessageSchema = new Schema(
   { collection: 'held_messages', versionKey: false },
 );
 heldMessageSchema.index({ conversation: 1, heldAt: 1 });
+/**
+ * One document per scheduled message that went (or is going) out: `reminder|<cohort>|<learner>|<offset>`,
+ * `lesson|<learner>|<local date>`, `nudge|<cohort>|<learner>|<gap start>`. The unique _id is what keeps a
+ * reminder from going twice across restarts and workers; `owner` names the queued job allowed to send it.
+ */
+const scheduledSendSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    learnerId: { type: String, required: true },
+    owner: { type: String, required: true },
+    state: { type: String, required: true },
+    claimedAt: { type: Date, required: true },
+    doneAt: Date,
+  },
+  { collection: 'scheduled_sends', versionKey: false },
+);
+// A learner's history of scheduled messages (admin view).
+scheduledSendSchema.index({ learnerId: 1 });
+
+/** Where each planning sweep got to: `reminder|<cohort>|<offset>`, `lesson|<cohort>|<date>|<hour>`, `nudge|<cohort>`. Read by _id only. */
+const sweepStateSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    /** The last _id fully planned; the sweep resumes after it. */
+    after: String,
+    done: { type: Boolean, default: false },
+    /** Nudges: last-activity instants below this have been planned. */
+    through: Date,
+    updatedAt: Date,
+  },
+  { collection: 'sweep_state', versionKey: false },
+);
 
 export type Models = ReturnType<typeof registerModels>;
 
@@ -152,6 +194,8 @@ export function registerModels(conn: Connection) {
     Conversation: conn.model('Conversation', conversationSchema),
     LinkCode: conn.model('LinkCode', linkCodeSchema),
     HeldMessage: conn.model('HeldMessage', heldMessageSchema),
+    ScheduledSend: conn.model('ScheduledSend', scheduledSendSchema),
+    SweepState: conn.model('SweepState', sweepStateSchema),
   };
 }
 

@@ -25,12 +25,12 @@ function validId(id: string): boolean {
   return Types.ObjectId.isValid(id) && String(new Types.ObjectId(id)) === id;
 }
 
-function toLearner(doc: any): Learner {
+export function toLearner(doc: any): Learner {
   const { _id, ...rest } = doc;
   return { ...rest, id: String(_id), profile: rest.profile ?? {}, prompt: rest.prompt ?? undefined } as Learner;
 }
 
-function toEnrolment(doc: any): Enrolment {
+export function toEnrolment(doc: any): Enrolment {
   const { _id, ...rest } = doc;
   return { ...rest, id: String(_id) } as Enrolment;
 }

@@ -1,0 +1,174 @@
+/**
+ * Benchmark: deliver N messages (one each to N chats) through the real send queue, worker,
+ * per-chat gate and 429 handling, to a local fake Telegram Bot API.
+ *   node --import tsx bench/deliver.ts --messages 22000 --limit 30 [--rate 30] [--concurrency 4] [--no-gate]
+ * --limit: what the fake API allows per second (token bucket, burst = limit), 429 with
+ *          retry_after beyond it; 0 = no limit.
+ * --rate:  the worker's BullMQ limiter (TELEGRAM_RATE_PER_SEC); default = --limit, 0 = none.
+ * --no-gate: queue straight into BullMQ without the per-chat order/pacing gate (baseline).
+ * Prints the achieved rate (first to last delivery), its share of the limit, 429s, duplicates, losses.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import axios from 'axios';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/storage/mongo.js';
+import { MongoLearnerStore } from '../src/storage/stores.js';
+import { Queues } from '../src/scheduler/queues.js';
+import { ChatPacing } from '../src/scheduler/pacing.js';
+import { Outbox, type OutgoingJob } from '../src/scheduler/outbox.js';
+import { createSendWorker } from '../src/scheduler/send-worker.js';
+import { jobId } from '../src/scheduler/jobs.js';
+import { SendError } from '../src/channels/shared/errors.js';
+import type { ChannelAdapter } from '../src/channels/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
+import { Metrics } from '../src/metrics.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '22000' },
+    limit: { type: 'string', default: '30' },
+    rate: { type: 'string' },
+    concurrency: { type: 'string', default: '4' },
+    'no-gate': { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.messages);
+const LIMIT = Number(values.limit);
+const RATE = values.rate !== undefined ? Number(values.rate) : LIMIT;
+const CONCURRENCY = Number(values.concurrency);
+const TOKEN = '123456:bench-token';
+
+/** The fake Bot API: sendMessage only, a token bucket of LIMIT per second, 429 with retry_after beyond. */
+const delivered = new Map<string, number>();
+let tooMany = 0;
+let first = 0;
+let last = 0;
+let tokens = LIMIT;
+let refilled = performance.now();
+const body = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => resolve(data));
+  });
+const server = createServer(async (req, res) => {
+  const payload = JSON.parse(await body(req)) as { chat_id: string; text: string };
+  res.setHeader('content-type', 'application/json');
+  if (req.url !== `/bot${TOKEN}/sendMessage`) {
+    res.statusCode = 404;
+    res.end(JSON.stringify({ ok: false, error_code: 404, description: 'Not Found' }));
+    return;
+  }
+  if (LIMIT > 0) {
+    const t = performance.now();
+    tokens = Math.min(LIMIT, tokens + ((t - refilled) / 1000) * LIMIT);
+    refilled = t;
+    if (tokens < 1) {
+      tooMany += 1;
+      res.statusCode = 429;
+      res.end(JSON.stringify({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } }));
+      return;
+    }
+    tokens -= 1;
+  }
+  const now = performance.now();
+  if (!first) first = now;
+  last = now;
+  delivered.set(payload.chat_id, (delivered.get(payload.chat_id) ?? 0) + 1);
+  res.end(JSON.stringify({ ok: true, result: { message_id: delivered.size, chat: { id: Number(payload.chat_id), type: 'private' }, date: Math.floor(Date.now() / 1000), text: payload.text } }));
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+/** Just enough of a Telegram adapter: sendMessage, and 429 → rate_limited with retry_after. */
+const http = axios.create({ baseURL: base, timeout: 10_000, validateStatus: () => true });
+const adapter: ChannelAdapter = {
+  name: 'telegram',
+  async start() {},
+  async stop() {},
+  async send(address: string, messages: OutboundMessage[]) {
+    for (const m of messages) {
+      const r = await http.post(`/bot${TOKEN}/sendMessage`, { chat_id: address, text: m.text });
+      if (r.status === 429) throw new SendError('rate_limited', r.data.description, (r.data.parameters?.retry_after ?? 1) * 1000);
+      if (r.status !== 200) throw new SendError('network', `HTTP ${r.status}`);
+    }
+  },
+};
+
+const config = loadConfig();
+const url = new URL(config.MONGODB_URL);
+url.pathname = '/cds_bench_deliver';
+const db = await connectDatabase(url.toString());
+const learners = new MongoLearnerStore(db.models);
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+const prefix = `cdsdeliver${Date.now().toString(36)}`;
+const queues = new Queues({ connection: redis, prefix });
+const pacing = new ChatPacing(redis, prefix);
+const outbox = new Outbox(queues, pacing);
+
+const jobs: OutgoingJob[] = Array.from({ length: N }, (_, i) => ({
+  jobId: jobId('bench', i),
+  data: { conversation: `telegram:${2_000_000_000 + i}`, messages: [{ text: `Tin nhắn thử ${i}` }], reason: 'broadcast' },
+}));
+for (let i = 0; i < N; i += 1000) {
+  const slice = jobs.slice(i, i + 1000);
+  if (values['no-gate']) await queues.send.telegram.addBulk(slice.map((j) => ({ name: 'send', data: j.data, opts: { jobId: j.jobId } })));
+  else await outbox.add(slice);
+}
+
+const metrics = new Metrics();
+const started = performance.now();
+const worker = createSendWorker(queues, adapter, metrics, {
+  ratePerSec: RATE > 0 ? RATE : undefined,
+  concurrency: CONCURRENCY,
+  onBlocked: (c) => learners.markUnreachable(c),
+  isUnreachable: (c) => learners.isUnreachable(c),
+  pacing: values['no-gate'] ? undefined : pacing,
+});
+let lastReport = 0;
+while (delivered.size < N || (await queues.send.telegram.getJobCounts('waiting', 'active', 'delayed')).active! > 0) {
+  await new Promise((r) => setTimeout(r, 200));
+  if (performance.now() - lastReport > 30_000) {
+    lastReport = performance.now();
+    process.stderr.write(`${delivered.size}/${N} delivered, ${tooMany} × 429\n`);
+  }
+  if (performance.now() - started > 3600_000) break;
+}
+await new Promise((r) => setTimeout(r, 2000)); // anything still in flight would show as a duplicate
+const failed = await queues.send.telegram.getJobCounts('failed');
+await worker.close();
+
+const seconds = (last - first) / 1000;
+const rate = (N - 1) / seconds;
+const duplicates = [...delivered.values()].reduce((n, c) => n + c - 1, 0);
+process.stdout.write(
+  `${JSON.stringify({
+    messages: N,
+    limitPerSec: LIMIT || 'none',
+    workerRatePerSec: RATE || 'none',
+    concurrency: CONCURRENCY,
+    gate: !values['no-gate'],
+    seconds: Number(seconds.toFixed(1)),
+    messagesPerSec: Number(rate.toFixed(2)),
+    shareOfLimit: LIMIT ? `${((100 * rate) / LIMIT).toFixed(1)}%` : undefined,
+    http429: tooMany,
+    duplicates,
+    lost: N - delivered.size,
+    failedJobs: failed.failed ?? 0,
+  })}\n`,
+);
+
+let cursor = '0';
+do {
+  const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+  cursor = next;
+  if (keys.length) await redis.unlink(...keys);
+} while (cursor !== '0');
+await queues.close();
+await redis.quit();
+await db.conn.dropDatabase();
+await db.close();
+server.close();

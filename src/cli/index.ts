@@ -1,0 +1,9 @@
+/** The admin CLI (`npm run cli -- …`): one module per command group, `--help` on every command. */
+import { Command } from 'commander';
+import { registerCohortCommands } from './cohort.js';
+import { registerQueueCommands } from './queue.js';
+
+const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
+registerCohortCommands(program);
+registerQueueCommands(program);
+await program.parseAsync();

@@ -1,0 +1,56 @@
+/**
+ * Runs the planning sweeps from BullMQ job schedulers (one next job per sweep in Redis, however
+ * many processes run), never from process timers. A lease in Redis keeps one run of a sweep at a
+ * time: a sweep longer than its interval is not doubled by the next tick on another worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { SWEEPS, type SweepName } from './jobs.js';
+import type { PlanJob, Queues } from './queues.js';
+import { Planner, type PlannerDeps } from './planner.js';
+
+const LEASE_MS = 5 * 60 * 1000;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
+/** Registers (or updates) one job scheduler per sweep, every `everyMs`. */
+export async function scheduleSweeps(queues: Queues, everyMs: number): Promise<void> {
+  for (const name of SWEEPS) {
+    await queues.plan.upsertJobScheduler(`sweep-${name}`, { every: everyMs }, { name, data: {} });
+  }
+}
+
+export class SweepInterruptedError extends Error {
+  override readonly name = 'SweepInterruptedError';
+}
+
+/** `stopping` is checked between batches: on shutdown a sweep stops after the batch in hand and resumes from its checkpoint. */
+export function createPlanWorker(queues: Queues, redis: Redis, deps: Omit<PlannerDeps, 'onBatch'>, stopping: () => boolean = () => false): Worker<PlanJob> {
+  return new Worker<PlanJob>(
+    'plan',
+    async (job: Job<PlanJob>) => {
+      const name = job.name as SweepName;
+      const key = `${queues.settings.prefix}:lease:sweep:${name}`;
+      const token = randomUUID();
+      if ((await redis.set(key, token, 'PX', LEASE_MS, 'NX')) !== 'OK') return 'busy: another worker is running this sweep';
+      const renew = async () => {
+        if (stopping()) throw new SweepInterruptedError();
+        if (Number(await redis.eval(RENEW, 1, key, token, LEASE_MS)) !== 1) throw new LeaseLostError(`lost the lease of sweep ${name}`);
+      };
+      try {
+        return await new Planner({ ...deps, onBatch: renew }).sweep(name);
+      } catch (err) {
+        if (err instanceof SweepInterruptedError) return 'interrupted: shutting down';
+        throw err;
+      } finally {
+        await redis.eval(RELEASE, 1, key, token);
+      }
+    },
+    { connection: queues.settings.connection, prefix: queues.settings.prefix, concurrency: 1 },
+  );
+}
