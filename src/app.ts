@@ -32,6 +32,7 @@ import { UnpromptedGate } from './scheduler/unprompted.js';
 import { createPlanWorker, scheduleSweeps } from './scheduler/plan-worker.js';
 import { ChatPacing } from './scheduler/pacing.js';
 import { Outbox } from './scheduler/outbox.js';
+import { BlockedLog } from './scheduler/blocked-log.js';
 import { PushDelivery } from './scheduler/push-delivery.js';
 import { ScheduledSendLog, ScheduleSource, SweepStates } from './storage/schedule.js';
 import type { ChannelAdapter, Ingress } from './channels/types.js';
@@ -198,7 +199,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   let stopped = false;
   if (opts.role !== 'web') {
-    const pacing = new ChatPacing(redis, queues.settings.prefix);
+    const pacing = new ChatPacing(redis, queues.settings.prefix, config.CHAT_GAP_MS);
+    const blocked = new BlockedLog(redis, queues.settings.prefix);
     const outbox = new Outbox(queues, pacing);
     workers.push(createInboundWorker(queues, tutor, metrics, 1, outbox, unprompted));
     workers.push(
@@ -233,6 +235,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
           onBlocked: (c: ConversationId) => learners.markUnreachable(c),
           isUnreachable: (c: ConversationId) => learners.isUnreachable(c),
           unprompted: unprompted.policyFor(adapter.name),
+          blocked,
         }),
       );
     }

@@ -84,6 +84,13 @@ const schema = z
       .transform((v) => (v === undefined || v.trim() === '' ? '1' : v))
       .transform(Number)
       .pipe(z.number().int().min(0)),
+    /** Least time between two messages to one chat (platforms refuse more than about one a second). */
+    CHAT_GAP_MS: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === '' ? '1000' : v))
+      .transform(Number)
+      .pipe(z.number().int().min(0)),
     /** Days without activity before a learner is nudged (once per gap). */
     NUDGE_AFTER_DAYS: positiveNumber(2),
     /** How often the planning sweeps run. */

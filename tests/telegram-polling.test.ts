@@ -85,7 +85,7 @@ describe('a learner who blocks the bot', () => {
     expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(true);
     const attempts = () => fake.callsOf('sendMessage').filter((c) => String(c.body.chat_id) === String(user.chatId)).length;
     const before = attempts();
-    expect(await pushLesson(user.chatId, 1)).toBe('skipped: unreachable');
+    expect(await pushLesson(user.chatId, 1)).toBe('dropped: unreachable');
     expect(attempts()).toBe(before);
 
     fake.unblock(user.chatId);
@@ -100,7 +100,7 @@ describe('a learner who blocks the bot', () => {
     await user.say('/start');
     await user.deliver(fixture('my-chat-member-kicked', { updateId: fake.updateId(), chatId: user.chatId }));
     expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(true);
-    expect(await pushLesson(user.chatId, 3)).toBe('skipped: unreachable');
+    expect(await pushLesson(user.chatId, 3)).toBe('dropped: unreachable');
     expect((await user.say('/start')).length).toBeGreaterThan(0);
     expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(false);
   });

@@ -16,6 +16,7 @@ import type { Metrics } from '../metrics.js';
 import type { ChatPacing } from './pacing.js';
 import type { PushDelivery } from './push-delivery.js';
 import type { UnpromptedPolicy } from './unprompted.js';
+import type { BlockedLog } from './blocked-log.js';
 
 /** Telegram has asked for absurd pauses (hours); we cap and let the job retry. */
 const MAX_PAUSE_MS = 10 * 60 * 1000;
@@ -32,6 +33,8 @@ export interface SendWorkerOptions {
   pushes?: PushDelivery;
   /** The channel's budget of unprompted messages; none = no budget. */
   unprompted?: UnpromptedPolicy;
+  /** When conversations were found blocked; without it, nothing is sent to an unreachable conversation. */
+  blocked?: BlockedLog;
 }
 
 export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metrics: Metrics, opts: SendWorkerOptions): Worker<SendJob> {
@@ -41,12 +44,16 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
     async (job: Job<SendJob>, token?: string) => {
       const { conversation } = job.data;
       const done = async () => opts.pacing?.release(conversation, job.id!);
-      // A learner who just wrote to us is reachable, whatever an earlier answer suggested.
       const prompted = job.data.reason === 'reply';
-      if (!prompted && (await opts.isUnreachable(conversation))) {
-        metrics.messagesDropped.inc({ channel, reason: 'unreachable' });
-        await done();
-        return 'dropped: unreachable';
+      if (await opts.isUnreachable(conversation)) {
+        // Everything queued before the platform said "blocked" is dropped; a reply to a message
+        // the learner wrote after that goes out: they are reachable, whatever the earlier answer said.
+        const blockedAt = (await opts.blocked?.since(conversation)) ?? Infinity;
+        if (!prompted || job.timestamp <= blockedAt) {
+          metrics.messagesDropped.inc({ channel, reason: 'unreachable' });
+          await done();
+          return 'dropped: unreachable';
+        }
       }
       if (opts.pacing) {
         const retryAt = await opts.pacing.gate(conversation, job.id!, sendQueueName(channel));
@@ -101,6 +108,7 @@ export function createSendWorker(queues: Queues, adapter: ChannelAdapter, metric
             await queues.send[channel].rateLimit(Math.min(err.retryAfterMs ?? 1_000, MAX_PAUSE_MS));
             throw Worker.RateLimitError();
           case 'blocked':
+            await opts.blocked?.mark(conversation);
             await opts.onBlocked(conversation);
             await done();
             throw new UnrecoverableError(`blocked: ${err.message}`);

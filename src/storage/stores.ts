@@ -162,12 +162,16 @@ export class MongoAnswerStore implements AnswerStore {
   constructor(private readonly m: Models) {}
 
   async record(answer: Answer): Promise<RecordResult> {
+    const slot = answerSlot(answer);
     try {
-      await this.m.Answer.create({ ...answer, slot: answerSlot(answer) });
+      await this.m.Answer.create({ ...answer, slot });
       return 'recorded';
     } catch (err) {
-      if (isDuplicateKey(err)) return 'duplicate';
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      // The same update answering the same slot again is a retry of ours (a lost race re-runs
+      // the handling): it stands recorded. Anything else is a second answer, refused.
+      const mine = await this.m.Answer.exists({ slot, channel: answer.channel, updateId: answer.updateId });
+      return mine ? 'recorded' : 'duplicate';
     }
   }
 

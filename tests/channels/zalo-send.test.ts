@@ -127,7 +127,7 @@ describe('sending Zalo replies through the queue', () => {
     await eventually(() => app.learners.isUnreachable(u.conversation), 'marked unreachable');
     const job = await app.queues.send.zalo.add('send', { conversation: u.conversation, messages: [{ text: 'Nhắc nhở' }], reason: 'reminder' });
     await eventually(async () => (await job.getState()) === 'completed', 'the reminder job done');
-    expect((await app.queues.send.zalo.getJob(job.id!))!.returnvalue).toBe('skipped: unreachable');
+    expect((await app.queues.send.zalo.getJob(job.id!))!.returnvalue).toBe('dropped: unreachable');
     expect(fake.textsTo(u.userId)).not.toContain('Nhắc nhở');
     const r = await u.say('1');
     expect(r.join('\n')).toContain('Họ và tên');

@@ -94,7 +94,9 @@ export async function application(
   overrides: Record<string, string> = {},
   opts: { listen?: boolean; clock?: Clock } = {},
 ): Promise<App & { dispose(): Promise<void> }> {
-  const config = testConfig(opts.listen ? { HTTP_PORT: '0', ...overrides } : overrides);
+  // Whole journeys run hundreds of replies to one chat: no one-second gap between them here
+  // (pacing has its own tests in send-queue.test.ts).
+  const config = testConfig({ CHAT_GAP_MS: '0', ...(opts.listen ? { HTTP_PORT: '0' } : {}), ...overrides });
   const prefix = uniqueName('cdstest');
   const app = await createApp({
     config,
