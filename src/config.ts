@@ -36,6 +36,14 @@ const positiveNumber = (fallback: number) =>
     .transform(Number)
     .pipe(z.number().positive());
 
+const wholeNumber = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? String(fallback) : v))
+    .transform(Number)
+    .pipe(z.number().int().min(0));
+
 const schema = z
   .object({
     MONGODB_URL: url('mongodb://127.0.0.1:27017/cds_tutor', ['mongodb:', 'mongodb+srv:']),
@@ -78,19 +86,9 @@ const schema = z
     ZALO_RATE_PER_SEC: positiveNumber(10),
     // Zalo publishes no quota for unprompted messages, only its 429 "quota exceeded": one a day
     // (the daily lesson) is the cautious default; 0 sends none unprompted on Zalo.
-    ZALO_UNPROMPTED_PER_DAY: z
-      .string()
-      .optional()
-      .transform((v) => (v === undefined || v.trim() === '' ? '1' : v))
-      .transform(Number)
-      .pipe(z.number().int().min(0)),
+    ZALO_UNPROMPTED_PER_DAY: wholeNumber(1),
     /** Least time between two messages to one chat (platforms refuse more than about one a second). */
-    CHAT_GAP_MS: z
-      .string()
-      .optional()
-      .transform((v) => (v === undefined || v.trim() === '' ? '1000' : v))
-      .transform(Number)
-      .pipe(z.number().int().min(0)),
+    CHAT_GAP_MS: wholeNumber(1000),
     /** Days without activity before a learner is nudged (once per gap). */
     NUDGE_AFTER_DAYS: positiveNumber(2),
     /** How often the planning sweeps run. */

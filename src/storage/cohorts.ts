@@ -3,7 +3,7 @@
  * Cohorts changed since with the CLI are left as the administrator set them.
  */
 import type { CohortDefinition } from '../content/cohorts.js';
-import type { QuietHours } from '../core/model.js';
+import type { Cohort } from '../core/model.js';
 import type { Models } from './models.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -34,16 +34,8 @@ export async function syncContentCohorts(models: Models, defs: CohortDefinition[
   }
 }
 
-export interface CohortFields {
-  id: string;
-  courseId: string;
-  title?: string;
-  opensAt: Date;
-  closesAt: Date;
-  reminders: string[];
-  quietHours: QuietHours | null;
-  lessonHour: number;
-}
+/** What the CLI and the admin API set on a cohort (district use and province list keep their content values). */
+export type CohortFields = Pick<Cohort, 'id' | 'courseId' | 'title' | 'opensAt' | 'closesAt' | 'reminders' | 'quietHours' | 'lessonHour'>;
 
 /** Creates or updates a cohort from the CLI or the admin API, and marks it as theirs. */
 export async function upsertCohort(models: Models, c: CohortFields): Promise<void> {
