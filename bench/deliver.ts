@@ -25,6 +25,7 @@ import { SendError } from '../src/channels/shared/errors.js';
 import type { ChannelAdapter } from '../src/channels/types.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { Metrics } from '../src/metrics.js';
+import { deleteKeys } from '../tests/support/cleanup.js';
 
 const { values } = parseArgs({
   options: {
@@ -161,12 +162,7 @@ process.stdout.write(
   })}\n`,
 );
 
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-  cursor = next;
-  if (keys.length) await redis.unlink(...keys);
-} while (cursor !== '0');
+await deleteKeys(redis, prefix);
 await queues.close();
 await redis.quit();
 await db.conn.dropDatabase();

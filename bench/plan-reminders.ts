@@ -18,6 +18,7 @@ import { Queues } from '../src/scheduler/queues.js';
 import { Planner } from '../src/scheduler/planner.js';
 import { ChatPacing } from '../src/scheduler/pacing.js';
 import { Outbox } from '../src/scheduler/outbox.js';
+import { deleteKeys } from '../tests/support/cleanup.js';
 
 const { values } = parseArgs({
   options: { learners: { type: 'string', default: '100000' }, batch: { type: 'string', default: '1000' }, 'keep-data': { type: 'boolean', default: false } },
@@ -131,12 +132,7 @@ const result = {
 process.stdout.write(`${JSON.stringify(result)}\n`);
 
 // Clean up: the queued jobs and pacing keys (SCAN, not KEYS, on a shared Redis), then the data unless kept.
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-  cursor = next;
-  if (keys.length) await redis.unlink(...keys);
-} while (cursor !== '0');
+await deleteKeys(redis, prefix);
 await queues.close();
 await redis.quit();
 if (!values['keep-data']) await db.conn.dropDatabase();

@@ -168,7 +168,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         ? { url: `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}${TELEGRAM_WEBHOOK_PATH}`, secret: config.TELEGRAM_WEBHOOK_SECRET }
         : undefined,
       contentDir,
-      i18n: await createTranslator(`${opts.root}/locales`, config.DEFAULT_LOCALE),
+      i18n: tutorDeps.i18n,
       defaultLocale: config.DEFAULT_LOCALE,
       logger,
       onBlocked: (c) => learners.markUnreachable(c),

@@ -1,22 +1,13 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { ROOT, testConfig, uniqueName } from './support/env.js';
-import { connectDatabase } from '../src/storage/mongo.js';
+import { dropRun } from './support/cleanup.js';
 
 /** Runs `src/main.ts <role>` with its own database; resolves with its exit code and output. */
 function run(role: string, input: string | null, env: Record<string, string> = {}, signalAfter?: { text: string; signal: NodeJS.Signals }) {
   const config = testConfig();
   const prefix = uniqueName('cdsproc');
-  const cleanup = async () => {
-    const db = await connectDatabase(config.MONGODB_URL);
-    await db.conn.dropDatabase();
-    await db.close();
-    const redis = new Redis(config.REDIS_URL);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
-  };
+  const cleanup = () => dropRun(config, prefix);
   return new Promise<{ code: number | null; out: string; err: string; ms: number }>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
       cwd: ROOT,

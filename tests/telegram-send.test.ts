@@ -11,13 +11,11 @@ let fake: FakeTelegram;
 let adapter: TelegramAdapter;
 const content = mkdtempSync(join(tmpdir(), 'cds-content-'));
 
-beforeAll(async () => {
-  fake = await new FakeTelegram().listen();
-  mkdirSync(join(content, 'img'));
-  writeFileSync(join(content, 'img', 'map.png'), Buffer.from('89504e470d0a1a0a', 'hex'));
-  adapter = new TelegramAdapter({
+/** A sending-only adapter (no polling) against the Bot API at `apiRoot`, with keys for texts. */
+function adapterAt(apiRoot: string): TelegramAdapter {
+  return new TelegramAdapter({
     token: fake.token,
-    apiRoot: fake.url,
+    apiRoot,
     mode: 'polling',
     receive: false,
     contentDir: content,
@@ -26,6 +24,13 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     onBlocked: async () => undefined,
   });
+}
+
+beforeAll(async () => {
+  fake = await new FakeTelegram().listen();
+  mkdirSync(join(content, 'img'));
+  writeFileSync(join(content, 'img', 'map.png'), Buffer.from('89504e470d0a1a0a', 'hex'));
+  adapter = adapterAt(fake.url);
 });
 afterAll(() => fake.close());
 
@@ -71,17 +76,7 @@ describe('sending through the Telegram adapter', () => {
   });
 
   it('should report a failed connection as network without the token', async () => {
-    const offline = new TelegramAdapter({
-      token: fake.token,
-      apiRoot: 'http://127.0.0.1:1',
-      mode: 'polling',
-      receive: false,
-      contentDir: content,
-      i18n: { t: (_l, key) => key },
-      defaultLocale: 'vi',
-      logger: pino({ level: 'silent' }),
-      onBlocked: async () => undefined,
-    });
+    const offline = adapterAt('http://127.0.0.1:1');
     const err = (await offline.send('107', [{ text: 'x' }]).catch((e: unknown) => e)) as SendError;
     expect(err.kind).toBe('network');
     expect(err.message).not.toContain('fake-token');

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { application, eventually, ROOT, shipped, testConfig, uniqueName } from './support/env.js';
 import { FakeTelegram } from './support/fake-telegram.js';
@@ -7,7 +6,7 @@ import { TelegramUser, fixture, freePort } from './support/telegram.js';
 import { fullJourney } from './support/telegram-journey.js';
 import { createApp, type App } from '../src/app.js';
 import { jobId } from '../src/scheduler/jobs.js';
-import { connectDatabase } from '../src/storage/mongo.js';
+import { dropRun } from './support/cleanup.js';
 
 const SECRET = 'webhook_Secret-123';
 let fake: FakeTelegram;
@@ -163,13 +162,7 @@ describe('an update acknowledged by a web process that then dies', () => {
     } finally {
       await worker.stop();
       await own.close();
-      const redis = new Redis(config.REDIS_URL);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      await redis.quit();
-      const db = await connectDatabase(config.MONGODB_URL);
-      await db.conn.dropDatabase();
-      await db.close();
+      await dropRun(config, prefix);
     }
   });
 });

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildTutor, createApp, type App } from '../../src/app.js';
@@ -12,6 +11,7 @@ import { syncContentCohorts } from '../../src/storage/cohorts.js';
 import type { Tutor } from '../../src/core/tutor.js';
 import type { Clock, Random } from '../../src/core/ports.js';
 import type { ChannelAdapter } from '../../src/channels/types.js';
+import { dropRun } from './cleanup.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -110,16 +110,8 @@ export async function application(
   });
   return Object.assign(app, {
     async dispose() {
-      const db = app.db;
       await app.stop().catch(() => undefined);
-      const redis = new Redis(config.REDIS_URL);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      await redis.quit();
-      const cleanup = await connectDatabase(config.MONGODB_URL);
-      await cleanup.conn.dropDatabase();
-      await cleanup.close();
-      void db;
+      await dropRun(config, prefix);
     },
   });
 }

@@ -21,6 +21,7 @@ import { PushDelivery } from '../../src/scheduler/push-delivery.js';
 import { Metrics } from '../../src/metrics.js';
 import { ROOT, TestClock, eventually, seededRandom, shipped, testConfig, uniqueName } from './env.js';
 import { ChatLearner } from './chat.js';
+import { deleteKeys } from './cleanup.js';
 
 /** A console-named channel that records what it was asked to send, and fails on cue. */
 export class CaptureAdapter implements ChannelAdapter {
@@ -143,8 +144,7 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteKeys(redis, prefix);
       await redis.quit();
       await db.conn.dropDatabase();
       await db.close();
