@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { application, eventually } from '../support/env.js';
-import { FakeZalo, zaloEvent, zaloFixture, zaloText } from '../support/fake-zalo.js';
-import { freePort, ZaloUser } from '../support/zalo-chat.js';
-import { ZaloAdapter } from '../../src/channels/zalo/adapter.js';
-import { ZaloBotClient } from '../../src/channels/zalo/client.js';
-import { lessonsOf, type Course } from '../../src/core/course.js';
-import { jobId } from '../../src/scheduler/jobs.js';
+import { application, eventually } from '../../support/env.js';
+import { FakeZalo, zaloEvent, zaloFixture, zaloText } from '../../support/fake-zalo.js';
+import { freePort, ZaloUser } from '../../support/zalo-chat.js';
+import { ZaloAdapter } from '../../../src/channels/zalo/adapter.js';
+import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
+import { lessonsOf, type Course } from '../../../src/core/course.js';
+import { jobId } from '../../../src/scheduler/jobs.js';
 
 const SECRET = 'webhook-secret-0123';
 let fake: FakeZalo;

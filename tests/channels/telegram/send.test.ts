@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { TelegramAdapter } from '../src/channels/telegram/adapter.js';
-import { SendError } from '../src/channels/shared/errors.js';
-import { FakeTelegram } from './support/fake-telegram.js';
+import { TelegramAdapter } from '../../../src/channels/telegram/adapter.js';
+import { SendError } from '../../../src/channels/shared/errors.js';
+import { FakeTelegram } from '../../support/fake-telegram.js';
 
 let fake: FakeTelegram;
 let adapter: TelegramAdapter;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from './support/env.js';
-import { ChatLearner, askedQuestion, letter } from './support/chat.js';
-import { lessonsOf, topicsOf, type Course } from '../src/core/course.js';
-import { MongoEnrolmentStore, MongoLearnerStore } from '../src/storage/stores.js';
+import { engine, type EngineHarness } from '../support/env.js';
+import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
+import { lessonsOf, topicsOf, type Course } from '../../src/core/course.js';
+import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
 
 let h: EngineHarness;
 let course: Course;

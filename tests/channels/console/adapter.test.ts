@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { application, eventually } from './support/env.js';
-import { ConsoleAdapter } from '../src/channels/console/adapter.js';
-import type { App } from '../src/app.js';
+import { application, eventually } from '../../support/env.js';
+import { ConsoleAdapter } from '../../../src/channels/console/adapter.js';
+import type { App } from '../../../src/app.js';
 
 let app: App & { dispose(): Promise<void> };
 const input = new PassThrough();

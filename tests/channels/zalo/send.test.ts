@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { application, eventually } from '../support/env.js';
-import { FakeZalo, zaloText } from '../support/fake-zalo.js';
-import { ZaloUser } from '../support/zalo-chat.js';
-import { mediaUrl, ZaloAdapter } from '../../src/channels/zalo/adapter.js';
-import { ZaloBotClient } from '../../src/channels/zalo/client.js';
-import { SendError } from '../../src/channels/shared/errors.js';
+import { application, eventually } from '../../support/env.js';
+import { FakeZalo, zaloText } from '../../support/fake-zalo.js';
+import { ZaloUser } from '../../support/zalo-chat.js';
+import { mediaUrl, ZaloAdapter } from '../../../src/channels/zalo/adapter.js';
+import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
+import { SendError } from '../../../src/channels/shared/errors.js';
 
 const silent = pino({ level: 'silent' });
 let fake: FakeZalo;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from './support/env.js';
-import { ChatLearner, askedQuestion, letter } from './support/chat.js';
-import { lessonsOf, pick, topicsOf, type Course, type Locale } from '../src/core/course.js';
-import { renderPlain } from '../src/channels/shared/render.js';
+import { engine, type EngineHarness } from '../support/env.js';
+import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
+import { lessonsOf, pick, topicsOf, type Course, type Locale } from '../../src/core/course.js';
+import { renderPlain } from '../../src/channels/shared/render.js';
 
 /** The strictest text limit of the channels (Zalo: 2,000 characters; Telegram: 4,096). */
 const LIMIT = 2000;

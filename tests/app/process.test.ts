@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ROOT, testConfig, uniqueName } from './support/env.js';
-import { dropRun } from './support/cleanup.js';
+import { ROOT, testConfig, uniqueName } from '../support/env.js';
+import { dropRun } from '../support/cleanup.js';
 
 /** Runs `src/main.ts <role>` with its own database; resolves with its exit code and output. */
 function run(role: string, input: string | null, env: Record<string, string> = {}, signalAfter?: { text: string; signal: NodeJS.Signals }) {

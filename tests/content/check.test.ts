@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadContent } from '../src/content/load.js';
-import { formatProblem } from '../src/content/problems.js';
-import { ROOT } from './support/env.js';
+import { loadContent } from '../../src/content/load.js';
+import { formatProblem } from '../../src/content/problems.js';
+import { ROOT } from '../support/env.js';
 
 const FIXTURE = resolve(ROOT, 'tests/fixtures/content-min');
 const TOPIC = 'courses/mini/topics/a';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from './support/env.js';
-import { ChatLearner, askedQuestion, letter } from './support/chat.js';
-import type { Course } from '../src/core/course.js';
-import { MongoEnrolmentStore, MongoLearnerStore } from '../src/storage/stores.js';
-import type { ConversationId } from '../src/core/model.js';
+import { engine, type EngineHarness } from '../support/env.js';
+import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
+import type { Course } from '../../src/core/course.js';
+import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
+import type { ConversationId } from '../../src/core/model.js';
 
 let h: EngineHarness;
 let course: Course;

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fold, parseCommand, resolveChoice, isNextWord } from '../src/core/parse.js';
-import { matchProvince, parseHour } from '../src/core/onboarding.js';
-import { durationMs, isIsoDuration } from '../src/core/durations.js';
-import { loadConfig, ConfigError } from '../src/config.js';
-import { renderPlain, splitText, toPlainText } from '../src/channels/shared/render.js';
+import { fold, parseCommand, resolveChoice, isNextWord } from '../../src/core/parse.js';
+import { matchProvince, parseHour } from '../../src/core/onboarding.js';
+import { durationMs, isIsoDuration } from '../../src/core/durations.js';
 
 const choices = [
   { label: 'Thể chế, chính sách', value: 'ans:q:0' },
@@ -61,59 +59,5 @@ describe('reading what learners type', () => {
     expect(durationMs('PT30S')).toBe(30_000);
     expect(isIsoDuration('P')).toBe(false);
     expect(isIsoDuration('3 days')).toBe(false);
-  });
-});
-
-describe('configuration', () => {
-  it('should apply the defaults of the specification', () => {
-    const c = loadConfig({});
-    expect(c).toMatchObject({
-      MONGODB_URL: 'mongodb://127.0.0.1:27017/cds_tutor',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      HTTP_PORT: 3000,
-      TIMEZONE: 'Asia/Ho_Chi_Minh',
-      DEFAULT_LOCALE: 'vi',
-      TELEGRAM_MODE: 'polling',
-      TELEGRAM_RATE_PER_SEC: 25,
-      ZALO_RATE_PER_SEC: 10,
-      DEFAULT_COHORT: 'demo',
-    });
-    expect(Object.isFrozen(c)).toBe(true);
-  });
-
-  it('should stop with a message naming each bad variable', () => {
-    const bad = () => loadConfig({ HTTP_PORT: 'eighty', DEFAULT_LOCALE: 'fr', TIMEZONE: 'Mars/Olympus', REDIS_URL: 'http://x' });
-    expect(bad).toThrow(ConfigError);
-    try {
-      bad();
-    } catch (err) {
-      const m = (err as Error).message;
-      for (const v of ['HTTP_PORT', 'DEFAULT_LOCALE', 'TIMEZONE', 'REDIS_URL']) expect(m).toContain(v);
-    }
-  });
-
-  it('should require the webhook secret in webhook mode', () => {
-    expect(() => loadConfig({ TELEGRAM_BOT_TOKEN: '1:abc', TELEGRAM_MODE: 'webhook' })).toThrow(/TELEGRAM_WEBHOOK_SECRET/);
-  });
-});
-
-describe('plain rendering for text channels', () => {
-  it('should turn the lesson markup into plain text', () => {
-    expect(toPlainText('**Đậm** và _nghiêng_ [nguồn](https://a.vn/x)')).toBe('Đậm và nghiêng nguồn (https://a.vn/x)');
-  });
-
-  it('should letter answers and number other choices', () => {
-    expect(renderPlain({ text: 'Q', choices, lettered: true, hint: 'h' })).toContain('  B. Phần cứng máy tính');
-    expect(renderPlain({ text: 'Q', choices, lettered: true, hint: 'h' }).endsWith('\nh')).toBe(true);
-    expect(renderPlain({ text: 'Q', choices: [{ label: 'Tiếp tục', value: 'next' }] })).toContain('  1. Tiếp tục');
-  });
-
-  it('should split long text at paragraph boundaries under the limit', () => {
-    const text = Array.from({ length: 10 }, (_, i) => `Đoạn ${i} ${'x'.repeat(300)}`).join('\n\n');
-    const parts = splitText(text, 2000);
-    expect(parts.length).toBeGreaterThan(1);
-    expect(parts.every((p) => p.length <= 2000)).toBe(true);
-    expect(parts.every((p) => p.startsWith('Đoạn'))).toBe(true);
-    expect(parts.join('\n\n')).toBe(text);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { schedulingHarness, type SchedulingHarness } from './support/scheduling.js';
+import { schedulingHarness, type SchedulingHarness } from '../support/scheduling.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { application, eventually, ROOT, shipped, testConfig, uniqueName } from './support/env.js';
-import { FakeTelegram } from './support/fake-telegram.js';
-import { TelegramUser, fixture, freePort } from './support/telegram.js';
-import { fullJourney } from './support/telegram-journey.js';
-import { createApp, type App } from '../src/app.js';
-import { jobId } from '../src/scheduler/jobs.js';
-import { dropRun } from './support/cleanup.js';
+import { application, eventually, ROOT, shipped, testConfig, uniqueName } from '../../support/env.js';
+import { FakeTelegram } from '../../support/fake-telegram.js';
+import { TelegramUser, fixture, freePort } from '../../support/telegram.js';
+import { fullJourney } from '../../support/telegram-journey.js';
+import { createApp, type App } from '../../../src/app.js';
+import { jobId } from '../../../src/scheduler/jobs.js';
+import { dropRun } from '../../support/cleanup.js';
 
 const SECRET = 'webhook_Secret-123';
 let fake: FakeTelegram;

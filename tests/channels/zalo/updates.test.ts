@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toInbound, unwrapUpdate } from '../../src/channels/zalo/updates.js';
-import { zaloFixture } from '../support/fake-zalo.js';
+import { toInbound, unwrapUpdate } from '../../../src/channels/zalo/updates.js';
+import { zaloFixture } from '../../support/fake-zalo.js';
 
 const now = new Date('2026-05-06T01:00:00Z');
 const read = (body: unknown) => {

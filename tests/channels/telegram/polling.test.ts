@@ -1,11 +1,11 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { application, eventually, shipped } from './support/env.js';
-import { FakeTelegram } from './support/fake-telegram.js';
-import { TelegramUser, fixture, settled } from './support/telegram.js';
-import { jobId } from '../src/scheduler/jobs.js';
-import { fullJourney } from './support/telegram-journey.js';
-import type { App } from '../src/app.js';
+import { application, eventually, shipped } from '../../support/env.js';
+import { FakeTelegram } from '../../support/fake-telegram.js';
+import { TelegramUser, fixture, settled } from '../../support/telegram.js';
+import { jobId } from '../../../src/scheduler/jobs.js';
+import { fullJourney } from '../../support/telegram-journey.js';
+import type { App } from '../../../src/app.js';
 
 const jobIdOf = (updateId: number) => jobId('in', 'telegram', String(updateId));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../../src/config.js';
 
 describe('Zalo configuration', () => {
   it('should budget one unprompted Zalo message per learner and day unless told otherwise', () => {

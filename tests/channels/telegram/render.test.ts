@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TelegramError } from 'telegraf';
-import { CAPTION_LIMIT, TEXT_LIMIT, keyboard, renderParts, toTelegramHtml } from '../src/channels/telegram/render.js';
-import { toSendError } from '../src/channels/telegram/errors.js';
-import { classifyUpdate } from '../src/channels/telegram/updates.js';
-import { menuCommands } from '../src/channels/telegram/commands.js';
-import { parseCommand } from '../src/core/parse.js';
-import { fixture, FIXTURE_CHAT } from './support/telegram.js';
+import { CAPTION_LIMIT, TEXT_LIMIT, keyboard, renderParts, toTelegramHtml } from '../../../src/channels/telegram/render.js';
+import { toSendError } from '../../../src/channels/telegram/errors.js';
+import { classifyUpdate } from '../../../src/channels/telegram/updates.js';
+import { menuCommands } from '../../../src/channels/telegram/commands.js';
+import { parseCommand } from '../../../src/core/parse.js';
+import { fixture, FIXTURE_CHAT } from '../../support/telegram.js';
 
 describe('rendering for Telegram HTML', () => {
   it('should turn bold, italic and links into tags and escape everything else', () => {

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cohortFromOptions } from '../src/cli/cohort.js';
-import { connectDatabase } from '../src/storage/mongo.js';
-import { syncContentCohorts } from '../src/storage/cohorts.js';
-import { MongoCohortStore } from '../src/storage/stores.js';
-import { ROOT, shipped, testConfig } from './support/env.js';
+import { cohortFromOptions } from '../../src/cli/cohort.js';
+import { connectDatabase } from '../../src/storage/mongo.js';
+import { syncContentCohorts } from '../../src/storage/cohorts.js';
+import { MongoCohortStore } from '../../src/storage/stores.js';
+import { ROOT, shipped, testConfig } from '../support/env.js';
 
 const run = promisify(execFile);
 const COURSES = new Set(['cds-xa']);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { application, eventually } from '../support/env.js';
-import { FakeZalo, zaloEvent, zaloText } from '../support/fake-zalo.js';
-import { ZaloUser } from '../support/zalo-chat.js';
-import { ZaloAdapter } from '../../src/channels/zalo/adapter.js';
-import { ZaloBotClient } from '../../src/channels/zalo/client.js';
-import type { InboundEvent } from '../../src/core/messages.js';
-import { lessonsOf, type Course } from '../../src/core/course.js';
+import { application, eventually } from '../../support/env.js';
+import { FakeZalo, zaloEvent, zaloText } from '../../support/fake-zalo.js';
+import { ZaloUser } from '../../support/zalo-chat.js';
+import { ZaloAdapter } from '../../../src/channels/zalo/adapter.js';
+import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
+import type { InboundEvent } from '../../../src/core/messages.js';
+import { lessonsOf, type Course } from '../../../src/core/course.js';
 
 const silent = pino({ level: 'silent' });
 let fake: FakeZalo;

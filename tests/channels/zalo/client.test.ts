@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ZaloApiError, ZaloBotClient, ZaloNetworkError } from '../../src/channels/zalo/client.js';
-import { FakeZalo, zaloFixture, zaloText } from '../support/fake-zalo.js';
+import { ZaloApiError, ZaloBotClient, ZaloNetworkError } from '../../../src/channels/zalo/client.js';
+import { FakeZalo, zaloFixture, zaloText } from '../../support/fake-zalo.js';
 
 let fake: FakeZalo;
 let client: ZaloBotClient;

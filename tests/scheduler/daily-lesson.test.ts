@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { lessonsOf } from '../src/core/course.js';
-import { shipped } from './support/env.js';
-import { schedulingHarness, type SchedulingHarness } from './support/scheduling.js';
+import { lessonsOf } from '../../src/core/course.js';
+import { shipped } from '../support/env.js';
+import { schedulingHarness, type SchedulingHarness } from '../support/scheduling.js';
 
 const opensAt = new Date('2026-05-20T00:00:00+07:00');
 const closesAt = new Date('2026-06-10T23:59:00+07:00');

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { application, eventually } from './support/env.js';
-import { ChatLearner } from './support/chat.js';
-import { CaptureAdapter } from './support/scheduling.js';
-import { upsertCohort } from '../src/storage/cohorts.js';
+import { application, eventually } from '../support/env.js';
+import { ChatLearner } from '../support/chat.js';
+import { CaptureAdapter } from '../support/scheduling.js';
+import { upsertCohort } from '../../src/storage/cohorts.js';
 
 describe('scheduler in the running application', () => {
   const adapter = new CaptureAdapter();

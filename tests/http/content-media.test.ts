@@ -1,8 +1,8 @@
 import Fastify from 'fastify';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerContentMedia } from '../src/http/content-media.js';
-import { ROOT } from './support/env.js';
+import { registerContentMedia } from '../../src/http/content-media.js';
+import { ROOT } from '../support/env.js';
 
 const server = Fastify();
 

@@ -8,8 +8,8 @@ import {
   quietHoursEnd,
   reminderSendAt,
   timeLeft,
-} from '../src/core/schedule.js';
-import type { Cohort } from '../src/core/model.js';
+} from '../../src/core/schedule.js';
+import type { Cohort } from '../../src/core/model.js';
 
 const TZ = 'Asia/Ho_Chi_Minh';
 const QUIET = { start: 21 * 60, end: 7 * 60 };

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SendError } from '../src/channels/shared/errors.js';
-import { jobId } from '../src/scheduler/jobs.js';
-import type { OutgoingJob } from '../src/scheduler/outbox.js';
-import { eventually } from './support/env.js';
-import { schedulingHarness, type SchedulingHarness } from './support/scheduling.js';
+import { SendError } from '../../src/channels/shared/errors.js';
+import { jobId } from '../../src/scheduler/jobs.js';
+import type { OutgoingJob } from '../../src/scheduler/outbox.js';
+import { eventually } from '../support/env.js';
+import { schedulingHarness, type SchedulingHarness } from '../support/scheduling.js';
 
 const opensAt = new Date('2026-05-20T00:00:00+07:00');
 const closesAt = new Date('2026-06-10T23:59:00+07:00');
