@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { loadContent, type LoadedContent } from './content/load.js';
-import { formatProblem } from './content/problems.js';
+import { assertNoErrors } from './content/problems.js';
 import { ContentCatalog } from './content/catalog.js';
 import { createTranslator } from './i18n/index.js';
 import { Tutor } from './core/tutor.js';
@@ -116,10 +116,6 @@ export async function buildTutorDeps(p: TutorParts): Promise<TutorDeps> {
   };
 }
 
-export class ContentError extends Error {
-  override readonly name = 'ContentError';
-}
-
 export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const logger = opts.logger ?? pino({ level: config.LOG_LEVEL }, pino.destination(2));
@@ -128,9 +124,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const contentDir = config.CONTENT_DIR.startsWith('/') ? config.CONTENT_DIR : `${opts.root}/${config.CONTENT_DIR}`;
   const content = loadContent(contentDir);
-  if (content.problems.errors.length > 0) {
-    throw new ContentError(`The content has problems (npm run content:check):\n${content.problems.errors.map(formatProblem).join('\n')}`);
-  }
+  assertNoErrors(content.problems);
 
   const db = await connectDatabase(config.MONGODB_URL);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });

@@ -1,16 +1,20 @@
 /** `npm run content:check` validates the content; `npm run content:stats` summarises it per locale. */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { loadConfig } from '../config.js';
 import { loadContent } from './load.js';
 import { formatProblem } from './problems.js';
 import { contentStats, formatStats } from './stats.js';
+
+// The content folder comes from CONTENT_DIR, read by config.ts like every setting.
+const contentDir = loadConfig().CONTENT_DIR;
 
 const program = new Command('content').description('Check and summarise the course content');
 
 program
   .command('check')
   .description('validate ids, references, lengths and answers; print each problem with file and line')
-  .option('--dir <dir>', 'content folder', process.env.CONTENT_DIR ?? 'content')
+  .option('--dir <dir>', 'content folder', contentDir)
   .action((opts: { dir: string }) => {
     const content = loadContent(resolve(opts.dir));
     for (const p of content.problems.items) process.stdout.write(`${formatProblem(p)}\n`);
@@ -27,7 +31,7 @@ program
 program
   .command('stats')
   .description('topics, cards, questions per topic, average card length, correct-answer spread, per locale')
-  .option('--dir <dir>', 'content folder', process.env.CONTENT_DIR ?? 'content')
+  .option('--dir <dir>', 'content folder', contentDir)
   .option('--json', 'print JSON')
   .action((opts: { dir: string; json?: boolean }) => {
     const content = loadContent(resolve(opts.dir));

@@ -25,3 +25,15 @@ export class ProblemList {
 export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}: ${p.severity}: ${p.message}`;
 }
+
+/** The content cannot be served: start-up stops with the problems listed. */
+export class ContentError extends Error {
+  override readonly name = 'ContentError';
+}
+
+/** Throws ContentError listing every error, so a process never serves a broken course. */
+export function assertNoErrors(problems: ProblemList): void {
+  if (problems.errors.length > 0) {
+    throw new ContentError(`The content has problems (npm run content:check):\n${problems.errors.map(formatProblem).join('\n')}`);
+  }
+}
