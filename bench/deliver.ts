@@ -15,7 +15,7 @@ import axios from 'axios';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/storage/mongo.js';
-import { MongoLearnerStore } from '../src/storage/stores.js';
+import { MongoReachability } from '../src/storage/reachability.js';
 import { Queues } from '../src/scheduler/queues.js';
 import { ChatPacing } from '../src/scheduler/pacing.js';
 import { Outbox, type OutgoingJob } from '../src/scheduler/outbox.js';
@@ -103,7 +103,7 @@ const config = loadConfig();
 const url = new URL(config.MONGODB_URL);
 url.pathname = '/cds_bench_deliver';
 const db = await connectDatabase(url.toString());
-const learners = new MongoLearnerStore(db.models);
+const reachability = new MongoReachability(db.models);
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsdeliver${Date.now().toString(36)}`;
 const queues = new Queues({ connection: redis, prefix });
@@ -112,21 +112,22 @@ const outbox = new Outbox(queues, pacing);
 
 const jobs: OutgoingJob[] = Array.from({ length: N }, (_, i) => ({
   jobId: jobId('bench', i),
-  data: { conversation: `telegram:${2_000_000_000 + i}`, messages: [{ text: `Tin nhắn thử ${i}` }], reason: 'broadcast' },
+  data: { kind: 'reply', conversation: `telegram:${2_000_000_000 + i}`, messages: [{ text: `Tin nhắn thử ${i}` }] },
 }));
 for (let i = 0; i < N; i += 1000) {
   const slice = jobs.slice(i, i + 1000);
-  if (values['no-gate']) await queues.send.telegram.addBulk(slice.map((j) => ({ name: 'send', data: j.data, opts: { jobId: j.jobId } })));
+  if (values['no-gate']) await queues.send.telegram.addBulk(slice.map((j) => ({ name: j.data.kind, data: j.data, opts: { jobId: j.jobId } })));
   else await outbox.add(slice);
 }
 
 const metrics = new Metrics();
 const started = performance.now();
-const worker = createSendWorker(queues, adapter, metrics, {
+const worker = createSendWorker(queues, {
+  adapter,
+  metrics,
+  reachability,
   ratePerSec: RATE > 0 ? RATE : undefined,
   concurrency: CONCURRENCY,
-  onBlocked: (c) => learners.markUnreachable(c),
-  isUnreachable: (c) => learners.isUnreachable(c),
   pacing: values['no-gate'] ? undefined : pacing,
 });
 let lastReport = 0;

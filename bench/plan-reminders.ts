@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/storage/mongo.js';
 import { upsertCohort } from '../src/storage/cohorts.js';
-import { ScheduleSource, SweepStates } from '../src/storage/schedule.js';
+import { MongoScheduleSource, MongoSweepStates } from '../src/storage/schedule.js';
 import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { Queues } from '../src/scheduler/queues.js';
@@ -99,8 +99,8 @@ outbox.add = async (jobs) => {
 const planner = new Planner({
   queues,
   outbox,
-  source: new ScheduleSource(m),
-  states: new SweepStates(m),
+  source: new MongoScheduleSource(m),
+  states: new MongoSweepStates(m),
   catalog: new ContentCatalog(content),
   clock: { now: () => new Date() },
   timezone: config.TIMEZONE,

@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
-import { createApp } from '../src/app.js';
+import { createApp } from '../src/app/index.js';
 import { jobId } from '../src/scheduler/jobs.js';
 import { FakeTelegram } from '../tests/support/fake-telegram.js';
 

@@ -7,11 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { createApp, type App, type Role } from './app.js';
+import { createApp, type App, type Role } from './app/index.js';
 import { ContentError } from './content/problems.js';
 import { ConsoleAdapter } from './channels/console/adapter.js';
 import type { ChannelAdapter } from './channels/types.js';
-import { createTranslator } from './i18n/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const role = (process.argv[2] ?? 'all') as Role;
@@ -66,8 +65,7 @@ async function main(): Promise<void> {
   if (stopping) return;
   logger.info({ role, port: app.server ? config.HTTP_PORT : undefined }, 'cds-tutor started');
   if (useConsole) {
-    const i18n = await createTranslator(resolve(root, 'locales'), config.DEFAULT_LOCALE);
-    process.stdout.write(`${i18n.t(config.DEFAULT_LOCALE, 'console.banner')}\n> `);
+    process.stdout.write(`${app.i18n.t(config.DEFAULT_LOCALE, 'console.banner')}\n> `);
   }
 
   if (useConsole) {

@@ -1,12 +1,13 @@
-/** What every CLI command runs with: validated configuration, content, the database and queues; closed afterwards. */
+/** What every CLI command runs with: the shared services (configuration, content, database, queues); closed afterwards. */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { loadConfig, ConfigError, type Config } from '../config.js';
-import { loadContent, type LoadedContent } from '../content/load.js';
-import { connectDatabase, type Database } from '../storage/mongo.js';
-import { syncContentCohorts } from '../storage/cohorts.js';
-import { Queues } from '../scheduler/queues.js';
+import { ContentError } from '../content/problems.js';
+import type { LoadedContent } from '../content/load.js';
+import type { Database } from '../storage/mongo.js';
+import type { Queues } from '../scheduler/queues.js';
+import { buildServices, type Services } from '../app/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,25 +21,16 @@ export interface CliContext {
 
 /** Runs `action`, then closes everything; a bad input or configuration prints its message and sets exit code 1. */
 export async function withServices(action: (ctx: CliContext) => Promise<void>): Promise<void> {
-  let db: Database | undefined;
-  let redis: Redis | undefined;
-  let queues: Queues | undefined;
+  let services: Services | undefined;
   try {
     const config = loadConfig();
-    const dir = config.CONTENT_DIR.startsWith('/') ? config.CONTENT_DIR : resolve(root, config.CONTENT_DIR);
-    const content = loadContent(dir);
-    db = await connectDatabase(config.MONGODB_URL);
-    await syncContentCohorts(db.models, content.cohorts, new Date());
-    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-    queues = new Queues({ connection: redis, prefix: 'cds' });
-    await action({ config, content, db, queues, print: (t) => process.stdout.write(`${t}\n`) });
+    services = await buildServices(config, { root, logger: pino({ level: 'warn' }, pino.destination(2)) });
+    await action({ ...services, print: (t) => process.stdout.write(`${t}\n`) });
   } catch (err) {
-    const known = err instanceof ConfigError || (err as Error).name === 'CliInputError';
+    const known = err instanceof ConfigError || err instanceof ContentError || (err as Error).name === 'CliInputError';
     process.stderr.write(`error: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
     process.exitCode = 1;
   } finally {
-    await queues?.close().catch(() => undefined);
-    await redis?.quit().catch(() => undefined);
-    await db?.close().catch(() => undefined);
+    await services?.close().catch(() => undefined);
   }
 }

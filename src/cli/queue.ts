@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CHANNELS, type ChannelName } from '../core/model.js';
 import { withServices, type CliContext } from './context.js';
 import { CliInputError } from './cohort.js';
+import { reasonOf } from '../scheduler/jobs.js';
 
 function channelsFrom(option: string | undefined): ChannelName[] {
   if (option === undefined) return [...CHANNELS];
@@ -18,7 +19,7 @@ export function registerQueueCommands(program: Command): void {
     .action(() =>
       withServices(async (ctx: CliContext) => {
         const out: Record<string, Record<string, number>> = {};
-        for (const q of [...ctx.queues.all(), ctx.queues.plan]) out[q.name] = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+        for (const d of await ctx.queues.depths(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'])) (out[d.queue] ??= {})[d.state] = d.count;
         ctx.print(JSON.stringify(out, null, 2));
       }),
     );
@@ -37,9 +38,9 @@ export function registerQueueCommands(program: Command): void {
               JSON.stringify({
                 channel,
                 jobId: job.id,
-                reason: job.data.reason,
+                reason: reasonOf(job.data),
                 conversation: job.data.conversation,
-                push: job.data.push?.key,
+                push: job.data.kind === 'push' ? job.data.push.key : undefined,
                 attempts: job.attemptsMade,
                 failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
                 error: job.failedReason,

@@ -61,5 +61,6 @@ export async function redeemLinkCode(deps: TutorDeps, event: InboundEvent, curre
   const fresh = (await deps.learners.findById(target.id)) ?? target;
   if (!fresh.conversations.includes(event.conversation)) fresh.conversations.push(event.conversation);
   fresh.unreachable = fresh.unreachable.filter((c) => c !== event.conversation);
+  await deps.reachability.markReachable(event.conversation);
   return { kind: 'linked', learner: fresh };
 }

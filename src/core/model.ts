@@ -59,6 +59,11 @@ export interface Learner {
   version: number;
 }
 
+/** The learner's conversations not known to be unreachable, in the order they were joined. */
+export function reachableConversations(l: Pick<Learner, 'conversations' | 'unreachable'>): ConversationId[] {
+  return l.conversations.filter((c) => !l.unreachable.includes(c));
+}
+
 export type EnrolmentStatus = 'not_started' | 'in_progress' | 'completed' | 'certified';
 
 /** Where the learner stands in the course. */

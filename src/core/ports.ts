@@ -82,6 +82,7 @@ export interface TutorDeps {
   cohorts: CohortStore;
   feedback: FeedbackStore;
   links: LinkCodeStore;
+  reachability: Reachability;
   catalog: CourseCatalog;
   clock: Clock;
   random: Random;
@@ -97,4 +98,17 @@ export interface UpdateLog {
   claim(key: string): Promise<boolean>;
   /** Forgets a claim whose handling failed, so a redelivery is handled again. */
   release(key: string): Promise<void>;
+}
+
+/**
+ * Whether a conversation can be sent to: the platform tells us when a learner blocks the bot,
+ * and the learner tells us they are back by writing /start. The one place this is decided.
+ */
+export interface Reachability {
+  /** The platform refused to deliver there (blocked, left): unprompted messages stop. */
+  markBlocked(conversation: ConversationId, at: Date): Promise<void>;
+  /** The learner wrote /start (or linked it) there: send there again. */
+  markReachable(conversation: ConversationId): Promise<void>;
+  /** When the conversation was found blocked; null while it is reachable. */
+  blockedSince(conversation: ConversationId): Promise<Date | null>;
 }

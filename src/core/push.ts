@@ -44,7 +44,8 @@ export class Pushes {
     const enrolment = learner && cohort ? await this.deps.enrolments.find(learner.id, cohort.id) : null;
     const blocker = pushBlocker(req.kind, { learner, enrolment, cohort, course, now });
     if (blocker) return { skipped: blocker };
-    if (learner!.unreachable.includes(req.conversation) || !learner!.conversations.includes(req.conversation)) return { skipped: 'unreachable' };
+    // Reachability was checked by the send worker before composing; a conversation moved to another learner since is not theirs.
+    if (!learner!.conversations.includes(req.conversation)) return { skipped: 'unreachable' };
     if (req.kind === 'nudge' && req.gapStart && enrolment!.lastActivityAt.getTime() !== new Date(req.gapStart).getTime()) {
       return { skipped: 'active_again' };
     }

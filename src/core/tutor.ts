@@ -129,6 +129,7 @@ export class Tutor {
     const l = s.learner;
     if (cmd.name === 'start') {
       l.unreachable = l.unreachable.filter((c) => c !== s.event.conversation);
+      await this.deps.reachability.markReachable(s.event.conversation);
       l.stopped = false;
       if (!l.onboarded) {
         s.say(s.t('onboarding.welcome'));

@@ -1,4 +1,4 @@
-/** Queue names, job names and one payload type per job: plain JSON, never documents. */
+/** Queue names, job names and one payload type per job: plain JSON ids and texts, never documents. */
 import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { ChannelName, ConversationId } from '../core/model.js';
 import type { PushKind } from '../core/schedule.js';
@@ -11,16 +11,32 @@ export const sendQueueName = (channel: ChannelName): QueueName => `send-${channe
 export interface InboundJob {
   event: Omit<InboundEvent, 'at'> & { at: string };
 }
+export type InboundJobName = 'handle';
 
-/** Messages to one conversation, sent in order. */
-export interface SendJob {
+/** The tutor's answer to what the learner wrote: prompted, so no unprompted budget applies. */
+export interface ReplyJob {
+  kind: 'reply';
   conversation: ConversationId;
   messages: OutboundMessage[];
-  /** Why it is sent, for metrics and the dead-letter view. */
-  reason: 'reply' | 'lesson' | 'reminder' | 'nudge' | 'broadcast';
-  /** A scheduled push: `messages` is empty and the core composes them just before sending. */
-  push?: ScheduledPush;
 }
+
+/**
+ * A scheduled push (daily lesson, reminder, nudge): the core composes it just before its first
+ * send, so it reflects where the learner is then; retries resend what was composed.
+ */
+export interface PushJob {
+  kind: 'push';
+  conversation: ConversationId;
+  push: ScheduledPush;
+  /** Set at the first send (or by whoever queued it already composed); retries resend it. */
+  composed?: OutboundMessage[];
+  /** Sent here because the learner's other channel refused it: never diverted again. */
+  rerouted?: boolean;
+}
+
+/** What a send queue carries; the job name is its `kind`. Broadcasts and documents join this union. */
+export type SendJob = ReplyJob | PushJob;
+export type SendJobName = SendJob['kind'];
 
 /** What a scheduled push is about; `key` names its record in scheduled_sends (one send per key, ever). */
 export interface ScheduledPush {
@@ -32,11 +48,20 @@ export interface ScheduledPush {
   gapStart?: string;
 }
 
-/** The planning sweeps, each run by a BullMQ job scheduler on the `plan` queue. */
+/** Why a message goes out, for metrics, held messages and the dead-letter view. */
+export type SendReason = 'reply' | PushKind;
+
+export function reasonOf(job: SendJob): SendReason {
+  return job.kind === 'reply' ? 'reply' : job.push.kind;
+}
+
+/** The planning sweeps, each run by a BullMQ job scheduler on the `plan` queue; the job name is the sweep. */
 export type SweepName = 'reminders' | 'lessons' | 'nudges';
 export const SWEEPS: readonly SweepName[] = ['reminders', 'lessons', 'nudges'];
 
-export type JobNames = { inbound: 'handle'; send: 'send'; plan: SweepName };
+/** Sweeps carry no data: they read the clock and MongoDB when they run. */
+export type PlanJob = Record<string, never>;
+export type PlanJobName = SweepName;
 
 /** BullMQ job ids may not contain ':'; conversation ids do. */
 export function jobId(...parts: (string | number)[]): string {

@@ -21,11 +21,11 @@ export class Outbox {
   /** Adds the jobs in order; a job id already queued is left as it is. Returns how many were submitted. */
   async add(jobs: OutgoingJob[]): Promise<number> {
     await this.pacing.enlist(jobs.map((j) => ({ conversation: j.data.conversation, jobId: j.jobId })));
-    const byChannel = new Map<keyof Queues['send'], { name: 'send'; data: SendJob; opts: JobsOptions }[]>();
+    const byChannel = new Map<keyof Queues['send'], { name: SendJob['kind']; data: SendJob; opts: JobsOptions }[]>();
     for (const j of jobs) {
       const channel = channelOf(j.data.conversation);
       const list = byChannel.get(channel) ?? [];
-      list.push({ name: 'send', data: j.data, opts: { ...j.opts, jobId: j.jobId } });
+      list.push({ name: j.data.kind, data: j.data, opts: { ...j.opts, jobId: j.jobId } });
       byChannel.set(channel, list);
     }
     for (const [channel, list] of byChannel) await this.queues.send[channel].addBulk(list);

@@ -4,10 +4,10 @@
  * time: a sweep longer than its interval is not doubled by the next tick on another worker.
  */
 import { randomUUID } from 'node:crypto';
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SWEEPS, type SweepName } from './jobs.js';
-import type { PlanJob, Queues } from './queues.js';
+import { SWEEPS, type PlanJob, type PlanJobName } from './jobs.js';
+import type { Queues } from './queues.js';
 import { Planner, type PlannerDeps } from './planner.js';
 
 const LEASE_MS = 5 * 60 * 1000;
@@ -21,7 +21,8 @@ export class LeaseLostError extends Error {
 /** Registers (or updates) one job scheduler per sweep, every `everyMs`. */
 export async function scheduleSweeps(queues: Queues, everyMs: number): Promise<void> {
   for (const name of SWEEPS) {
-    await queues.plan.upsertJobScheduler(`sweep-${name}`, { every: everyMs }, { name, data: {} });
+    // BullMQ types a scheduler's id like a job name; ours is `sweep-<name>`, the jobs it makes are named <name>.
+    await (queues.plan as Queue<PlanJob>).upsertJobScheduler(`sweep-${name}`, { every: everyMs }, { name, data: {} });
   }
 }
 
@@ -30,11 +31,11 @@ export class SweepInterruptedError extends Error {
 }
 
 /** `stopping` is checked between batches: on shutdown a sweep stops after the batch in hand and resumes from its checkpoint. */
-export function createPlanWorker(queues: Queues, redis: Redis, deps: Omit<PlannerDeps, 'onBatch'>, stopping: () => boolean = () => false): Worker<PlanJob> {
-  return new Worker<PlanJob>(
+export function createPlanWorker(queues: Queues, redis: Redis, deps: Omit<PlannerDeps, 'onBatch'>, stopping: () => boolean = () => false): Worker<PlanJob, unknown, PlanJobName> {
+  return new Worker<PlanJob, unknown, PlanJobName>(
     'plan',
-    async (job: Job<PlanJob>) => {
-      const name = job.name as SweepName;
+    async (job: Job<PlanJob, unknown, PlanJobName>) => {
+      const name = job.name;
       const key = `${queues.settings.prefix}:lease:sweep:${name}`;
       const token = randomUUID();
       if ((await redis.set(key, token, 'PX', LEASE_MS, 'NX')) !== 'OK') return 'busy: another worker is running this sweep';

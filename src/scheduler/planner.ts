@@ -4,11 +4,11 @@
  * keeps a checkpoint per batch, so a sweep cut short resumes where it stopped, and re-planning
  * a batch is harmless (same job ids; the scheduled_sends record refuses a second send).
  */
-import type { Cohort, ConversationId } from '../core/model.js';
-import { channelOf } from '../core/model.js';
+import type { Cohort } from '../core/model.js';
+import { channelOf, reachableConversations } from '../core/model.js';
 import type { Clock, CourseCatalog } from '../core/ports.js';
 import { dueLessonHours, dueReminders, inQuietHours, localDate, nudgeThreshold, pushBlocker, type PushKind } from '../core/schedule.js';
-import type { Candidate, ScheduleSource, SweepStates } from '../storage/schedule.js';
+import type { Candidate, ScheduleSource, SweepStateStore } from './ports.js';
 import type { Metrics } from '../metrics.js';
 import { jobId, type ScheduledPush, type SweepName } from './jobs.js';
 import type { Queues } from './queues.js';
@@ -18,7 +18,7 @@ export interface PlannerDeps {
   queues: Queues;
   outbox: Outbox;
   source: ScheduleSource;
-  states: SweepStates;
+  states: SweepStateStore;
   catalog: CourseCatalog;
   clock: Clock;
   timezone: string;
@@ -129,10 +129,10 @@ export class Planner {
     const jobs: OutgoingJob[] = [];
     for (const c of rows) {
       if (pushBlocker(kind, { ...c, cohort, course, now })) continue;
-      const conversation = c.learner.conversations.find((x) => !c.learner.unreachable.includes(x)) as ConversationId | undefined;
+      const conversation = reachableConversations(c.learner)[0];
       if (!conversation || !this.d.queues.send[channelOf(conversation)]) continue;
       const { id, push } = plan(c);
-      jobs.push({ jobId: id, data: { conversation, messages: [], reason: kind, push: { kind, ...push } } });
+      jobs.push({ jobId: id, data: { kind: 'push', conversation, push: { kind, ...push } } });
     }
     const n = await this.d.outbox.add(jobs);
     this.d.metrics?.pushesPlanned.inc({ kind }, n);

@@ -6,8 +6,8 @@ import type { Job } from 'bullmq';
 import type { Clock } from '../core/ports.js';
 import type { OutboundMessage } from '../core/messages.js';
 import type { Pushes } from '../core/push.js';
-import type { ScheduledSendLog } from '../storage/schedule.js';
-import type { SendJob } from './jobs.js';
+import type { PushJob } from './jobs.js';
+import type { ScheduledSendLog } from './ports.js';
 
 export class PushDelivery {
   constructor(
@@ -20,8 +20,8 @@ export class PushDelivery {
    * The messages to send now, or why nothing goes. A job re-created with the same id after
    * the first was removed is a different owner (its timestamp differs) and finds the record taken.
    */
-  async prepare(job: Job<SendJob>): Promise<OutboundMessage[] | { skipped: string }> {
-    const push = job.data.push!;
+  async prepare(job: Job<PushJob>): Promise<OutboundMessage[] | { skipped: string }> {
+    const { push } = job.data;
     const owner = `${job.id}@${job.timestamp}`;
     const claim = await this.log.claim(push.key, { kind: push.kind, learnerId: push.learnerId, owner }, this.clock.now());
     if (claim === 'already_sent') return { skipped: 'already_sent' };
@@ -33,7 +33,7 @@ export class PushDelivery {
     return result.messages;
   }
 
-  async sent(job: Job<SendJob>): Promise<void> {
-    await this.log.finish(job.data.push!.key, 'sent', this.clock.now());
+  async sent(job: PushJob): Promise<void> {
+    await this.log.finish(job.push.key, 'sent', this.clock.now());
   }
 }

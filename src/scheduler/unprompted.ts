@@ -1,36 +1,38 @@
 /**
  * The per-channel budget of unprompted messages (SPEC §5). A lesson, reminder, nudge or broadcast
  * over the learner's budget for the day — or refused by the platform with 429 — goes to the
- * learner's other linked, reachable channel; failing that it is held in MongoDB and delivered in
- * front of the bot's next reply to that conversation, and counted for the operators.
+ * learner's other linked, reachable channel; failing that it is held and delivered in front of
+ * the bot's next reply to that conversation, and counted for the operators.
  */
 import type { Redis } from 'ioredis';
-import { trusted } from 'mongoose';
 import type { OutboundMessage } from '../core/messages.js';
-import { channelOf, type ChannelName } from '../core/model.js';
+import { channelOf, type ChannelName, type ConversationId } from '../core/model.js';
 import type { Clock } from '../core/ports.js';
-import type { Models } from '../storage/models.js';
-import { isDuplicateKey } from '../storage/stores.js';
 import type { Metrics } from '../metrics.js';
-import { jobId, type SendJob } from './jobs.js';
+import { jobId, type PushJob } from './jobs.js';
+import type { ConversationDirectory, HeldMessageStore } from './ports.js';
 import type { Queues } from './queues.js';
 
 /** Held messages given with one reply: the newest few; older pushes are stale by then. */
 export const MAX_HELD_DELIVERED = 3;
 
+/** An unprompted message with what was composed for it. */
+export type ComposedPush = PushJob & { composed: OutboundMessage[] };
+
 /** What the send worker of a channel with a budget asks. */
 export interface UnpromptedPolicy {
   /** True when the job may go out now; asking again for the same job gives the same answer. */
-  admit(jobId: string, job: SendJob): Promise<boolean>;
+  admit(jobId: string, job: ComposedPush): Promise<boolean>;
   /** Routes the job to another channel of the learner, or holds it. */
-  divert(jobId: string, job: SendJob): Promise<'rerouted' | 'held'>;
+  divert(jobId: string, job: ComposedPush): Promise<'rerouted' | 'held'>;
 }
 
 export interface UnpromptedGateOptions {
   redis: Redis;
   /** Redis key prefix (the queues' prefix). */
   prefix: string;
-  models: Models;
+  held: HeldMessageStore;
+  directory: ConversationDirectory;
   queues: Queues;
   metrics: Metrics;
   clock: Clock;
@@ -67,66 +69,45 @@ export class UnpromptedGate {
     };
   }
 
-  private async admit(channel: ChannelName, limit: number, id: string, job: SendJob): Promise<boolean> {
-    if (job.reason === 'reply') return true;
+  private async admit(channel: ChannelName, limit: number, id: string, job: ComposedPush): Promise<boolean> {
     const key = `${this.o.prefix}:unprompted:${channel}:${job.conversation}:${this.day.format(this.o.clock.now())}`;
     const ok = await this.o.redis.eval(ADMIT, 1, key, id, String(limit), String(2 * 24 * 3600 * 1000));
     return ok === 1;
   }
 
-  private async divert(channel: ChannelName, id: string, job: SendJob): Promise<'rerouted' | 'held'> {
-    const target = id.startsWith('reroute-') ? undefined : await this.otherConversation(job);
+  private async divert(channel: ChannelName, id: string, job: ComposedPush): Promise<'rerouted' | 'held'> {
+    const target = job.rerouted ? undefined : await this.otherConversation(job.conversation);
     if (target) {
       const to = channelOf(target);
-      await this.o.queues.send[to].add('send', { ...job, conversation: target }, { jobId: jobId('reroute', id) });
+      await this.o.queues.send[to].add('push', { ...job, conversation: target, rerouted: true }, { jobId: jobId('reroute', id) });
       this.o.metrics.messagesRerouted.inc({ from: channel, to });
       return 'rerouted';
     }
-    try {
-      await this.o.models.HeldMessage.create({
-        conversation: job.conversation,
-        messages: job.messages,
-        reason: job.reason,
-        sourceJob: id,
-        heldAt: this.o.clock.now(),
-      });
-      this.o.metrics.messagesHeld.inc({ channel, reason: job.reason });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // a retry of a job already held
-    }
+    await this.o.held.hold({ conversation: job.conversation, messages: job.composed, reason: job.push.kind, sourceJob: id, heldAt: this.o.clock.now() });
+    this.o.metrics.messagesHeld.inc({ channel, reason: job.push.kind });
     return 'held';
   }
 
   /** The learner's other conversation on a channel we send on, not known to be unreachable. */
-  private async otherConversation(job: SendJob): Promise<SendJob['conversation'] | undefined> {
-    const link = await this.o.models.Conversation.findById(job.conversation).lean<{ learnerId: string }>();
-    if (!link) return undefined;
-    const learner = await this.o.models.Learner.findById(link.learnerId, { conversations: 1, unreachable: 1 }).lean<{
-      conversations: SendJob['conversation'][];
-      unreachable: string[];
-    }>();
-    const from = channelOf(job.conversation);
-    return learner?.conversations.find(
-      (c) => channelOf(c) !== from && this.o.channels.includes(channelOf(c)) && !learner.unreachable.includes(c),
-    );
+  private async otherConversation(conversation: ConversationId): Promise<ConversationId | undefined> {
+    const linked = await this.o.directory.linked(conversation);
+    const from = channelOf(conversation);
+    return linked?.conversations.find((c) => channelOf(c) !== from && this.o.channels.includes(channelOf(c)) && !linked.unreachable.includes(c));
   }
 
   /** What is held for a conversation: the newest few messages to deliver, and every id to release. */
-  async held(conversation: string): Promise<{ ids: string[]; messages: OutboundMessage[] }> {
-    const docs = await this.o.models.HeldMessage.find({ conversation }).sort({ heldAt: 1 }).lean<{ _id: unknown; messages: OutboundMessage[] }[]>();
-    return {
-      ids: docs.map((d) => String(d._id)),
-      messages: docs.slice(-MAX_HELD_DELIVERED).flatMap((d) => d.messages),
-    };
+  async held(conversation: ConversationId): Promise<{ ids: string[]; messages: OutboundMessage[] }> {
+    const held = await this.o.held.list(conversation);
+    return { ids: held.map((h) => h.id), messages: held.slice(-MAX_HELD_DELIVERED).flatMap((h) => h.messages) };
   }
 
   /** Forgets held messages once the reply carrying them is queued. */
-  async release(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.o.models.HeldMessage.deleteMany({ _id: trusted({ $in: ids }) });
+  release(ids: string[]): Promise<void> {
+    return this.o.held.release(ids);
   }
 
   /** How many messages are held now, for the admin view. */
-  countHeld(conversation?: string): Promise<number> {
-    return this.o.models.HeldMessage.countDocuments(conversation ? { conversation } : {});
+  countHeld(conversation?: ConversationId): Promise<number> {
+    return this.o.held.count(conversation);
   }
 }

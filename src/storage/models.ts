@@ -114,7 +114,12 @@ const feedbackSchema = new Schema(
  * to claim one conversation (FerretDB 1.24 does not enforce unique indexes on arrays).
  */
 const conversationSchema = new Schema(
-  { _id: { type: String, required: true }, learnerId: { type: String, required: true } },
+  {
+    _id: { type: String, required: true },
+    learnerId: { type: String, required: true },
+    /** When the platform said this conversation blocked the bot; unset while reachable. Read by _id on every send. */
+    blockedAt: Date,
+  },
   { collection: 'conversations', versionKey: false },
 );
 conversationSchema.index({ learnerId: 1 });

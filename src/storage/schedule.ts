@@ -5,14 +5,10 @@
  * skip Mongoose hydration, which matters at a million learners.
  */
 import { Types } from 'mongoose';
-import type { Cohort, Enrolment, Learner } from '../core/model.js';
+import type { Cohort } from '../core/model.js';
+import type { Candidate, ClaimResult, ScheduledSendLog, ScheduleSource, SweepState, SweepStateStore } from '../scheduler/ports.js';
 import type { Models } from './models.js';
 import { isDuplicateKey, toEnrolment, toLearner } from './stores.js';
-
-export interface Candidate {
-  learner: Learner;
-  enrolment: Enrolment | null;
-}
 
 const LEARNER_FIELDS = { conversations: 1, unreachable: 1, locale: 1, cohortId: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1 };
 const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1 };
@@ -35,7 +31,7 @@ async function* batches<T>(cursor: AsyncIterable<T>, size: number): AsyncGenerat
   if (batch.length) yield batch;
 }
 
-export class ScheduleSource {
+export class MongoScheduleSource implements ScheduleSource {
   constructor(private readonly m: Models) {}
 
   /** Cohorts not yet closed at `now` (a handful; after closing nothing is planned for a cohort). */
@@ -115,13 +111,7 @@ export class ScheduleSource {
   }
 }
 
-export interface SweepState {
-  after?: string;
-  done: boolean;
-  through?: Date;
-}
-
-export class SweepStates {
+export class MongoSweepStates implements SweepStateStore {
   constructor(private readonly m: Models) {}
 
   async get(key: string): Promise<SweepState> {
@@ -141,10 +131,8 @@ export class SweepStates {
   }
 }
 
-export type ClaimResult = 'claimed' | 'already_sent';
-
 /** The record of scheduled sends: claimed by one job before sending, marked when done. */
-export class ScheduledSendLog {
+export class MongoScheduledSendLog implements ScheduledSendLog {
   constructor(private readonly m: Models) {}
 
   /**

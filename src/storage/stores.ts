@@ -100,19 +100,6 @@ export class MongoLearnerStore implements LearnerStore {
     return true;
   }
 
-  /** The platform said this conversation blocked the bot: keep the learner, stop sending there. */
-  async markUnreachable(conversation: ConversationId): Promise<void> {
-    const link = await this.m.Conversation.findById(conversation).lean<{ learnerId: string }>();
-    if (!link) return;
-    await this.m.Learner.updateOne({ _id: link.learnerId }, { $addToSet: { unreachable: conversation }, $inc: { version: 1 } });
-  }
-
-  async isUnreachable(conversation: ConversationId): Promise<boolean> {
-    const link = await this.m.Conversation.findById(conversation).lean<{ learnerId: string }>();
-    if (!link) return false;
-    return (await this.m.Learner.exists({ _id: link.learnerId, unreachable: conversation })) !== null;
-  }
-
   async save(learner: Learner): Promise<Learner> {
     const res = await this.m.Learner.updateOne(
       { _id: learner.id, version: learner.version },

@@ -4,6 +4,7 @@ import { jobId } from '../../src/scheduler/jobs.js';
 import type { OutgoingJob } from '../../src/scheduler/outbox.js';
 import { eventually } from '../support/env.js';
 import { schedulingHarness, type SchedulingHarness } from '../support/scheduling.js';
+import { reply } from '../support/jobs.js';
 
 const opensAt = new Date('2026-05-20T00:00:00+07:00');
 const closesAt = new Date('2026-06-10T23:59:00+07:00');
@@ -17,7 +18,7 @@ async function harness() {
 }
 
 function text(conversation: string, body: string, opts?: OutgoingJob['opts']): OutgoingJob {
-  return { data: { conversation: conversation as `console:${string}`, messages: [{ text: body }], reason: 'reply' }, jobId: jobId('t', body), opts };
+  return { data: reply(conversation as `console:${string}`, body), jobId: jobId('t', body), opts };
 }
 
 describe('send queue', () => {

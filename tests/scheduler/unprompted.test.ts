@@ -8,6 +8,8 @@ import { ZaloAdapter } from '../../src/channels/zalo/adapter.js';
 import { ZaloBotClient } from '../../src/channels/zalo/client.js';
 import { ConsoleAdapter } from '../../src/channels/console/adapter.js';
 import type { SendJob } from '../../src/scheduler/jobs.js';
+import { composedPush } from '../support/jobs.js';
+import type { PushKind } from '../../src/core/schedule.js';
 
 let fake: FakeZalo;
 let app: Awaited<ReturnType<typeof application>>;
@@ -37,8 +39,8 @@ afterAll(async () => {
 });
 
 /** Queues an unprompted message as the scheduler would, and resolves what the send worker made of it. */
-async function push(conversation: SendJob['conversation'], text: string, reason: SendJob['reason'] = 'lesson'): Promise<string> {
-  const job = await app.queues.send.zalo.add('send', { conversation, messages: [{ text }], reason });
+async function push(conversation: SendJob['conversation'], text: string, reason: PushKind = 'lesson'): Promise<string> {
+  const job = await app.queues.send.zalo.add('push', composedPush(conversation, text, reason));
   await eventually(async () => (await job.getState()) === 'completed', `the ${reason} job`);
   return (await app.queues.send.zalo.getJob(job.id!))!.returnvalue as string;
 }

@@ -4,11 +4,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
-import { buildTutor, createApp, type App } from '../../src/app.js';
+import { buildTutorDeps, createApp, type App } from '../../src/app/index.js';
+import { Tutor } from '../../src/core/tutor.js';
+import { createTranslator } from '../../src/i18n/index.js';
+import { MongoReachability } from '../../src/storage/reachability.js';
 import { loadContent, type LoadedContent } from '../../src/content/load.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
 import { syncContentCohorts } from '../../src/storage/cohorts.js';
-import type { Tutor } from '../../src/core/tutor.js';
 import type { Clock, Random } from '../../src/core/ports.js';
 import type { ChannelAdapter } from '../../src/channels/types.js';
 import { dropRun } from './cleanup.js';
@@ -74,7 +76,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
   const clock = opts.clock ?? new TestClock(new Date());
   const db = await connectDatabase(config.MONGODB_URL);
   await syncContentCohorts(db.models, content.cohorts, clock.now());
-  const tutor = await buildTutor({ db, content, config, clock, random: seededRandom(), root: ROOT });
+  const tutor = new Tutor(await tutorDeps({ db, content, config, clock }));
   return {
     tutor,
     db,
@@ -86,6 +88,12 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
       await db.close();
     },
   };
+}
+
+/** The tutor's ports over the MongoDB stores, as the composition root builds them. */
+export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random }) {
+  const i18n = await createTranslator(resolve(ROOT, 'locales'), p.config.DEFAULT_LOCALE);
+  return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models) });
 }
 
 /** The whole application (queues and workers included) with a fresh database and Redis key prefix. */

@@ -1,7 +1,6 @@
 /** Wiring for scheduler tests: the tutor, the planner and send workers on real MongoDB and Redis, with a moved clock. */
 import { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
-import { buildTutorDeps } from '../../src/app.js';
 import { Tutor } from '../../src/core/tutor.js';
 import { Pushes } from '../../src/core/push.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
@@ -11,15 +10,16 @@ import { SendError } from '../../src/channels/shared/errors.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
 import { syncContentCohorts, upsertCohort, type CohortFields } from '../../src/storage/cohorts.js';
 import { MongoLearnerStore } from '../../src/storage/stores.js';
-import { ScheduledSendLog, ScheduleSource, SweepStates } from '../../src/storage/schedule.js';
+import { MongoScheduledSendLog, MongoScheduleSource, MongoSweepStates } from '../../src/storage/schedule.js';
 import { Queues } from '../../src/scheduler/queues.js';
+import type { SendJob, SendJobName } from '../../src/scheduler/jobs.js';
 import { Planner, type PlannerDeps } from '../../src/scheduler/planner.js';
 import { createSendWorker, type SendWorkerOptions } from '../../src/scheduler/send-worker.js';
 import { ChatPacing } from '../../src/scheduler/pacing.js';
 import { Outbox } from '../../src/scheduler/outbox.js';
 import { PushDelivery } from '../../src/scheduler/push-delivery.js';
 import { Metrics } from '../../src/metrics.js';
-import { ROOT, TestClock, eventually, seededRandom, shipped, testConfig, uniqueName } from './env.js';
+import { TestClock, eventually, shipped, testConfig, tutorDeps, uniqueName } from './env.js';
 import { ChatLearner } from './chat.js';
 import { deleteKeys } from './cleanup.js';
 
@@ -67,7 +67,7 @@ export interface SchedulingHarness {
   cohortId: string;
   planner(extra?: Partial<PlannerDeps>): Planner;
   /** Starts a send worker for the capture channel (closed by `close`). */
-  startSender(opts?: Partial<SendWorkerOptions>): Worker;
+  startSender(opts?: Partial<SendWorkerOptions>): Worker<SendJob, string, SendJobName>;
   /** Waits until the console send queue has nothing waiting, delayed or active. */
   drained(): Promise<void>;
   learner(name?: string): Promise<ChatLearner & { id: string; address: string }>;
@@ -83,14 +83,14 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
   const content = shipped();
   await syncContentCohorts(db.models, content.cohorts, clock.now());
   await upsertCohort(db.models, { id: cohortId, courseId: 'cds-xa', ...cohort });
-  const deps = await buildTutorDeps({ db, content, config: cfg, clock, random: seededRandom(), root: ROOT });
+  const deps = await tutorDeps({ db, content, config: cfg, clock });
   const tutor = new Tutor(deps);
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniqueName('cdssched');
   const queues = new Queues({ connection: redis, prefix });
   const adapter = new CaptureAdapter();
   const metrics = new Metrics();
-  const workers: Worker[] = [];
+  const workers: Worker<SendJob, string, SendJobName>[] = [];
   const learners = new MongoLearnerStore(db.models);
   const pacing = new ChatPacing(redis, prefix, 100);
   const outbox = new Outbox(queues, pacing);
@@ -109,8 +109,8 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
       new Planner({
         queues,
         outbox,
-        source: new ScheduleSource(db.models),
-        states: new SweepStates(db.models),
+        source: new MongoScheduleSource(db.models),
+        states: new MongoSweepStates(db.models),
         catalog: deps.catalog,
         clock,
         timezone: cfg.TIMEZONE,
@@ -119,11 +119,12 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
         ...extra,
       }),
     startSender(opts = {}) {
-      const w = createSendWorker(queues, adapter, metrics, {
-        onBlocked: (c) => learners.markUnreachable(c),
-        isUnreachable: (c) => learners.isUnreachable(c),
+      const w = createSendWorker(queues, {
+        adapter,
+        metrics,
+        reachability: deps.reachability,
         pacing,
-        pushes: new PushDelivery(new ScheduledSendLog(db.models), new Pushes(deps), clock),
+        pushes: new PushDelivery(new MongoScheduledSendLog(db.models), new Pushes(deps), clock),
         ...opts,
       });
       workers.push(w);

@@ -1,6 +1,6 @@
 /** SPEC §4 steps 1–3 and 5 as a Telegram learner does them: buttons where the bot offers them, typing elsewhere. */
 import { expect } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/index.js';
 import { findFinalQuestion, lessonsOf, type Course } from '../../src/core/course.js';
 import type { TelegramUser } from './telegram.js';
 

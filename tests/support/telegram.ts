@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/index.js';
 import { jobId } from '../../src/scheduler/jobs.js';
 import { eventually, ROOT } from './env.js';
 import type { FakeTelegram, Update } from './fake-telegram.js';

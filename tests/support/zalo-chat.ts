@@ -1,6 +1,6 @@
 /** Drives the application as a Zalo user would, through the fake Zalo server, and reads the bot's texts. */
 import { createServer } from 'node:net';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/index.js';
 import type { Course, Question } from '../../src/core/course.js';
 import { findFinalQuestion, findLesson, lessonsOf } from '../../src/core/course.js';
 import { MongoEnrolmentStore } from '../../src/storage/stores.js';

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { application, eventually } from '../../support/env.js';
 import { ConsoleAdapter } from '../../../src/channels/console/adapter.js';
-import type { App } from '../../../src/app.js';
+import type { App } from '../../../src/app/index.js';
 
 let app: App & { dispose(): Promise<void> };
 const input = new PassThrough();

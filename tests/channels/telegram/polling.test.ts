@@ -5,7 +5,8 @@ import { FakeTelegram } from '../../support/fake-telegram.js';
 import { TelegramUser, fixture, settled } from '../../support/telegram.js';
 import { jobId } from '../../../src/scheduler/jobs.js';
 import { fullJourney } from '../../support/telegram-journey.js';
-import type { App } from '../../../src/app.js';
+import type { App } from '../../../src/app/index.js';
+import { composedPush } from '../../support/jobs.js';
 
 const jobIdOf = (updateId: number) => jobId('in', 'telegram', String(updateId));
 
@@ -68,8 +69,8 @@ describe('a learner who blocks the bot', () => {
   /** Queues an unprompted message (a daily lesson) for the learner and waits until the worker has taken it. */
   async function pushLesson(chatId: number, n: number): Promise<unknown> {
     const job = await app.queues.send.telegram.add(
-      'send',
-      { conversation: `telegram:${chatId}`, messages: [{ text: `Bài học ${n}` }], reason: 'lesson' },
+      'push',
+      composedPush(`telegram:${chatId}`, `Bài học ${n}`),
       { jobId: jobId('test-lesson', chatId, n) },
     );
     await eventually(async () => (await job.isCompleted()) || (await job.isFailed()), 'the lesson job to finish');
@@ -82,7 +83,7 @@ describe('a learner who blocks the bot', () => {
     fake.block(user.chatId);
     const refused = await user.press('lang:vi');
     expect(refused).toHaveLength(0);
-    expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(true);
+    expect(await app.reachability.blockedSince(`telegram:${user.chatId}`)).not.toBeNull();
     const attempts = () => fake.callsOf('sendMessage').filter((c) => String(c.body.chat_id) === String(user.chatId)).length;
     const before = attempts();
     expect(await pushLesson(user.chatId, 1)).toBe('dropped: unreachable');
@@ -91,7 +92,7 @@ describe('a learner who blocks the bot', () => {
     fake.unblock(user.chatId);
     const back = await user.say('/start');
     expect(back.length).toBeGreaterThan(0);
-    expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(false);
+    expect(await app.reachability.blockedSince(`telegram:${user.chatId}`)).toBeNull();
     expect(await pushLesson(user.chatId, 2)).toBe('sent');
   });
 
@@ -99,10 +100,10 @@ describe('a learner who blocks the bot', () => {
     const user = new TelegramUser(fake, app);
     await user.say('/start');
     await user.deliver(fixture('my-chat-member-kicked', { updateId: fake.updateId(), chatId: user.chatId }));
-    expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(true);
+    expect(await app.reachability.blockedSince(`telegram:${user.chatId}`)).not.toBeNull();
     expect(await pushLesson(user.chatId, 3)).toBe('dropped: unreachable');
     expect((await user.say('/start')).length).toBeGreaterThan(0);
-    expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(false);
+    expect(await app.reachability.blockedSince(`telegram:${user.chatId}`)).toBeNull();
   });
 });
 

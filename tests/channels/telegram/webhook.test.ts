@@ -4,7 +4,7 @@ import { application, eventually, ROOT, shipped, testConfig, uniqueName } from '
 import { FakeTelegram } from '../../support/fake-telegram.js';
 import { TelegramUser, fixture, freePort } from '../../support/telegram.js';
 import { fullJourney } from '../../support/telegram-journey.js';
-import { createApp, type App } from '../../../src/app.js';
+import { createApp, type App } from '../../../src/app/index.js';
 import { jobId } from '../../../src/scheduler/jobs.js';
 import { dropRun } from '../../support/cleanup.js';
 
@@ -119,7 +119,7 @@ describe('the Telegram webhook', () => {
       const replies = await user.deliver(fixture(name, { updateId: fake.updateId(), chatId: user.chatId }));
       check(replies);
     }
-    expect(await app.learners.isUnreachable(`telegram:${user.chatId}`)).toBe(true);
+    expect(await app.reachability.blockedSince(`telegram:${user.chatId}`)).not.toBeNull();
     expect(await app.queues.inbound.getJobCountByTypes('failed')).toBe(0);
     expect(await app.queues.send.telegram.getJobCountByTypes('failed')).toBe(0);
   });

@@ -6,6 +6,7 @@ import { ZaloUser } from '../../support/zalo-chat.js';
 import { mediaUrl, ZaloAdapter } from '../../../src/channels/zalo/adapter.js';
 import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
 import { SendError } from '../../../src/channels/shared/errors.js';
+import { composedPush } from '../../support/jobs.js';
 
 const silent = pino({ level: 'silent' });
 let fake: FakeZalo;
@@ -123,9 +124,9 @@ describe('sending Zalo replies through the queue', () => {
     const u = new ZaloUser(fake, app, 'blocked001', 'polling');
     await u.say('Xin chào');
     fake.failNext('sendMessage', { error_code: 403, description: 'Forbidden' });
-    await app.queues.send.zalo.add('send', { conversation: u.conversation, messages: [{ text: 'Bài học hôm nay' }], reason: 'lesson' });
-    await eventually(() => app.learners.isUnreachable(u.conversation), 'marked unreachable');
-    const job = await app.queues.send.zalo.add('send', { conversation: u.conversation, messages: [{ text: 'Nhắc nhở' }], reason: 'reminder' });
+    await app.queues.send.zalo.add('push', composedPush(u.conversation, 'Bài học hôm nay'));
+    await eventually(async () => (await app.reachability.blockedSince(u.conversation)) !== null, 'marked unreachable');
+    const job = await app.queues.send.zalo.add('push', composedPush(u.conversation, 'Nhắc nhở', 'reminder'));
     await eventually(async () => (await job.getState()) === 'completed', 'the reminder job done');
     expect((await app.queues.send.zalo.getJob(job.id!))!.returnvalue).toBe('dropped: unreachable');
     expect(fake.textsTo(u.userId)).not.toContain('Nhắc nhở');

@@ -1,0 +1,134 @@
+/**
+ * The composition root: the only place that knows every part. `createApp` builds one process
+ * of a role — web (HTTP intake), worker (queues), or all — from the shared services.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { LoadedContent } from '../content/load.js';
+import { Tutor } from '../core/tutor.js';
+import type { Clock, Random, Reachability, Translator } from '../core/ports.js';
+import type { ChannelAdapter, Ingress } from '../channels/types.js';
+import type { Database } from '../storage/mongo.js';
+import { MongoLearnerStore } from '../storage/stores.js';
+import { MongoReachability } from '../storage/reachability.js';
+import { MongoConversationDirectory, MongoHeldMessages } from '../storage/held-messages.js';
+import type { Queues } from '../scheduler/queues.js';
+import { inboundIngress } from '../scheduler/inbound-worker.js';
+import { UnpromptedGate } from '../scheduler/unprompted.js';
+import type { Metrics } from '../metrics.js';
+import type { Redis } from 'ioredis';
+import { buildServices, type Services } from './services.js';
+import { buildTutorDeps } from './tutor.js';
+import { buildChannels } from './channels.js';
+import { startWorkers, type AnyWorker } from './workers.js';
+import { buildWeb } from './web.js';
+
+export { buildServices, contentDirOf, type Services, type ServiceOptions } from './services.js';
+export { buildTutorDeps, type TutorParts } from './tutor.js';
+
+export type Role = 'all' | 'web' | 'worker';
+
+export interface AppOptions {
+  config: Config;
+  role: Role;
+  /** Project root: where content/ and locales/ are resolved from. */
+  root: string;
+  logger?: Logger;
+  clock?: Clock;
+  random?: Random;
+  /** Redis key prefix for the queues (tests use one per run). @defaultValue config.QUEUE_PREFIX */
+  queuePrefix?: string;
+  /** Channel adapters besides those the configuration turns on (Telegram and Zalo tokens): the console, test doubles. */
+  channels?: ChannelAdapter[];
+  /** Listen for HTTP (web role); tests pass false when they need no server; 'optional' only warns when the port is taken. */
+  listen?: boolean | 'optional';
+}
+
+export interface App {
+  tutor: Tutor;
+  db: Database;
+  redis: Redis;
+  queues: Queues;
+  content: LoadedContent;
+  learners: MongoLearnerStore;
+  reachability: Reachability;
+  metrics: Metrics;
+  /** Unprompted-message budgets, held messages and their count. */
+  unprompted: UnpromptedGate;
+  server?: FastifyInstance;
+  ingress: Ingress;
+  logger: Logger;
+  i18n: Translator;
+  /** Resolves true when no inbound or outbound job is waiting or running. */
+  idle(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const s: Services = await buildServices(opts.config, { ...opts, defaultMetrics: opts.listen !== false });
+  const { config, db, queues, logger } = s;
+  const tutorDeps = buildTutorDeps({ ...s, reachability: new MongoReachability(db.models) });
+  const tutor = new Tutor(tutorDeps);
+  const reachability = tutorDeps.reachability;
+  const ingress = inboundIngress(queues);
+  s.metrics.trackQueues(() => queues.depths());
+
+  const channels = buildChannels(s, opts.role, opts.channels ?? [], (c) => reachability.markBlocked(c, new Date()));
+  const unprompted = new UnpromptedGate({
+    redis: s.redis,
+    prefix: queues.settings.prefix,
+    held: new MongoHeldMessages(db.models),
+    directory: new MongoConversationDirectory(db.models),
+    queues,
+    metrics: s.metrics,
+    clock: s.clock,
+    timezone: config.TIMEZONE,
+    perDay: { zalo: config.ZALO_UNPROMPTED_PER_DAY },
+    channels: channels.all.map((c) => c.name),
+  });
+
+  let stopped = false;
+  const workers: AnyWorker[] =
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels: channels.all, reachability, unprompted, stopping: () => stopped });
+
+  let server: FastifyInstance | undefined;
+  if (opts.role !== 'worker' && opts.listen !== false) {
+    server = await buildWeb(s, channels, ingress);
+    try {
+      await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
+    } catch (err) {
+      if (opts.listen !== 'optional') throw err;
+      logger.warn({ port: config.HTTP_PORT, err: (err as Error).message }, 'HTTP server not started; the chat works without it');
+      server = undefined;
+    }
+  }
+
+  // Intake (polling, webhook registration, stdin) belongs to the web role; workers only send.
+  if (opts.role !== 'worker') for (const adapter of channels.all) await adapter.start(ingress);
+
+  return {
+    tutor,
+    db,
+    redis: s.redis,
+    queues,
+    content: s.content,
+    learners: tutorDeps.learners as MongoLearnerStore,
+    reachability,
+    metrics: s.metrics,
+    unprompted,
+    server,
+    ingress,
+    logger,
+    i18n: s.i18n,
+    idle: () => queues.idle(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const adapter of channels.all) await adapter.stop();
+      await server?.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await s.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** The tutor and what it runs on: the MongoDB stores behind the core's ports, content, clock, translations. */
+import type { Config } from '../config.js';
+import type { LoadedContent } from '../content/load.js';
+import { ContentCatalog } from '../content/catalog.js';
+import type { Clock, Random, Reachability, Translator, TutorDeps } from '../core/ports.js';
+import type { Database } from '../storage/mongo.js';
+import {
+  MongoAnswerStore,
+  MongoCohortStore,
+  MongoEnrolmentStore,
+  MongoFeedbackStore,
+  MongoLearnerStore,
+  MongoLinkCodeStore,
+  MongoUpdateLog,
+} from '../storage/stores.js';
+
+export interface TutorParts {
+  config: Config;
+  db: Database;
+  content: Pick<LoadedContent, 'courses' | 'provinces'>;
+  clock: Clock;
+  random: Random;
+  i18n: Translator;
+  reachability: Reachability;
+}
+
+export function buildTutorDeps(p: TutorParts): TutorDeps {
+  const m = p.db.models;
+  return {
+    learners: new MongoLearnerStore(m),
+    enrolments: new MongoEnrolmentStore(m),
+    answers: new MongoAnswerStore(m),
+    cohorts: new MongoCohortStore(m),
+    feedback: new MongoFeedbackStore(m),
+    links: new MongoLinkCodeStore(m),
+    reachability: p.reachability,
+    updates: new MongoUpdateLog(m),
+    catalog: new ContentCatalog(p.content),
+    clock: p.clock,
+    random: p.random,
+    i18n: p.i18n,
+    defaultLocale: p.config.DEFAULT_LOCALE,
+    defaultCohort: p.config.DEFAULT_COHORT,
+    timezone: p.config.TIMEZONE,
+  };
+}

@@ -1,0 +1,74 @@
+/** The worker role: the inbound worker, the planning sweeps, and one send worker per channel. */
+import type { Worker } from 'bullmq';
+
+/** Workers of every queue, whatever their job types (for closing them all). */
+export type AnyWorker = Worker<any, any, any>;
+import type { ChannelAdapter } from '../channels/types.js';
+import type { Reachability, TutorDeps } from '../core/ports.js';
+import type { Tutor } from '../core/tutor.js';
+import { Pushes } from '../core/push.js';
+import { createInboundWorker } from '../scheduler/inbound-worker.js';
+import { createSendWorker } from '../scheduler/send-worker.js';
+import { createPlanWorker, scheduleSweeps } from '../scheduler/plan-worker.js';
+import { ChatPacing } from '../scheduler/pacing.js';
+import { Outbox } from '../scheduler/outbox.js';
+import { PushDelivery } from '../scheduler/push-delivery.js';
+import type { UnpromptedGate } from '../scheduler/unprompted.js';
+import { MongoScheduledSendLog, MongoScheduleSource, MongoSweepStates } from '../storage/schedule.js';
+import { rateOf } from './channels.js';
+import type { Services } from './services.js';
+
+export interface WorkerParts {
+  tutor: Tutor;
+  tutorDeps: TutorDeps;
+  channels: ChannelAdapter[];
+  reachability: Reachability;
+  unprompted: UnpromptedGate;
+  /** True once the process is stopping: a sweep stops after the batch in hand. */
+  stopping(): boolean;
+}
+
+export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWorker[]> {
+  const { config, queues, redis, metrics, clock } = s;
+  const prefix = queues.settings.prefix;
+  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS);
+  const outbox = new Outbox(queues, pacing);
+  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted })];
+  workers.push(
+    createPlanWorker(
+      queues,
+      redis,
+      {
+        queues,
+        outbox,
+        source: new MongoScheduleSource(s.db.models),
+        states: new MongoSweepStates(s.db.models),
+        catalog: p.tutorDeps.catalog,
+        clock,
+        timezone: config.TIMEZONE,
+        nudgeAfterDays: config.NUDGE_AFTER_DAYS,
+        metrics,
+      },
+      p.stopping,
+    ),
+  );
+  await scheduleSweeps(queues, config.SCHEDULER_SWEEP_SECONDS * 1000);
+  const pushes = new PushDelivery(new MongoScheduledSendLog(s.db.models), new Pushes(p.tutorDeps), clock);
+  for (const adapter of p.channels) {
+    workers.push(
+      createSendWorker(queues, {
+        adapter,
+        metrics,
+        reachability: p.reachability,
+        ratePerSec: rateOf(s, adapter.name),
+        concurrency: config.SEND_CONCURRENCY,
+        // Order always; the gap per chat only where a platform imposes it.
+        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0) : pacing,
+        pushes,
+        unprompted: p.unprompted.policyFor(adapter.name),
+      }),
+    );
+  }
+  for (const w of workers) w.on('failed', (job, err) => s.logger.warn({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+  return workers;
+}

@@ -1,0 +1,151 @@
+/**
+ * The delivery policy of one channel's send queue, step by step: is the conversation reachable,
+ * is it this message's turn in the chat, what does a push say now, may an unprompted message go
+ * within the budget, then send it (resuming where a retry left off). What the platform answered
+ * becomes a queue signal in one place, `toQueueSignal`.
+ */
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { ChannelAdapter } from '../channels/types.js';
+import { SendError } from '../channels/shared/errors.js';
+import type { OutboundMessage } from '../core/messages.js';
+import type { Reachability } from '../core/ports.js';
+import type { Metrics } from '../metrics.js';
+import { sendQueueName, type PushJob, type SendJob } from './jobs.js';
+import type { SendQueue } from './queues.js';
+import type { ChatPacing } from './pacing.js';
+import type { PushDelivery } from './push-delivery.js';
+import type { ComposedPush, UnpromptedPolicy } from './unprompted.js';
+
+/** Telegram has asked for absurd pauses (hours); we cap and let the job retry. */
+const MAX_PAUSE_MS = 10 * 60 * 1000;
+
+export interface DeliveryOptions {
+  adapter: ChannelAdapter;
+  queue: SendQueue;
+  metrics: Metrics;
+  reachability: Reachability;
+  /** Order and a least gap per chat (pacing.ts); undefined = neither. */
+  pacing?: ChatPacing;
+  /** Composes and records scheduled pushes; push jobs without `composed` fail without it. */
+  pushes?: PushDelivery;
+  /** The channel's budget of unprompted messages; none = no budget. */
+  unprompted?: UnpromptedPolicy;
+}
+
+export class Delivery {
+  private readonly channel: ChannelAdapter['name'];
+
+  constructor(private readonly o: DeliveryOptions) {
+    this.channel = o.adapter.name;
+  }
+
+  /** Processes one send job; resolves with what became of it, or throws a BullMQ signal. */
+  async deliver(job: Job<SendJob>, token?: string): Promise<string> {
+    const data = job.data;
+    if (await this.dropped(job)) return this.done(job, 'dropped: unreachable', { dropped: 'unreachable' });
+    await this.awaitTurn(job, token);
+
+    let messages: OutboundMessage[];
+    let push: ComposedPush | undefined;
+    if (data.kind === 'push') {
+      const composed = data.composed ?? (await this.compose(job as Job<PushJob>));
+      if (!Array.isArray(composed)) return this.done(job, `skipped: ${composed.skipped}`, { dropped: composed.skipped });
+      push = { ...data, composed };
+      messages = composed;
+      const budget = this.o.unprompted;
+      if (budget && !(await budget.admit(job.id!, push))) return this.finished(job, `over budget: ${await budget.divert(job.id!, push)}`);
+    } else {
+      messages = data.messages;
+    }
+
+    try {
+      await this.transmit(job, messages);
+    } catch (err) {
+      if (!(err instanceof SendError)) throw err;
+      this.o.metrics.messagesFailed.inc({ channel: this.channel, kind: err.kind });
+      // Zalo answers 429 "quota exceeded" to unprompted messages: divert rather than pause everyone.
+      if (err.kind === 'rate_limited' && push && this.o.unprompted) return this.finished(job, `refused: ${await this.o.unprompted.divert(job.id!, push)}`);
+      throw await this.toQueueSignal(job, err);
+    }
+    return this.finished(job, 'sent');
+  }
+
+  /**
+   * Everything queued before the platform said "blocked" is dropped; a reply to a message the
+   * learner wrote after that goes out: they are reachable, whatever the earlier answer said.
+   */
+  private async dropped(job: Job<SendJob>): Promise<boolean> {
+    const since = await this.o.reachability.blockedSince(job.data.conversation);
+    return since !== null && (job.data.kind !== 'reply' || job.timestamp <= since.getTime());
+  }
+
+  /** Waits (in BullMQ's delayed set) until this job heads its chat and the chat's gap has passed. */
+  private async awaitTurn(job: Job<SendJob>, token?: string): Promise<void> {
+    if (!this.o.pacing) return;
+    const retryAt = await this.o.pacing.gate(job.data.conversation, job.id!, sendQueueName(this.channel));
+    if (retryAt === 0) return;
+    this.o.metrics.messagesThrottled.inc({ channel: this.channel, by: 'chat' });
+    await job.moveToDelayed(retryAt, token);
+    throw new DelayedError();
+  }
+
+  /** A push is composed once, just before its first send; the job keeps it, so retries resend the same. */
+  private async compose(job: Job<PushJob>): Promise<OutboundMessage[] | { skipped: string }> {
+    if (!this.o.pushes) throw new UnrecoverableError('this worker cannot compose scheduled pushes');
+    const composed = await this.o.pushes.prepare(job);
+    if (Array.isArray(composed)) await job.updateData({ ...job.data, composed });
+    return composed;
+  }
+
+  /** One message at a time, remembering how far we got: a retry resumes there instead of repeating. */
+  private async transmit(job: Job<SendJob>, messages: OutboundMessage[]): Promise<void> {
+    const { conversation } = job.data;
+    const address = conversation.slice(conversation.indexOf(':') + 1);
+    for (let i = typeof job.progress === 'number' ? job.progress : 0; i < messages.length; i++) {
+      await this.o.adapter.send(address, [messages[i]!]);
+      await job.updateProgress(i + 1);
+      this.o.metrics.messagesSent.inc({ channel: this.channel });
+    }
+  }
+
+  /**
+   * The one mapping of send failures onto the queue: rate-limited → pause the channel and send
+   * this job again first; blocked → mark unreachable, no retry; rejected → fail, no retry;
+   * network → retry with back-off, then the failed set (the dead letters operators see).
+   */
+  private async toQueueSignal(job: Job<SendJob>, err: SendError): Promise<Error> {
+    switch (err.kind) {
+      case 'rate_limited':
+        this.o.metrics.messagesThrottled.inc({ channel: this.channel, by: 'platform' });
+        await this.o.queue.rateLimit(Math.min(err.retryAfterMs ?? 1_000, MAX_PAUSE_MS));
+        return Worker.RateLimitError();
+      case 'blocked':
+        await this.o.reachability.markBlocked(job.data.conversation, new Date());
+        await this.release(job);
+        return new UnrecoverableError(`blocked: ${err.message}`);
+      case 'rejected':
+        await this.release(job);
+        return new UnrecoverableError(`rejected: ${err.message}`);
+      default:
+        // The chat's later messages wait behind this one while it retries; after the last attempt they go on.
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.release(job);
+        return err;
+    }
+  }
+
+  private async finished(job: Job<SendJob>, outcome: string): Promise<string> {
+    if (job.data.kind === 'push') await this.o.pushes?.sent(job.data);
+    return this.done(job, outcome);
+  }
+
+  private async done(job: Job<SendJob>, outcome: string, why?: { dropped: string }): Promise<string> {
+    if (why) this.o.metrics.messagesDropped.inc({ channel: this.channel, reason: why.dropped });
+    await this.release(job);
+    return outcome;
+  }
+
+  /** The job is done with: the next message of its chat may go. */
+  private async release(job: Job<SendJob>): Promise<void> {
+    await this.o.pacing?.release(job.data.conversation, job.id!);
+  }
+}
