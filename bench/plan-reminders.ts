@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/storage/mongo.js';
 import { upsertCohort } from '../src/storage/cohorts.js';
 import { MongoScheduleSource, MongoSweepStates } from '../src/storage/schedule.js';
+import { enrolmentId } from '../src/storage/stores.js';
 import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { Queues } from '../src/scheduler/queues.js';
@@ -43,7 +44,7 @@ if (existing !== N) {
   const t0 = performance.now();
   for (let i = 0; i < N; i += INSERT_BATCH) {
     const learners = [];
-    const enrolments = [];
+    const enrolments: Record<string, unknown>[] = [];
     for (let j = i; j < Math.min(N, i + INSERT_BATCH); j++) {
       const _id = new Types.ObjectId();
       learners.push({
@@ -62,10 +63,10 @@ if (existing !== N) {
       });
       // One in five has completed: the planner must skip them.
       const status = j % 5 === 0 ? 'completed' : 'in_progress';
-      enrolments.push({ learnerId: String(_id), cohortId: 'bench', courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: now, version: 0 });
+      enrolments.push({ _id: enrolmentId(String(_id), 'bench'), learnerId: String(_id), cohortId: 'bench', courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: now, version: 0 });
     }
     await m.Learner.collection.insertMany(learners, { ordered: false });
-    await m.Enrolment.collection.insertMany(enrolments, { ordered: false });
+    await m.Enrolment.collection.insertMany(enrolments as never[], { ordered: false });
     if ((i / INSERT_BATCH) % 10 === 0) process.stderr.write(`inserted ${i + learners.length}/${N}\r`);
   }
   insertSeconds = (performance.now() - t0) / 1000;

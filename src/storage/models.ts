@@ -35,8 +35,10 @@ learnerSchema.index({ cohortId: 1, _id: 1 });
 // Daily-lesson sweep: a cohort's learners whose lesson hour has come, in _id order from a checkpoint.
 learnerSchema.index({ cohortId: 1, lessonHour: 1, _id: 1 });
 
+/** `_id` is `<learnerId>|<cohortId>` (enrolmentId()): the enrolment is found by `_id` alone, the one lookup FerretDB 1.24 answers from an index. */
 const enrolmentSchema = new Schema(
   {
+    _id: { type: String, required: true },
     learnerId: { type: String, required: true },
     cohortId: { type: String, required: true },
     courseId: { type: String, required: true },
@@ -50,7 +52,6 @@ const enrolmentSchema = new Schema(
   },
   { collection: 'enrolments', versionKey: false, minimize: false },
 );
-enrolmentSchema.index({ learnerId: 1, cohortId: 1 }, { unique: true });
 // A cohort's enrolments by status (segments, stats).
 enrolmentSchema.index({ cohortId: 1, status: 1, _id: 1 });
 // Reminder sweep: a cohort's enrolments in learnerId order from a checkpoint, status read from the index,
@@ -58,7 +59,6 @@ enrolmentSchema.index({ cohortId: 1, status: 1, _id: 1 });
 enrolmentSchema.index({ cohortId: 1, learnerId: 1, status: 1 });
 // Nudge sweep: a cohort's enrolments whose last activity fell in [from, to).
 enrolmentSchema.index({ cohortId: 1, lastActivityAt: 1 });
-// Lesson and nudge sweeps then fetch their batch's enrolments by { learnerId: $in, cohortId } (the unique index above).
 
 const answerSchema = new Schema(
   {
@@ -186,6 +186,9 @@ const sweepStateSchema = new Schema(
   { collection: 'sweep_state', versionKey: false },
 );
 
+/** One document per data migration that has run: `_id` names it. */
+const migrationSchema = new Schema({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'migrations', versionKey: false });
+
 export type Models = ReturnType<typeof registerModels>;
 
 export function registerModels(conn: Connection) {
@@ -201,6 +204,7 @@ export function registerModels(conn: Connection) {
     HeldMessage: conn.model('HeldMessage', heldMessageSchema),
     ScheduledSend: conn.model('ScheduledSend', scheduledSendSchema),
     SweepState: conn.model('SweepState', sweepStateSchema),
+    Migration: conn.model('Migration', migrationSchema),
   };
 }
 

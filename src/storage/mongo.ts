@@ -1,6 +1,7 @@
 /** Connecting to MongoDB (or FerretDB) with the settings every process uses. */
 import mongoose, { type Connection } from 'mongoose';
 import { ensureIndexes, registerModels, type Models } from './models.js';
+import { runMigrations } from './migrations.js';
 
 export interface Database {
   conn: Connection;
@@ -18,5 +19,6 @@ export async function connectDatabase(url: string): Promise<Database> {
   await conn.asPromise();
   const models = registerModels(conn);
   await ensureIndexes(models);
+  await runMigrations(models);
   return { conn, models, close: () => conn.close() };
 }

@@ -110,17 +110,22 @@ export class MongoLearnerStore implements LearnerStore {
   }
 }
 
+/** An enrolment's `_id`: one per learner and cohort, found without a secondary index. */
+export function enrolmentId(learnerId: string, cohortId: string): string {
+  return `${learnerId}|${cohortId}`;
+}
+
 export class MongoEnrolmentStore implements EnrolmentStore {
   constructor(private readonly m: Models) {}
 
   async find(learnerId: string, cohortId: string): Promise<Enrolment | null> {
-    const doc = await this.m.Enrolment.findOne({ learnerId, cohortId }).lean();
+    const doc = await this.m.Enrolment.findById(enrolmentId(learnerId, cohortId)).lean();
     return doc ? toEnrolment(doc) : null;
   }
 
   async ensure(init: Omit<Enrolment, 'id' | 'version'>): Promise<Enrolment> {
     try {
-      const doc = await this.m.Enrolment.create({ ...init, version: 0 });
+      const doc = await this.m.Enrolment.create({ _id: enrolmentId(init.learnerId, init.cohortId), ...init, version: 0 });
       return toEnrolment(doc.toObject());
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
