@@ -20,6 +20,11 @@ export const QUALITY = {
   longestPerBank: 0.3,
   /** Per difficulty level (fewer questions per level, so more noise is tolerated). */
   longestPerDifficulty: 0.4,
+  /**
+   * Below this share per locale's bank the correct option is almost never the longest, which is a tell too:
+   * learners rule the longest option out. A warning, since short numeric answers pull the share down honestly.
+   */
+  longestFloor: 0.1,
   /** Below this many questions a share is too noisy to judge. */
   longestMinQuestions: 10,
   /**
@@ -107,6 +112,14 @@ export function checkLongestCorrect(finals: PlacedQuestion[], problems: ProblemL
   for (const [file, group] of byFile) checkLongestShare(group, QUALITY.longestPerBank, `final questions of ${file}`, problems);
   for (const [locale, group] of groupBy(finals, (p) => p.locale)) {
     if (byFile.size > 1) checkLongestShare(group, QUALITY.longestPerBank, `final questions of the ${locale} bank`, problems);
+    const hits = group.filter((p) => correctIsStrictlyLongest(p.question, p.locale)).length;
+    if (group.length >= QUALITY.longestMinQuestions && hits / group.length < QUALITY.longestFloor) {
+      problems.warn(
+        group[0]!.file,
+        group[0]!.line,
+        `the correct option is the longest in only ${hits} of ${group.length} ${locale} final questions (${pct(hits / group.length)}; chance is about 25%): learners can rule the longest option out`,
+      );
+    }
     for (const [level, ofLevel] of [...groupBy(group, (p) => String(p.question.difficulty ?? '?'))].sort()) {
       checkLongestShare(ofLevel, QUALITY.longestPerDifficulty, `${locale} final questions of difficulty ${level}`, problems);
     }

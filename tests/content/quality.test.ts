@@ -78,6 +78,14 @@ describe('content:check, bank quality', () => {
     const problems = loadContent(resolve(ROOT, 'content')).problems.items;
     expect(problems.filter((p) => p.severity === 'error').map(formatProblem)).toEqual([]);
     for (const p of problems) expect(p.message).toMatch(/within 5% of the limit|has nearly the same text as .*-l\d+-q\d+/);
+    expect(problems.map((p) => p.message)).not.toContainEqual(expect.stringContaining('learners can rule the longest option out'));
+  });
+
+  it('should warn when the correct option is almost never the longest, since learners can rule the longest out', () => {
+    const never = Array.from({ length: 12 }, (_, i) => ({ correct: letterAt(i), longest: (indexOf(letterAt(i)) + 1) % 4 }));
+    const problems = loadContent(withBank(bank(never))).problems;
+    expect(problems.errors).toEqual([]);
+    expect(problems.items.map((p) => p.message)).toContainEqual(expect.stringContaining('the correct option is the longest in only 0 of 12 vi final questions'));
   });
 
   it('should accept a bank where the correct option is the longest no more often than chance', () => {
