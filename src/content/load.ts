@@ -6,7 +6,7 @@ import type { Course, Lesson, Locale, Localized, Part, Question, Topic } from '.
 import { ProblemList } from './problems.js';
 import { YamlFile } from './yaml-file.js';
 import { loadCohortDefinitions, type CohortDefinition } from './cohorts.js';
-import { checkDuplicates, checkLetterCycles, checkLongestCorrect, groupBy, QUALITY, type PlacedQuestion } from './quality.js';
+import { checkDuplicates, checkLetterCycles, checkLetterSpread, checkLongestCorrect, groupBy, QUALITY, type PlacedQuestion } from './quality.js';
 
 export const LIMITS = {
   cardChars: 700,
@@ -406,21 +406,5 @@ function validateQuestion(q: Record<string, unknown>, file: string, line: number
   }
   if (isFinal && q.difficulty !== undefined && ![1, 2, 3].includes(q.difficulty as number)) {
     problems.error(file, line, `question ${id} difficulty must be 1, 2 or 3`);
-  }
-}
-
-/** Warns when one letter is correct far more often than the others (learners learn to guess it). */
-function checkLetterSpread(questions: RawQuestion[], problems: ProblemList): void {
-  if (questions.length < 8) return;
-  const counts = new Map<number, number>();
-  for (const { question } of questions) counts.set(question.correctIndex, (counts.get(question.correctIndex) ?? 0) + 1);
-  const [topIndex, top] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
-  if (top / questions.length > 0.4) {
-    const first = questions[0]!;
-    problems.error(
-      first.file,
-      first.line,
-      `${LETTERS[topIndex]} is the correct answer in ${top} of ${questions.length} questions; spread correct answers across letters`,
-    );
   }
 }

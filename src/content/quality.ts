@@ -190,6 +190,22 @@ export function checkLetterCycles(file: PlacedQuestion[], problems: ProblemList)
   }
 }
 
+/** Warns when one letter is correct far more often than the others (learners learn to guess it). */
+export function checkLetterSpread(questions: Pick<PlacedQuestion, 'question' | 'file' | 'line'>[], problems: ProblemList): void {
+  if (questions.length < 8) return;
+  const counts = new Map<number, number>();
+  for (const { question } of questions) counts.set(question.correctIndex, (counts.get(question.correctIndex) ?? 0) + 1);
+  const [topIndex, top] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
+  if (top / questions.length > 0.4) {
+    const first = questions[0]!;
+    problems.error(
+      first.file,
+      first.line,
+      `${LETTERS[topIndex]} is the correct answer in ${top} of ${questions.length} questions; spread correct answers across letters`,
+    );
+  }
+}
+
 export function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const it of items) {
