@@ -35,7 +35,7 @@ program
   .option('--json', 'print JSON')
   .action((opts: { dir: string; json?: boolean }) => {
     const content = loadContent(resolve(opts.dir));
-    const stats = [...content.courses.values()].map(contentStats);
+    const stats = [...content.courses.values()].map((c) => contentStats(c));
     process.stdout.write(opts.json ? `${JSON.stringify(stats, null, 2)}\n` : stats.map(formatStats).join('\n\n') + '\n');
   });
 

@@ -6,6 +6,7 @@ import type { Course, Lesson, Locale, Localized, Part, Question, Topic } from '.
 import { ProblemList } from './problems.js';
 import { YamlFile } from './yaml-file.js';
 import { loadCohortDefinitions, type CohortDefinition } from './cohorts.js';
+import { checkDuplicates, checkLetterCycles, checkLetterSpread, checkLongestCorrect, groupBy, QUALITY, type PlacedQuestion } from './quality.js';
 
 export const LIMITS = {
   cardChars: 700,
@@ -100,6 +101,7 @@ function loadCourse(courseDir: string, show: (p: string) => string, problems: Pr
   const topicsDir = join(courseDir, 'topics');
   const seenTopics = new Set<string>();
   const seenIds = new Map<string, string>();
+  const placed: PlacedQuestion[] = [];
   const parts: Part[] = [];
   const partsNode = (root as { get?: (k: string, keep: boolean) => unknown } | null)?.get?.('parts', true) as never;
   const partItems = file.items(partsNode);
@@ -123,7 +125,7 @@ function loadCourse(courseDir: string, show: (p: string) => string, problems: Pr
         problems.error(file.file, line, `part ${partId} refers to topic ${topicId}, which has no ${show(join(topicDir, 'topic.yaml'))}`);
         continue;
       }
-      const topic = loadTopic(topicDir, topicId, partId, show, problems, seenIds);
+      const topic = loadTopic(topicDir, topicId, partId, show, problems, seenIds, placed);
       if (topic) topics.push(topic);
     }
     parts.push({ id: partId, title: partTitle ?? { vi: partId }, topics });
@@ -139,6 +141,9 @@ function loadCourse(courseDir: string, show: (p: string) => string, problems: Pr
   if (bank < rules.questions) {
     problems.error(file.file, finalLine, `the final test draws ${rules.questions} questions but the bank has only ${bank}`);
   }
+  checkLongestCorrect(placed.filter((p) => p.kind === 'final'), problems);
+  checkDuplicates(placed, problems);
+  for (const inFile of groupBy(placed, (p) => p.file).values()) checkLetterCycles(inFile, problems);
   if (!id || !title) return null;
   return { id, title, parts, final: rules };
 }
@@ -147,6 +152,8 @@ interface RawQuestion {
   question: Question;
   line: number;
   file: string;
+  /** Where the en twin is, when the en file has one. */
+  en?: { line: number; file: string };
 }
 
 function loadTopic(
@@ -156,6 +163,7 @@ function loadTopic(
   show: (p: string) => string,
   problems: ProblemList,
   seenIds: Map<string, string>,
+  placed: PlacedQuestion[],
 ): Topic | null {
   const path = join(topicDir, 'topic.yaml');
   const file = YamlFile.read(path, show(path), problems)!;
@@ -205,6 +213,12 @@ function loadTopic(
     }
   }
   const finals = loadQuestions(topicDir, topicId, 'final.yaml', show, problems, seenIds);
+  for (const [kind, list] of [['check', checks], ['final', finals]] as const) {
+    for (const r of list) {
+      placed.push({ question: r.question, locale: 'vi', file: r.file, line: r.line, kind });
+      if (r.en) placed.push({ question: r.question, locale: 'en', file: r.en.file, line: r.en.line, kind });
+    }
+  }
   checkLetterSpread(checks, problems);
   checkLetterSpread(finals, problems);
   if (!title) return null;
@@ -265,6 +279,10 @@ function loadLesson(topicDir: string, topicId: string, lessonId: string, show: (
     if (f.body === '') problems.error(where, f.bodyLine, 'lesson card is empty');
     if (f.body.length > LIMITS.cardChars) {
       problems.error(where, f.bodyLine, `lesson card is ${f.body.length} characters; the limit is ${LIMITS.cardChars}`);
+    }
+    // English runs longer than Vietnamese on a phone; a card at the limit leaves no room for a fix.
+    else if (locale === 'en' && f.body.length > LIMITS.cardChars * QUALITY.nearLimitShare) {
+      problems.warn(where, f.bodyLine, `en lesson card is ${f.body.length} characters, within ${Math.round((1 - QUALITY.nearLimitShare) * 100)}% of the limit of ${LIMITS.cardChars}`);
     }
     body[locale] = f.body;
     const src = f.data.sources;
@@ -342,9 +360,11 @@ function loadQuestions(
     if (correctIndex < 0 || correctIndex >= options.length || typeof q.text !== 'string') continue;
     const twin = en?.get(id)?.q;
     const enOptions = Array.isArray(twin?.options) && twin.options.length === options.length ? (twin.options as unknown[]).map(String) : undefined;
+    const enAt = en?.get(id);
     result.push({
       line,
       file,
+      ...(enAt ? { en: { line: enAt.line, file: enAt.file } } : {}),
       question: {
         id,
         topicId,
@@ -386,21 +406,5 @@ function validateQuestion(q: Record<string, unknown>, file: string, line: number
   }
   if (isFinal && q.difficulty !== undefined && ![1, 2, 3].includes(q.difficulty as number)) {
     problems.error(file, line, `question ${id} difficulty must be 1, 2 or 3`);
-  }
-}
-
-/** Warns when one letter is correct far more often than the others (learners learn to guess it). */
-function checkLetterSpread(questions: RawQuestion[], problems: ProblemList): void {
-  if (questions.length < 8) return;
-  const counts = new Map<number, number>();
-  for (const { question } of questions) counts.set(question.correctIndex, (counts.get(question.correctIndex) ?? 0) + 1);
-  const [topIndex, top] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
-  if (top / questions.length > 0.4) {
-    const first = questions[0]!;
-    problems.error(
-      first.file,
-      first.line,
-      `${LETTERS[topIndex]} is the correct answer in ${top} of ${questions.length} questions; spread correct answers across letters`,
-    );
   }
 }

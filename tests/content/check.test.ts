@@ -31,7 +31,8 @@ afterEach(() => {
 
 describe('content:check', () => {
   it('should pass the shipped course and the minimal fixture', () => {
-    expect(loadContent(resolve(ROOT, 'content')).problems.items).toEqual([]);
+    // Warnings (cards near the length limit) are allowed in the shipped course; tests/content/quality.test.ts lists their kinds.
+    expect(loadContent(resolve(ROOT, 'content')).problems.errors).toEqual([]);
     expect(loadContent(FIXTURE).problems.items).toEqual([]);
   });
 
