@@ -112,3 +112,11 @@ export interface Reachability {
   /** When the conversation was found blocked; null while it is reachable. */
   blockedSince(conversation: ConversationId): Promise<Date | null>;
 }
+
+/**
+ * Serialises work on one key (a learner) across processes: `run` waits for the key, runs
+ * `work`, and frees it. What runs inside may read, decide and write by `_id` without racing.
+ */
+export interface Leases {
+  run<T>(key: string, work: () => Promise<T>): Promise<T>;
+}

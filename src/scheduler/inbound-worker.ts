@@ -40,7 +40,7 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
         const data = { kind: 'reply' as const, conversation: event.conversation, messages: [...waiting.messages, ...messages] };
         await o.outbox.add([{ data, jobId: jobId('reply', event.channel, event.updateId) }]);
         // Released only once queued: a crash in between repeats them rather than losing them.
-        await o.held.release(waiting.ids);
+        await o.held.release(event.conversation, waiting.ids);
       }
       o.metrics.updatesHandled.inc({ channel: event.channel });
       o.metrics.answerLatency.observe({ channel: event.channel }, (performance.now() - started) / 1000);

@@ -83,6 +83,8 @@ export class UnpromptedGate {
       this.o.metrics.messagesRerouted.inc({ from: channel, to });
       return 'rerouted';
     }
+    // Counted before it is stored: a crash in between costs one needless look-up later, never a lost message.
+    await this.o.redis.incr(this.heldKey(job.conversation));
     await this.o.held.hold({ conversation: job.conversation, messages: job.composed, reason: job.push.kind, sourceJob: id, heldAt: this.o.clock.now() });
     this.o.metrics.messagesHeld.inc({ channel, reason: job.push.kind });
     return 'held';
@@ -95,15 +97,24 @@ export class UnpromptedGate {
     return linked?.conversations.find((c) => channelOf(c) !== from && this.o.channels.includes(channelOf(c)) && !linked.unreachable.includes(c));
   }
 
+  /** How many messages may be held for a conversation: read before every reply, so the database is asked only when some are. */
+  private heldKey(conversation: ConversationId): string {
+    return `${this.o.prefix}:held:${conversation}`;
+  }
+
   /** What is held for a conversation: the newest few messages to deliver, and every id to release. */
   async held(conversation: ConversationId): Promise<{ ids: string[]; messages: OutboundMessage[] }> {
+    if (Number(await this.o.redis.get(this.heldKey(conversation))) <= 0) return { ids: [], messages: [] };
     const held = await this.o.held.list(conversation);
+    if (held.length === 0) await this.o.redis.del(this.heldKey(conversation));
     return { ids: held.map((h) => h.id), messages: held.slice(-MAX_HELD_DELIVERED).flatMap((h) => h.messages) };
   }
 
   /** Forgets held messages once the reply carrying them is queued. */
-  release(ids: string[]): Promise<void> {
-    return this.o.held.release(ids);
+  async release(conversation: ConversationId, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.o.held.release(ids);
+    await this.o.redis.decrby(this.heldKey(conversation), ids.length);
   }
 
   /** How many messages are held now, for the admin view. */

@@ -173,14 +173,28 @@ export class MongoAnswerStore implements AnswerStore {
   }
 }
 
+/**
+ * Cohorts change rarely (content sync at start-up, `cohort upsert`), and every update reads one:
+ * each is kept for `ttlMs`, so a change made elsewhere is seen within that time.
+ */
 export class MongoCohortStore implements CohortStore {
-  constructor(private readonly m: Models) {}
+  private readonly cache = new Map<string, { cohort: Cohort; until: number }>();
+
+  constructor(
+    private readonly m: Models,
+    /** @defaultValue 30000 */
+    private readonly ttlMs = 30_000,
+  ) {}
 
   async get(id: string): Promise<Cohort | null> {
+    const hit = this.cache.get(id);
+    if (hit && hit.until > Date.now()) return hit.cohort;
     const doc = await this.m.Cohort.findById(id).lean<any>();
     if (!doc) return null;
-    const { _id, ...rest } = doc;
-    return { ...rest, id: String(_id) } as Cohort;
+    const { _id, managedBy: _m, ...rest } = doc;
+    const cohort = { ...rest, id: String(_id) } as Cohort;
+    this.cache.set(id, { cohort, until: Date.now() + this.ttlMs });
+    return cohort;
   }
 }
 
