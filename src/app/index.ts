@@ -16,6 +16,7 @@ import { MongoConversationDirectory, MongoHeldMessages } from '../storage/held-m
 import type { Queues } from '../scheduler/queues.js';
 import { inboundIngress } from '../scheduler/inbound-worker.js';
 import { UnpromptedGate } from '../scheduler/unprompted.js';
+import { RedisLeases } from '../scheduler/leases.js';
 import type { Metrics } from '../metrics.js';
 import type { Redis } from 'ioredis';
 import { buildServices, type Services } from './services.js';
@@ -68,7 +69,11 @@ export interface App {
 export async function createApp(opts: AppOptions): Promise<App> {
   const s: Services = await buildServices(opts.config, { ...opts, defaultMetrics: opts.listen !== false });
   const { config, db, queues, logger } = s;
-  const tutorDeps = buildTutorDeps({ ...s, reachability: new MongoReachability(db.models) });
+  const tutorDeps = buildTutorDeps({
+    ...s,
+    reachability: new MongoReachability(db.models),
+    leases: new RedisLeases(s.redis, queues.settings.prefix),
+  });
   const tutor = new Tutor(tutorDeps);
   const reachability = tutorDeps.reachability;
   const ingress = inboundIngress(queues);

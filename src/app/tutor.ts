@@ -2,7 +2,7 @@
 import type { Config } from '../config.js';
 import type { LoadedContent } from '../content/load.js';
 import { ContentCatalog } from '../content/catalog.js';
-import type { Clock, Random, Reachability, Translator, TutorDeps } from '../core/ports.js';
+import type { Clock, Leases, Random, Reachability, Translator, TutorDeps } from '../core/ports.js';
 import type { Database } from '../storage/mongo.js';
 import {
   MongoAnswerStore,
@@ -22,6 +22,7 @@ export interface TutorParts {
   random: Random;
   i18n: Translator;
   reachability: Reachability;
+  leases: Leases;
 }
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {
@@ -34,6 +35,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     feedback: new MongoFeedbackStore(m),
     links: new MongoLinkCodeStore(m),
     reachability: p.reachability,
+    leases: p.leases,
     updates: new MongoUpdateLog(m),
     catalog: new ContentCatalog(p.content),
     clock: p.clock,

@@ -1,5 +1,6 @@
 /** What the tutor needs from the world, in its own words. Adapters implement these. */
 import type { Course, Locale } from './course.js';
+import type { OutboundMessage } from './messages.js';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from './model.js';
 
 export interface Clock {
@@ -15,7 +16,7 @@ export interface Translator {
   t(locale: Locale, key: string, vars?: Record<string, unknown>): string;
 }
 
-/** Raised by a store when a versioned save lost a race; the caller reloads and tries again. */
+/** Raised by a store when two processes registered one conversation at once; the caller tries again. */
 export class ConcurrentUpdateError extends Error {
   override readonly name = 'ConcurrentUpdateError';
 }
@@ -28,7 +29,12 @@ export interface LearnerStore {
   create(learner: Omit<Learner, 'id' | 'version'>): Promise<Learner>;
   /** Joins a conversation to a learner; false when the conversation already belongs to another learner. */
   attach(learnerId: string, conversation: ConversationId): Promise<boolean>;
-  /** Saves when `learner.version` is still current, else throws ConcurrentUpdateError. */
+  /** The id of the learner a conversation belongs to (one look-up by `_id`), or null. */
+  learnerIdOf(conversation: ConversationId): Promise<string | null>;
+  /**
+   * Writes the learner by `_id` as given, with `version + 1`. The caller holds the learner's
+   * lease (Leases), so nothing else writes it meanwhile.
+   */
   save(learner: Learner): Promise<Learner>;
   /** Moves a conversation from one learner to another; false when it no longer belongs to `from`. */
   move(conversation: ConversationId, from: string, to: string): Promise<boolean>;
@@ -47,6 +53,7 @@ export interface EnrolmentStore {
   find(learnerId: string, cohortId: string): Promise<Enrolment | null>;
   /** Creates the enrolment, or returns the existing one (unique per learner and cohort). */
   ensure(init: Omit<Enrolment, 'id' | 'version'>): Promise<Enrolment>;
+  /** Writes the enrolment by `_id` as given, with `version + 1`; the caller holds the learner's lease. */
   save(enrolment: Enrolment): Promise<Enrolment>;
 }
 
@@ -83,6 +90,7 @@ export interface TutorDeps {
   feedback: FeedbackStore;
   links: LinkCodeStore;
   reachability: Reachability;
+  leases: Leases;
   catalog: CourseCatalog;
   clock: Clock;
   random: Random;
@@ -92,12 +100,25 @@ export interface TutorDeps {
   timezone: string;
 }
 
-/** Remembers which inbound updates were handled, so a redelivered update is handled once. */
+/** What handling one update decided: the reply, and the records as they are to be saved (absent: unchanged). */
+export interface HandledUpdate {
+  reply: OutboundMessage[];
+  learner?: Learner;
+  enrolment?: Enrolment;
+}
+
+/**
+ * The decision of each inbound update, written in one step before any of it is applied, so that
+ * a handling cut short (a crash, a killed worker) is finished by the next attempt with the same
+ * reply, and a redelivered update is answered once.
+ */
 export interface UpdateLog {
-  /** True when this is the first claim of the key. */
-  claim(key: string): Promise<boolean>;
-  /** Forgets a claim whose handling failed, so a redelivery is handled again. */
-  release(key: string): Promise<void>;
+  /** What an earlier handling of this update decided, and whether its reply went out; null when none got that far. */
+  find(key: string): Promise<(HandledUpdate & { done: boolean }) | null>;
+  /** Records the decision; when another handling of the same update recorded first, theirs is returned and stands. */
+  record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate>;
+  /** The decision is saved and its reply queued: a redelivery gets nothing, and the records' copies can go. */
+  done(key: string): Promise<void>;
 }
 
 /**

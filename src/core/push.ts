@@ -5,7 +5,7 @@
 import { topicsOf, type Course } from './course.js';
 import type { OutboundMessage } from './messages.js';
 import { channelOf, type Cohort, type ConversationId, type Enrolment, type Learner } from './model.js';
-import { ConcurrentUpdateError, type TutorDeps } from './ports.js';
+import type { TutorDeps } from './ports.js';
 import { Session } from './session.js';
 import { currentStep, showNextLesson } from './learning.js';
 import { finishedAttempts } from './final-test.js';
@@ -25,15 +25,12 @@ export type PushResult = { messages: OutboundMessage[] } | { skipped: string };
 export class Pushes {
   constructor(private readonly deps: TutorDeps) {}
 
-  /** The messages of one scheduled push, or why it is no longer due. A lesson push moves the cursor as `/hoc` would. */
-  async compose(req: PushRequest): Promise<PushResult> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.composeOnce(req);
-      } catch (err) {
-        if (!(err instanceof ConcurrentUpdateError) || attempt >= 4) throw err;
-      }
-    }
+  /**
+   * The messages of one scheduled push, or why it is no longer due. A lesson push moves the
+   * cursor as `/hoc` would, under the learner's lease, so it never races their own messages.
+   */
+  compose(req: PushRequest): Promise<PushResult> {
+    return this.deps.leases.run(`learner:${req.learnerId}`, () => this.composeOnce(req));
   }
 
   private async composeOnce(req: PushRequest): Promise<PushResult> {

@@ -1,7 +1,7 @@
 /** The tutor: turns one inbound event into the replies to send, recording progress on the way. */
 import type { Cohort, Enrolment, Learner } from './model.js';
 import type { InboundEvent, OutboundMessage } from './messages.js';
-import { ConcurrentUpdateError, type TutorDeps } from './ports.js';
+import type { HandledUpdate, TutorDeps } from './ports.js';
 import { MAX_INPUT, parseCommand, type ParsedCommand } from './parse.js';
 import { Session } from './session.js';
 import { answerPrompt, cleanFreeText, nextOnboardingPrompt, promptChoices, promptMessage } from './onboarding.js';
@@ -11,39 +11,78 @@ import { showProgress } from './progress.js';
 import { resolveChoice } from './parse.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 
+function updateKey(event: InboundEvent): string {
+  return `${event.channel}:${event.updateId}`;
+}
+
 export class Tutor {
   constructor(private readonly deps: TutorDeps) {}
 
-  /** Handles an event once: a redelivered update (same channel and update id) gets no second reply. */
+  /**
+   * Handles an event, under the lease of the learner it comes from: decides the reply and the
+   * records to save, records that decision in one step, then applies it, and returns the reply
+   * for the caller to queue (then to call `delivered`). A handling cut short after the decision
+   * was recorded is finished by the next attempt with the same reply, changing nothing twice;
+   * one cut short before that is handled afresh (its answers are keyed by the update, so none is
+   * recorded twice). An update whose reply was delivered gets nothing the second time.
+   */
   async handle(event: InboundEvent): Promise<OutboundMessage[]> {
-    const key = `${event.channel}:${event.updateId}`;
-    if (!(await this.deps.updates.claim(key))) return [];
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await this.handleOnce(event);
-        } catch (err) {
-          if (!(err instanceof ConcurrentUpdateError) || attempt >= 4) throw err;
-        }
-      }
-    } catch (err) {
-      await this.deps.updates.release(key);
-      throw err;
+    const key = updateKey(event);
+    return this.underLease(event, async (learnerId) => {
+      const earlier = await this.deps.updates.find(key);
+      if (earlier?.done) return [];
+      if (earlier) return this.apply(earlier, 'again');
+      const decided = await this.decide(event, learnerId);
+      return this.apply(await this.deps.updates.record(key, decided, this.deps.clock.now()), 'first');
+    });
+  }
+
+  /** The reply `handle` gave for this event is queued: a redelivery of it gets no second reply. */
+  delivered(event: InboundEvent): Promise<void> {
+    return this.deps.updates.done(updateKey(event));
+  }
+
+  /**
+   * Runs `work` holding the lease of the conversation's learner, or of the conversation itself
+   * while it has none; if a learner appeared meanwhile (a concurrent first message), takes theirs.
+   */
+  private async underLease<T>(event: InboundEvent, work: (learnerId: string | null) => Promise<T>): Promise<T> {
+    for (;;) {
+      const learnerId = await this.deps.learners.learnerIdOf(event.conversation);
+      const key = learnerId ? `learner:${learnerId}` : `conversation:${event.conversation}`;
+      const outcome = await this.deps.leases.run(key, async () => {
+        if (!learnerId && (await this.deps.learners.learnerIdOf(event.conversation))) return { retry: true as const };
+        return { retry: false as const, value: await work(learnerId) };
+      });
+      if (!outcome.retry) return outcome.value;
     }
   }
 
-  private async handleOnce(event: InboundEvent): Promise<OutboundMessage[]> {
+  /** Saves what a decision changed. Applied again after a crash, a record already saved (or overtaken) is left alone. */
+  private async apply(h: HandledUpdate, when: 'first' | 'again'): Promise<OutboundMessage[]> {
+    if (h.learner && (when === 'first' || (await this.deps.learners.findById(h.learner.id))?.version === h.learner.version)) {
+      await this.deps.learners.save(h.learner);
+    }
+    if (h.enrolment && (when === 'first' || (await this.deps.enrolments.find(h.enrolment.learnerId, h.enrolment.cohortId))?.version === h.enrolment.version)) {
+      await this.deps.enrolments.save(h.enrolment);
+    }
+    return h.reply;
+  }
+
+  /** What the event means for this learner: the reply, and their records as they should now be (absent when unchanged). */
+  private async decide(event: InboundEvent, learnerId: string | null): Promise<HandledUpdate> {
     const command = event.kind === 'text' ? parseCommand(event.text) : null;
-    let learner = await this.deps.learners.findByConversation(event.conversation);
+    let learner = learnerId ? await this.deps.learners.findById(learnerId) : null;
     let linked = false;
     if (command?.name === 'link' && command.payload) {
       const outcome = await redeemLinkCode(this.deps, event, learner, command.payload);
-      if (outcome.kind === 'refused') return [{ text: this.deps.i18n.t(outcome.locale, outcome.key) }];
+      if (outcome.kind === 'refused') return { reply: [{ text: this.deps.i18n.t(outcome.locale, outcome.key) }] };
       learner = outcome.learner;
       linked = true;
     }
     const isNew = !learner;
     if (!learner) learner = await this.register(event, command);
+    const before = JSON.stringify(learner);
     const cohort = await this.cohortOf(learner);
     const course = this.deps.catalog.get(cohort.courseId);
     if (!course) throw new Error(`cohort ${cohort.id} names course ${cohort.courseId}, which is not in the content`);
@@ -55,9 +94,11 @@ export class Tutor {
     else await this.dispatch(s, command);
 
     if (s.enrolment) s.enrolment.lastActivityAt = s.now;
-    s.learner = await this.deps.learners.save(s.learner);
-    if (s.enrolment) s.enrolment = await this.deps.enrolments.save(s.enrolment);
-    return s.out;
+    return {
+      reply: s.out,
+      ...(linked || JSON.stringify(s.learner) !== before ? { learner: s.learner } : {}),
+      ...(s.enrolment ? { enrolment: s.enrolment } : {}),
+    };
   }
 
   private async register(event: InboundEvent, command: ParsedCommand | null): Promise<Learner> {

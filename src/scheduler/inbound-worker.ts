@@ -42,6 +42,7 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
         // Released only once queued: a crash in between repeats them rather than losing them.
         await o.held.release(event.conversation, waiting.ids);
       }
+      await o.tutor.delivered(event);
       o.metrics.updatesHandled.inc({ channel: event.channel });
       o.metrics.answerLatency.observe({ channel: event.channel }, (performance.now() - started) / 1000);
     },

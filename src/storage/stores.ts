@@ -11,7 +11,9 @@ import {
   type LinkCodeStore,
   type RecordResult,
   type UpdateLog,
+  type HandledUpdate,
 } from '../core/ports.js';
+import type { OutboundMessage } from '../core/messages.js';
 import type { Models } from './models.js';
 
 const DUPLICATE_KEY = 11000;
@@ -35,24 +37,29 @@ export function toEnrolment(doc: any): Enrolment {
   return { ...rest, id: String(_id) } as Enrolment;
 }
 
-/** An update that writes every field of the record: `$set` for values, `$unset` for fields now undefined. */
+/** An update that writes every field of the record and `version + 1`: `$set` for values, `$unset` for fields now undefined. */
 function replaceFields<T extends { id: string; version: number }>(record: T): Record<string, unknown> {
-  const { id: _id, version: _v, ...rest } = record;
-  const set: Record<string, unknown> = {};
+  const { id: _id, version, ...rest } = record;
+  const set: Record<string, unknown> = { version: version + 1 };
   const unset: Record<string, ''> = {};
   for (const [k, v] of Object.entries(rest)) {
     if (v === undefined) unset[k] = '';
     else set[k] = v;
   }
-  return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}), $inc: { version: 1 } };
+  return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
 }
 
 export class MongoLearnerStore implements LearnerStore {
   constructor(private readonly m: Models) {}
 
   async findByConversation(id: ConversationId): Promise<Learner | null> {
-    const link = await this.m.Conversation.findById(id).lean<{ learnerId: string }>();
-    return link ? this.findById(link.learnerId) : null;
+    const learnerId = await this.learnerIdOf(id);
+    return learnerId ? this.findById(learnerId) : null;
+  }
+
+  async learnerIdOf(conversation: ConversationId): Promise<string | null> {
+    const link = await this.m.Conversation.findById(conversation, { learnerId: 1 }).lean<{ learnerId: string }>();
+    return link?.learnerId ?? null;
   }
 
   async findById(id: string): Promise<Learner | null> {
@@ -101,11 +108,7 @@ export class MongoLearnerStore implements LearnerStore {
   }
 
   async save(learner: Learner): Promise<Learner> {
-    const res = await this.m.Learner.updateOne(
-      { _id: learner.id, version: learner.version },
-      replaceFields(learner),
-    );
-    if (res.matchedCount === 0) throw new ConcurrentUpdateError(`learner ${learner.id} changed meanwhile`);
+    await this.m.Learner.updateOne({ _id: learner.id }, replaceFields(learner));
     return { ...learner, version: learner.version + 1 };
   }
 }
@@ -136,11 +139,7 @@ export class MongoEnrolmentStore implements EnrolmentStore {
   }
 
   async save(enrolment: Enrolment): Promise<Enrolment> {
-    const res = await this.m.Enrolment.updateOne(
-      { _id: enrolment.id, version: enrolment.version },
-      replaceFields(enrolment),
-    );
-    if (res.matchedCount === 0) throw new ConcurrentUpdateError(`enrolment ${enrolment.id} changed meanwhile`);
+    await this.m.Enrolment.updateOne({ _id: enrolment.id }, replaceFields(enrolment));
     return { ...enrolment, version: enrolment.version + 1 };
   }
 }
@@ -206,21 +205,37 @@ export class MongoFeedbackStore implements FeedbackStore {
   }
 }
 
+/** A copy of plain objects and arrays without undefined fields; dates and other values as they are. */
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUndefined);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUndefined(v)]));
+}
+
 export class MongoUpdateLog implements UpdateLog {
   constructor(private readonly m: Models) {}
 
-  async claim(key: string): Promise<boolean> {
+  async find(key: string): Promise<(HandledUpdate & { done: boolean }) | null> {
+    const doc = await this.m.Update.collection.findOne({ _id: key as never });
+    if (!doc) return null;
+    // A claim written before decisions were kept (no `reply`) was handled and answered then.
+    if (!doc.reply) return { reply: [], done: true };
+    return { reply: doc.reply as OutboundMessage[], learner: doc.learner ?? undefined, enrolment: doc.enrolment ?? undefined, done: doc.done === true };
+  }
+
+  async record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate> {
     try {
-      await this.m.Update.create({ _id: key, at: new Date() });
-      return true;
+      // Without undefined fields: the driver would store them as null, and an optional field read back as null is not unset.
+      await this.m.Update.collection.insertOne({ _id: key as never, at, ...(withoutUndefined(handled) as HandledUpdate) });
+      return handled;
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      return (await this.find(key)) ?? handled;
     }
   }
 
-  async release(key: string): Promise<void> {
-    await this.m.Update.deleteOne({ _id: key });
+  async done(key: string): Promise<void> {
+    await this.m.Update.collection.updateOne({ _id: key as never }, { $set: { done: true }, $unset: { learner: '', enrolment: '' } });
   }
 }
 

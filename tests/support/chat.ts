@@ -27,6 +27,8 @@ export class ChatLearner {
 
   async send(event: InboundEvent): Promise<OutboundMessage[]> {
     this.last = await this.tutor.handle(event);
+    // As the inbound worker does once the reply is queued.
+    await this.tutor.delivered(event);
     this.transcript.push(...this.last);
     return this.last;
   }

@@ -11,9 +11,11 @@ import { MongoReachability } from '../../src/storage/reachability.js';
 import { loadContent, type LoadedContent } from '../../src/content/load.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
 import { syncContentCohorts } from '../../src/storage/cohorts.js';
-import type { Clock, Random } from '../../src/core/ports.js';
+import type { Clock, Leases, Random } from '../../src/core/ports.js';
 import type { ChannelAdapter } from '../../src/channels/types.js';
-import { dropRun } from './cleanup.js';
+import { deleteKeys, dropRun } from './cleanup.js';
+import { Redis } from 'ioredis';
+import { RedisLeases } from '../../src/scheduler/leases.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -76,7 +78,9 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
   const clock = opts.clock ?? new TestClock(new Date());
   const db = await connectDatabase(config.MONGODB_URL);
   await syncContentCohorts(db.models, content.cohorts, clock.now());
-  const tutor = new Tutor(await tutorDeps({ db, content, config, clock }));
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const prefix = uniqueName('cdsengine');
+  const tutor = new Tutor(await tutorDeps({ db, content, config, clock, leases: new RedisLeases(redis, prefix) }));
   return {
     tutor,
     db,
@@ -84,6 +88,8 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
     clock,
     content,
     async close() {
+      await deleteKeys(redis, prefix);
+      await redis.quit();
       await db.conn.dropDatabase();
       await db.close();
     },
@@ -91,7 +97,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 }
 
 /** The tutor's ports over the MongoDB stores, as the composition root builds them. */
-export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random }) {
+export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases }) {
   const i18n = await createTranslator(resolve(ROOT, 'locales'), p.config.DEFAULT_LOCALE);
   return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models) });
 }

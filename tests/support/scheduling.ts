@@ -12,6 +12,7 @@ import { syncContentCohorts, upsertCohort, type CohortFields } from '../../src/s
 import { MongoLearnerStore } from '../../src/storage/stores.js';
 import { MongoScheduledSendLog, MongoScheduleSource, MongoSweepStates } from '../../src/storage/schedule.js';
 import { Queues } from '../../src/scheduler/queues.js';
+import { RedisLeases } from '../../src/scheduler/leases.js';
 import type { SendJob, SendJobName } from '../../src/scheduler/jobs.js';
 import { Planner, type PlannerDeps } from '../../src/scheduler/planner.js';
 import { createSendWorker, type SendWorkerOptions } from '../../src/scheduler/send-worker.js';
@@ -83,10 +84,10 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
   const content = shipped();
   await syncContentCohorts(db.models, content.cohorts, clock.now());
   await upsertCohort(db.models, { id: cohortId, courseId: 'cds-xa', ...cohort });
-  const deps = await tutorDeps({ db, content, config: cfg, clock });
-  const tutor = new Tutor(deps);
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniqueName('cdssched');
+  const deps = await tutorDeps({ db, content, config: cfg, clock, leases: new RedisLeases(redis, prefix) });
+  const tutor = new Tutor(deps);
   const queues = new Queues({ connection: redis, prefix });
   const adapter = new CaptureAdapter();
   const metrics = new Metrics();
