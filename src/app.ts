@@ -38,9 +38,8 @@ import { ScheduledSendLog, ScheduleSource, SweepStates } from './storage/schedul
 import type { ChannelAdapter, Ingress } from './channels/types.js';
 import { createServer } from './http/server.js';
 import { registerContentMedia } from './http/content-media.js';
+import { registerWebhook } from './http/webhook.js';
 import { TelegramAdapter } from './channels/telegram/adapter.js';
-import { registerTelegramWebhook, TELEGRAM_WEBHOOK_PATH } from './http/telegram-webhook.js';
-import { zaloWebhookRoutes } from './http/zalo-webhook.js';
 import { ZaloAdapter } from './channels/zalo/adapter.js';
 import { ZaloBotClient } from './channels/zalo/client.js';
 import { Metrics } from './metrics.js';
@@ -158,9 +157,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       mode: config.TELEGRAM_MODE,
       // Updates are taken in by web processes (webhook route or the one poller); workers only send.
       receive: opts.role !== 'worker',
-      webhook: config.TELEGRAM_WEBHOOK_SECRET
-        ? { url: `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}${TELEGRAM_WEBHOOK_PATH}`, secret: config.TELEGRAM_WEBHOOK_SECRET }
-        : undefined,
+      webhook: config.TELEGRAM_WEBHOOK_SECRET ? { publicBaseUrl: config.PUBLIC_BASE_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
       contentDir,
       i18n: tutorDeps.i18n,
       defaultLocale: config.DEFAULT_LOCALE,
@@ -246,13 +243,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       },
     });
     await registerContentMedia(server, contentDir);
-    if (config.ZALO_BOT_TOKEN && config.ZALO_MODE === 'webhook') {
-      await server.register(zaloWebhookRoutes, { secret: config.ZALO_WEBHOOK_SECRET!, ingress, logger });
-    }
-    if (telegram && config.TELEGRAM_MODE === 'webhook' && config.TELEGRAM_WEBHOOK_SECRET) {
-      const adapter = telegram;
-      registerTelegramWebhook(server, { secret: config.TELEGRAM_WEBHOOK_SECRET, receive: (update) => adapter.receive(update) });
-    }
+    for (const adapter of channels) if (adapter.webhook) await registerWebhook(server, adapter.webhook);
     try {
       await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
     } catch (err) {

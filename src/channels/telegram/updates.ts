@@ -50,7 +50,9 @@ export type UpdateAction =
   | { type: 'blocked'; conversation: ConversationId; callbackQueryId?: undefined }
   /** A message in a group: no learner; `command` when it was addressed to bots, so we may point to the private chat. */
   | { type: 'group'; chatId: number; command: boolean; languageCode?: string; callbackQueryId?: string }
-  | { type: 'ignore'; reason: string; callbackQueryId?: string };
+  | { type: 'ignore'; reason: string; callbackQueryId?: string }
+  /** Unusable input (a date out of range): acknowledged, dropped and logged, never retried. */
+  | { type: 'invalid'; reason: string; updateId: string; callbackQueryId?: undefined };
 
 type User = z.infer<typeof user>;
 

@@ -6,7 +6,7 @@ import type { ZaloMessage, ZaloUpdate } from './types.js';
 export type ZaloInbound =
   | { kind: 'event'; event: InboundEvent; chatId: string }
   /** Nothing for the tutor: a group chat, a bot, a probe, an event we cannot address. */
-  | { kind: 'ignored'; reason: 'group' | 'bot' | 'no_message' | 'bad_id' };
+  | { kind: 'ignored'; reason: 'group' | 'bot' | 'no_message' | 'bad_id' | 'bad_date' };
 
 /** Zalo ids are short opaque strings; anything else is not an address we will store or answer. */
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -81,7 +81,9 @@ describe('the Telegram webhook', () => {
     expect((await post('{"update_id": 1, "message": ')).status).toBe(400);
     expect((await post(`{"update_id": 1, "pad": "${"x".repeat(1024 * 1024)}"}`)).status).toBe(413);
     expect((await post(JSON.stringify({ hello: 'world' }))).status).toBe(400);
-    expect((await post(JSON.stringify([1, 2]))).status).toBe(400);
+    for (const body of ['', '  ', '[]', JSON.stringify([1, 2]), '"update"', '7', 'null']) expect((await post(body)).status, JSON.stringify(body)).toBe(400);
+    expect((await post(JSON.stringify({ update_id: -1 }))).status).toBe(400);
+    expect((await post(JSON.stringify({ update_id: 1.5 }))).status).toBe(400);
   });
 
   it('should handle the same update delivered twice once', async () => {

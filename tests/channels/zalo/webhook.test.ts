@@ -99,13 +99,17 @@ describe('the Zalo channel over the webhook', () => {
     expect(await app.learners.findByConversation('zalo:intruder0001')).toBeNull();
   });
 
-  it('should answer 400 to malformed JSON, 413 to a body over 1 MiB and 200 to an empty probe', async () => {
+  it('should answer 400 to malformed JSON, 413 to a body over 1 MiB, 400 to anything but a JSON object and 200 to an object without a message', async () => {
     const auth = { 'x-bot-api-secret-token': SECRET };
     expect(await post('{"event_name": "message.text.received", ', auth)).toBe(400);
     const big = JSON.stringify(zaloText('big000000001', 'x'.repeat(1024 * 1024 + 10)));
     expect(await post(big, auth)).toBe(413);
-    expect(await post('', auth)).toBe(200);
+    // An empty probe is 400 now, as on Telegram: it is not a JSON object.
+    for (const body of ['', '   ', '[]', '[{"event_name":"message.text.received"}]', '"text"', '42', 'null', 'true']) {
+      expect(await post(body, auth), JSON.stringify(body)).toBe(400);
+    }
     expect(await post('{}', auth)).toBe(200);
+    expect(await post('{"ok":true,"result":{}}', auth)).toBe(200);
     expect(await app.learners.findByConversation('zalo:big000000001')).toBeNull();
   });
 
