@@ -237,10 +237,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (opts.role !== 'worker' && opts.listen !== false) {
     server = createServer({
       metrics,
-      ready: async () => {
-        await db.conn.db!.admin().ping();
-        await redis.ping();
-      },
+      logger,
+      metricsToken: config.METRICS_TOKEN,
+      checks: { mongodb: () => db.conn.db!.admin().ping(), redis: () => redis.ping() },
     });
     await registerContentMedia(server, contentDir);
     for (const adapter of channels) if (adapter.webhook) await registerWebhook(server, adapter.webhook);

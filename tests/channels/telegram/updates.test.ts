@@ -51,3 +51,29 @@ describe('reading Telegram updates at the edge', () => {
     expect(classifyUpdate({ update_id: 1, message: { ...text('x').message, chat: { id: 2 ** 60, type: 'private' } } }, now).type).toBe('ignore');
   });
 });
+
+describe('a Telegram update with an impossible date', () => {
+  it('should be dropped with a log line, not queued and not thrown', async () => {
+    const { TelegramAdapter } = await import('../../../src/channels/telegram/adapter.js');
+    const { captureLog } = await import('../../support/log-capture.js');
+    const log = captureLog();
+    const adapter = new TelegramAdapter({
+      token: '1:x',
+      apiRoot: 'http://127.0.0.1:1',
+      mode: 'polling',
+      receive: false,
+      contentDir: '.',
+      i18n: { t: (_l, key) => key },
+      defaultLocale: 'vi',
+      logger: log.logger,
+      onBlocked: async () => undefined,
+    });
+    const queued: unknown[] = [];
+    await adapter.start(async (e) => void queued.push(e));
+    await adapter.receive(text('hi', { date: 1e20 }));
+    expect(queued).toHaveLength(0);
+    expect(log.lines().filter((l) => l.level === 40 && l.msg === 'telegram update dropped')).toHaveLength(1);
+    await adapter.receive(text('hi'));
+    expect(queued).toHaveLength(1);
+  });
+});

@@ -113,6 +113,24 @@ describe('the Zalo channel over the webhook', () => {
     expect(await app.learners.findByConversation('zalo:big000000001')).toBeNull();
   });
 
+  it('should acknowledge and drop an event whose date is out of range, and clip long text and names', async () => {
+    for (const date of [1e20, -1, 'yesterday']) {
+      const event = zaloText('baddate00001', 'Xin chào', { messageId: `bad-date-${String(date)}` });
+      (event as { message: { date: unknown } }).message.date = date;
+      expect(await fake.deliver(event), String(date)).toBe(200);
+      expect(await app.queues.inbound.getJob(jobId('in', 'zalo', `bad-date-${String(date)}`))).toBeUndefined();
+    }
+    const long = zaloText('longtext0001', 'a'.repeat(700_000), { messageId: 'long-text-0001' });
+    (long as { message: { from: { display_name: string } } }).message.from.display_name = 'N'.repeat(200_000);
+    const u = new ZaloUser(fake, app, 'longtext0001', 'webhook');
+    await u.say('Xin chào');
+    const r = await u.deliver(long);
+    expect(r.join('\n')).toContain('quá dài');
+    const job = await app.queues.inbound.getJob(jobId('in', 'zalo', 'long-text-0001'));
+    expect(job!.data.event.text).toHaveLength(4096);
+    expect(job!.data.event.sender!.displayName).toHaveLength(100);
+  });
+
   it('should accept both the wrapped and the unwrapped body', async () => {
     const wrapped = zaloFixture('webhook-text-wrapped');
     const r1 = await new ZaloUser(fake, app, wrapped.result.message.chat.id, 'webhook').deliver(wrapped);
