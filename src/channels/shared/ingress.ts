@@ -64,3 +64,33 @@ export function messageDate(epochMs: number, now: Date): Date | null {
   const at = new Date(epochMs);
   return Number.isNaN(at.getTime()) ? null : at;
 }
+
+/**
+ * Where an adapter keeps the ingress start() gives it. The HTTP server listens before the
+ * adapters start, so a webhook delivery may arrive a moment early: it waits for start() rather
+ * than failing, up to `waitMs`, then fails (500, and the platform delivers it again).
+ */
+export class IngressSlot<T> {
+  private value?: T;
+  private waiting: ((value: T) => void)[] = [];
+
+  set(value: T): void {
+    this.value = value;
+    for (const wake of this.waiting.splice(0)) wake(value);
+  }
+
+  async get(channel: string, waitMs = 10_000): Promise<T> {
+    if (this.value !== undefined) return this.value;
+    return new Promise<T>((resolve, reject) => {
+      const wake = (value: T) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w !== wake);
+        reject(new Error(`the ${channel} channel has not started`));
+      }, waitMs);
+      this.waiting.push(wake);
+    });
+  }
+}

@@ -18,6 +18,7 @@ import type { OutboundMessage } from '../../core/messages.js';
 import type { ConversationId } from '../../core/model.js';
 import type { Translator } from '../../core/ports.js';
 import { logSendError, SendError } from '../shared/errors.js';
+import { IngressSlot } from '../shared/ingress.js';
 import type { ChannelAdapter, ChannelWebhook, Ingress, WebhookOutcome } from '../types.js';
 import { menuCommands } from './commands.js';
 import { toSendError } from './errors.js';
@@ -55,7 +56,7 @@ export class TelegramAdapter implements ChannelAdapter {
   /** The route the composition root serves, in webhook mode in a process that takes updates in. */
   readonly webhook?: ChannelWebhook;
   private readonly bot: Telegraf;
-  private ingress?: Ingress;
+  private readonly ingress = new IngressSlot<Ingress>();
   private polling?: Promise<void>;
   private pollingDone = false;
 
@@ -71,7 +72,7 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   async start(ingress: Ingress): Promise<void> {
-    this.ingress = ingress;
+    this.ingress.set(ingress);
     if (!this.opts.receive) return;
     try {
       this.bot.botInfo = await this.bot.telegram.getMe();
@@ -107,12 +108,12 @@ export class TelegramAdapter implements ChannelAdapter {
 
   /** One update from Telegram (webhook body or polled): queued for the tutor before this resolves. */
   async receive(update: unknown): Promise<void> {
-    if (!this.ingress) throw new Error('the telegram channel has not started');
+    const ingress = await this.ingress.get('telegram');
     const action = classifyUpdate(update, new Date());
     try {
       switch (action.type) {
         case 'event':
-          await this.ingress(action.event);
+          await ingress(action.event);
           break;
         case 'blocked':
           await this.opts.onBlocked(action.conversation);

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { OutboundMessage } from '../../core/messages.js';
 import { logSendError } from '../shared/errors.js';
+import { IngressSlot } from '../shared/ingress.js';
 import { renderPlain, splitText } from '../shared/render.js';
 import type { ChannelAdapter, ChannelWebhook, Ingress, WebhookOutcome } from '../types.js';
 import type { ZaloBotClient } from './client.js';
@@ -51,7 +52,7 @@ export class ZaloAdapter implements ChannelAdapter {
   /** The route the composition root serves, in webhook mode. */
   readonly webhook?: ChannelWebhook;
   private poller?: ZaloPoller;
-  private ingress?: Ingress;
+  private readonly ingress = new IngressSlot<Ingress>();
 
   constructor(private readonly opts: ZaloAdapterOptions) {
     if (opts.mode === 'webhook' && opts.webhookSecret) {
@@ -76,20 +77,20 @@ export class ZaloAdapter implements ChannelAdapter {
    * in and dropped, so Zalo does not send them again.
    */
   async receive(body: unknown): Promise<WebhookOutcome> {
-    if (!this.ingress) throw new Error('the zalo channel has not started');
+    const ingress = await this.ingress.get('zalo');
     const update = unwrapUpdate(body);
     if (!update) {
       this.opts.logger.debug('zalo delivery without a message');
       return 'accepted';
     }
     const inbound = this.read(update);
-    if (inbound.kind === 'event') await this.ingress(inbound.event);
+    if (inbound.kind === 'event') await ingress(inbound.event);
     return 'accepted';
   }
 
   async start(ingress: Ingress): Promise<void> {
     const { client, mode, logger } = this.opts;
-    this.ingress = ingress;
+    this.ingress.set(ingress);
     if (mode === 'webhook') {
       const url = `${this.opts.publicBaseUrl.replace(/\/+$/, '')}${ZALO_WEBHOOK_PATH}`;
       await client.setWebhook(url, { secret_token: this.opts.webhookSecret ?? '' });

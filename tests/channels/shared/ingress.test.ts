@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clipBytes, clipChars, clipName, INGRESS_LIMITS, messageDate } from '../../../src/channels/shared/ingress.js';
+import { clipBytes, clipChars, clipName, INGRESS_LIMITS, IngressSlot, messageDate } from '../../../src/channels/shared/ingress.js';
 import { MAX_INPUT } from '../../../src/core/parse.js';
 
 describe('the ingress limits', () => {
@@ -34,5 +34,19 @@ describe('the ingress limits', () => {
     for (const bad of [-1, 0, 1e20, 1e20 * 1000, Number.NaN, Number.POSITIVE_INFINITY, 8.64e15 + 1, now.getTime() + 2 * 86_400_000, Date.UTC(1999, 11, 31)]) {
       expect(messageDate(bad, now), String(bad)).toBeNull();
     }
+  });
+});
+
+describe('an IngressSlot', () => {
+  it('should let a delivery that arrives before start() wait for it', async () => {
+    const slot = new IngressSlot<string>();
+    const early = slot.get('test');
+    slot.set('ingress');
+    await expect(early).resolves.toBe('ingress');
+    await expect(slot.get('test')).resolves.toBe('ingress');
+  });
+
+  it('should fail a delivery when start() does not come in time', async () => {
+    await expect(new IngressSlot<string>().get('test', 20)).rejects.toThrow('the test channel has not started');
   });
 });
