@@ -60,6 +60,8 @@ describe('a channel webhook', () => {
     expect((await post('{"update_id": 6}', { ...auth, 'content-type': 'text/plain' })).statusCode).toBe(200);
     expect((await post('{"update_id": 7}', auth)).statusCode).toBe(200);
     expect((await post('not json', { ...auth, 'content-type': 'text/plain' })).statusCode).toBe(400);
+    expect((await post('{"update_id": 9}', auth)).statusCode).toBe(200);
+    expect((await post('', auth)).statusCode).toBe(400);
   });
 
   it('should answer 413 to a body over 1 MiB', async () => {
