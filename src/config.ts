@@ -96,6 +96,11 @@ const schema = z
     /** Send jobs in flight per channel per worker process. */
     SEND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
     ADMIN_TOKEN: optional,
+    /**
+     * Bearer token for GET /metrics (`Authorization: Bearer <token>`). Unset: /metrics answers
+     * only requests from this machine (loopback), 403 to anyone else.
+     */
+    METRICS_TOKEN: optional.refine((v) => v === undefined || (v.length >= 16 && !/\s/.test(v)), 'must be at least 16 characters without spaces'),
     ADMIN_TELEGRAM_IDS: idList,
     ADMIN_ZALO_IDS: idList,
     CONTENT_DIR: z.string().optional().transform((v) => v || './content'),

@@ -1,7 +1,6 @@
 /** The chat channels the configuration turns on (Telegram, Zalo), beside those the caller brings (the console, test doubles). */
 import type { ChannelAdapter } from '../channels/types.js';
 import { TelegramAdapter } from '../channels/telegram/adapter.js';
-import { TELEGRAM_WEBHOOK_PATH } from '../http/telegram-webhook.js';
 import { ZaloAdapter } from '../channels/zalo/adapter.js';
 import { ZaloBotClient } from '../channels/zalo/client.js';
 import type { ConversationId } from '../core/model.js';
@@ -25,9 +24,7 @@ export function buildChannels(s: Services, role: Role, extra: ChannelAdapter[], 
       mode: config.TELEGRAM_MODE,
       // Updates are taken in by web processes (webhook route or the one poller); workers only send.
       receive: role !== 'worker',
-      webhook: config.TELEGRAM_WEBHOOK_SECRET
-        ? { url: `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}${TELEGRAM_WEBHOOK_PATH}`, secret: config.TELEGRAM_WEBHOOK_SECRET }
-        : undefined,
+      webhook: config.TELEGRAM_WEBHOOK_SECRET ? { publicBaseUrl: config.PUBLIC_BASE_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
       contentDir: s.contentDir,
       i18n: s.i18n,
       defaultLocale: config.DEFAULT_LOCALE,

@@ -99,7 +99,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {
-    server = await buildWeb(s, channels, ingress);
+    server = await buildWeb(s, channels);
     try {
       await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
     } catch (err) {

@@ -208,7 +208,36 @@ export function registerModels(conn: Connection) {
   };
 }
 
-/** Builds every declared index; run once at start-up (and in tests) before serving. */
-export async function ensureIndexes(models: Models): Promise<void> {
-  for (const model of Object.values(models)) await (model as { syncIndexes(): Promise<unknown> }).syncIndexes();
+/**
+ * Errors a start-up sees when another process syncs the same indexes at the same moment:
+ * IndexNotFound (the other dropped it first), NamespaceExists (it created the collection first),
+ * IndexAlreadyExists, and the options and key-spec conflicts MongoDB and FerretDB report for an
+ * index built in between. FerretDB lists `sparse` indexes without the option, so every start drops
+ * and rebuilds those, which makes the race likely whenever two processes start together.
+ */
+const INDEX_RACE_CODES = new Set([27, 48, 68, 85, 86]);
+
+function isIndexRace(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'number' && INDEX_RACE_CODES.has(e.code)) return true;
+  return typeof e?.message === 'string' && /\bindex\b.*\balready exists\b/i.test(e.message);
+}
+
+/**
+ * Builds every declared index; run once at start-up (and in tests) before serving. A model whose
+ * sync lost a race with another process is synced again after a short random pause (so the two do
+ * not collide again); any other error, or a race lost `attempts` times, is thrown.
+ */
+export async function ensureIndexes(models: Models, attempts = 6): Promise<void> {
+  for (const model of Object.values(models)) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (model as { syncIndexes(): Promise<unknown> }).syncIndexes();
+        break;
+      } catch (err) {
+        if (attempt >= attempts || !isIndexRace(err)) throw err;
+        await new Promise((r) => setTimeout(r, 25 * attempt + Math.random() * 100));
+      }
+    }
+  }
 }

@@ -1,7 +1,10 @@
 /**
  * One taxonomy for what a platform answered when we tried to send: each adapter maps its
- * own codes into these, and the send worker maps these onto queue behaviour in one place.
+ * own codes into these in one function, and the send worker maps these onto queue behaviour
+ * in one place.
  */
+import type { Logger } from 'pino';
+
 export type SendFailureKind =
   /** Too many requests: wait `retryAfterMs`, then send again. */
   | 'rate_limited'
@@ -9,7 +12,10 @@ export type SendFailureKind =
   | 'blocked'
   /** The platform refused this message (bad request, not found): retrying will not help. */
   | 'rejected'
-  /** The request never completed or the platform failed: retry later. */
+  /**
+   * The request never completed, the platform failed, or it refused our token (which the
+   * operator fixes, see `configVariable`), or we do not know what happened: retry with back-off.
+   */
   | 'network';
 
 export class SendError extends Error {
@@ -19,7 +25,16 @@ export class SendError extends Error {
     readonly kind: SendFailureKind,
     message: string,
     readonly retryAfterMs?: number,
+    /** The setting the operator must fix before sends can succeed (a token the platform refused). */
+    readonly configVariable?: string,
   ) {
     super(message);
+  }
+}
+
+/** A failure the operator must fix is an error in the log naming the variable; the message never carries the token. */
+export function logSendError(logger: Logger, err: SendError): void {
+  if (err.configVariable) {
+    logger.error({ variable: err.configVariable, err: err.message }, `the platform refused the bot token: fix ${err.configVariable}; sends are retried meanwhile`);
   }
 }

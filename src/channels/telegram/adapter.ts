@@ -17,8 +17,9 @@ import type { Locale } from '../../core/course.js';
 import type { OutboundMessage } from '../../core/messages.js';
 import type { ConversationId } from '../../core/model.js';
 import type { Translator } from '../../core/ports.js';
-import { SendError } from '../shared/errors.js';
-import type { ChannelAdapter, Ingress } from '../types.js';
+import { logSendError, SendError } from '../shared/errors.js';
+import { IngressSlot } from '../shared/ingress.js';
+import type { ChannelAdapter, ChannelWebhook, Ingress, WebhookOutcome } from '../types.js';
 import { menuCommands } from './commands.js';
 import { toSendError } from './errors.js';
 import { renderParts } from './render.js';
@@ -27,6 +28,11 @@ import { classifyUpdate } from './updates.js';
 /** The update types we read; poll answers, edits and channel posts are not asked for. */
 export const ALLOWED_UPDATES: Types.UpdateType[] = ['message', 'callback_query', 'my_chat_member'];
 
+/** The route Telegram posts updates to (webhook mode). */
+export const TELEGRAM_WEBHOOK_PATH = '/webhooks/telegram';
+/** The header Telegram sends the `secret_token` given to setWebhook in. */
+const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+
 export interface TelegramOptions {
   token: string;
   /** Bot API server; tests point it at a local fake. */
@@ -34,8 +40,8 @@ export interface TelegramOptions {
   mode: 'polling' | 'webhook';
   /** False in worker-only processes: they send but neither poll nor register the webhook. */
   receive: boolean;
-  /** Webhook mode: the public URL of POST /webhooks/telegram and the secret Telegram sends back. */
-  webhook?: { url: string; secret: string };
+  /** Webhook mode: where Telegram reaches us (PUBLIC_BASE_URL; the path is ours) and the secret it sends back. */
+  webhook?: { publicBaseUrl: string; secret: string };
   /** Lesson images given as paths are read from here. */
   contentDir: string;
   i18n: Translator;
@@ -47,8 +53,10 @@ export interface TelegramOptions {
 
 export class TelegramAdapter implements ChannelAdapter {
   readonly name = 'telegram' as const;
+  /** The route the composition root serves, in webhook mode in a process that takes updates in. */
+  readonly webhook?: ChannelWebhook;
   private readonly bot: Telegraf;
-  private ingress?: Ingress;
+  private readonly ingress = new IngressSlot<Ingress>();
   private polling?: Promise<void>;
   private pollingDone = false;
 
@@ -58,10 +66,13 @@ export class TelegramAdapter implements ChannelAdapter {
     // Without a handler telegraf rethrows and stops polling; receive() only fails when Redis or
     // MongoDB do, and ioredis waits for Redis rather than failing, so logging is enough here.
     this.bot.catch((err) => this.opts.logger.error({ err: (err as Error).message }, 'telegram update failed'));
+    if (opts.mode === 'webhook' && opts.webhook && opts.receive) {
+      this.webhook = { path: TELEGRAM_WEBHOOK_PATH, secretHeader: SECRET_HEADER, secret: opts.webhook.secret, receive: (body) => this.receiveWebhook(body) };
+    }
   }
 
   async start(ingress: Ingress): Promise<void> {
-    this.ingress = ingress;
+    this.ingress.set(ingress);
     if (!this.opts.receive) return;
     try {
       this.bot.botInfo = await this.bot.telegram.getMe();
@@ -69,8 +80,9 @@ export class TelegramAdapter implements ChannelAdapter {
       if (this.opts.mode === 'webhook') {
         const hook = this.opts.webhook;
         if (!hook) throw new Error('webhook mode needs a URL and a secret');
-        await this.bot.telegram.setWebhook(hook.url, { secret_token: hook.secret, allowed_updates: ALLOWED_UPDATES });
-        this.opts.logger.info({ url: hook.url }, 'telegram webhook registered');
+        const url = `${hook.publicBaseUrl.replace(/\/+$/, '')}${TELEGRAM_WEBHOOK_PATH}`;
+        await this.bot.telegram.setWebhook(url, { secret_token: hook.secret, allowed_updates: ALLOWED_UPDATES });
+        this.opts.logger.info({ url }, 'telegram webhook registered');
         return;
       }
     } catch (err) {
@@ -86,14 +98,22 @@ export class TelegramAdapter implements ChannelAdapter {
     this.opts.logger.info({ bot: this.bot.botInfo.username }, 'telegram long polling');
   }
 
+  /** A webhook body: anything with a usable update_id is an update (taken in or dropped by receive); the rest is not. */
+  private async receiveWebhook(body: Record<string, unknown>): Promise<WebhookOutcome> {
+    const id = body.update_id;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return 'not_an_update';
+    await this.receive(body);
+    return 'accepted';
+  }
+
   /** One update from Telegram (webhook body or polled): queued for the tutor before this resolves. */
   async receive(update: unknown): Promise<void> {
-    if (!this.ingress) throw new Error('the telegram channel has not started');
+    const ingress = await this.ingress.get('telegram');
     const action = classifyUpdate(update, new Date());
     try {
       switch (action.type) {
         case 'event':
-          await this.ingress(action.event);
+          await ingress(action.event);
           break;
         case 'blocked':
           await this.opts.onBlocked(action.conversation);
@@ -103,6 +123,10 @@ export class TelegramAdapter implements ChannelAdapter {
           break;
         case 'ignore':
           this.opts.logger.debug({ reason: action.reason }, 'telegram update ignored');
+          break;
+        case 'invalid':
+          // Acknowledged and dropped: refusing it would only make Telegram deliver it again forever.
+          this.opts.logger.warn({ reason: action.reason, updateId: action.updateId }, 'telegram update dropped');
           break;
       }
     } finally {
@@ -124,7 +148,9 @@ export class TelegramAdapter implements ChannelAdapter {
           if (part.photo) await this.sendPhoto(address, part.photo, part.html, part.keyboard);
           else await this.sendText(address, part.html, part.keyboard);
         } catch (err) {
-          throw toSendError(err, this.opts.token);
+          const e = toSendError(err, this.opts.token);
+          logSendError(this.opts.logger, e);
+          throw e;
         }
       }
     }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { InboundEvent } from '../../core/messages.js';
 import { conversationId, type ConversationId } from '../../core/model.js';
+import { clipBytes, clipChars, clipName, INGRESS_LIMITS, messageDate } from '../shared/ingress.js';
 
 const user = z.object({
   id: z.number().int(),
@@ -24,7 +25,7 @@ const message = z.object({
   caption: z.string().optional(),
 });
 const callbackQuery = z.object({
-  id: z.string(),
+  id: z.string().max(64),
   from: user,
   // May be an "inaccessible message" stub (date 0); it still names the chat.
   message: z.object({ chat }).optional(),
@@ -50,19 +51,27 @@ export type UpdateAction =
   | { type: 'blocked'; conversation: ConversationId; callbackQueryId?: undefined }
   /** A message in a group: no learner; `command` when it was addressed to bots, so we may point to the private chat. */
   | { type: 'group'; chatId: number; command: boolean; languageCode?: string; callbackQueryId?: string }
-  | { type: 'ignore'; reason: string; callbackQueryId?: string };
+  | { type: 'ignore'; reason: string; callbackQueryId?: string }
+  /** Unusable input (a date out of range): acknowledged, dropped and logged, never retried. */
+  | { type: 'invalid'; reason: string; updateId: string; callbackQueryId?: undefined };
 
 type User = z.infer<typeof user>;
 
+/** Names and language clipped to INGRESS_LIMITS: they are stored with the learner. */
 function sender(from: User | undefined): InboundEvent['sender'] {
   if (!from) return undefined;
-  const displayName = [from.first_name, from.last_name].filter(Boolean).join(' ').trim();
-  return { displayName: displayName || undefined, languageCode: from.language_code };
+  const displayName = clipName([clipName(from.first_name), clipName(from.last_name)].filter(Boolean).join(' '));
+  return { displayName, languageCode: languageCode(from.language_code) };
+}
+
+function languageCode(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : clipChars(code, INGRESS_LIMITS.languageCodeChars);
 }
 
 /**
  * Decides what an update means. Handles only private chats; edited messages, channel posts,
- * poll answers (we send no polls) and anything unknown are ignored.
+ * poll answers (we send no polls) and anything unknown are ignored. Text, names and button data
+ * are clipped to INGRESS_LIMITS; a message whose date is out of range is invalid (dropped).
  */
 export function classifyUpdate(raw: unknown, now: Date): UpdateAction {
   const parsed = updateSchema.safeParse(raw);
@@ -74,7 +83,8 @@ export function classifyUpdate(raw: unknown, now: Date): UpdateAction {
     const q = u.callback_query;
     const chatOf = q.message?.chat ?? { id: q.from.id, type: 'private' };
     if (chatOf.type !== 'private') return { type: 'group', chatId: chatOf.id, command: false, callbackQueryId: q.id };
-    if (!q.data) return { type: 'ignore', reason: 'callback without data', callbackQueryId: q.id };
+    const data = q.data === undefined ? '' : clipBytes(q.data, INGRESS_LIMITS.callbackDataBytes);
+    if (!data) return { type: 'ignore', reason: 'callback without data', callbackQueryId: q.id };
     return {
       type: 'event',
       callbackQueryId: q.id,
@@ -83,7 +93,7 @@ export function classifyUpdate(raw: unknown, now: Date): UpdateAction {
         channel: 'telegram',
         updateId,
         kind: 'choice',
-        text: q.data,
+        text: data,
         sender: sender(q.from),
         at: now,
       },
@@ -92,11 +102,15 @@ export function classifyUpdate(raw: unknown, now: Date): UpdateAction {
 
   if (u.message) {
     const m = u.message;
-    const text = m.text ?? m.caption;
+    const typed = m.text ?? m.caption;
+    const text = typed === undefined ? undefined : clipChars(typed, INGRESS_LIMITS.textChars);
     if (m.chat.type !== 'private') {
-      return { type: 'group', chatId: m.chat.id, command: Boolean(m.text?.startsWith('/')), languageCode: m.from?.language_code };
+      return { type: 'group', chatId: m.chat.id, command: Boolean(m.text?.startsWith('/')), languageCode: languageCode(m.from?.language_code) };
     }
     if (m.from?.is_bot) return { type: 'ignore', reason: 'from a bot' };
+    // Telegram dates are whole seconds; a missing one is the receiving time.
+    const at = m.date === undefined ? now : messageDate(m.date * 1000, now);
+    if (!at) return { type: 'invalid', reason: `message date ${m.date} out of range`, updateId };
     return {
       type: 'event',
       event: {
@@ -107,7 +121,7 @@ export function classifyUpdate(raw: unknown, now: Date): UpdateAction {
         kind: text === undefined ? 'unsupported' : 'text',
         text: text ?? '',
         sender: sender(m.from),
-        at: m.date ? new Date(m.date * 1000) : now,
+        at,
       },
     };
   }

@@ -5,19 +5,23 @@
  */
 import type { Logger } from 'pino';
 import type { OutboundMessage } from '../../core/messages.js';
+import { logSendError } from '../shared/errors.js';
+import { IngressSlot } from '../shared/ingress.js';
 import { renderPlain, splitText } from '../shared/render.js';
-import type { ChannelAdapter, Ingress } from '../types.js';
+import type { ChannelAdapter, ChannelWebhook, Ingress, WebhookOutcome } from '../types.js';
 import type { ZaloBotClient } from './client.js';
 import { toSendError, ZALO_RATE_LIMIT_PAUSE_MS } from './errors.js';
 import { ZaloPoller } from './polling.js';
 import type { ZaloUpdate } from './types.js';
-import { toInbound, type ZaloInbound } from './updates.js';
+import { toInbound, unwrapUpdate, type ZaloInbound } from './updates.js';
 
 /** Zalo's limit for `text` and `caption` (reference §5). */
 export const ZALO_TEXT_LIMIT = 2000;
 
 /** The route Zalo posts updates to. */
 export const ZALO_WEBHOOK_PATH = '/webhooks/zalo';
+/** The header Zalo sends the `secret_token` given to setWebhook in (reference §4). */
+const SECRET_HEADER = 'x-bot-api-secret-token';
 
 export interface ZaloAdapterOptions {
   client: ZaloBotClient;
@@ -45,19 +49,48 @@ export function mediaUrl(image: string, publicBaseUrl: string): string {
 
 export class ZaloAdapter implements ChannelAdapter {
   readonly name = 'zalo' as const;
+  /** The route the composition root serves, in webhook mode. */
+  readonly webhook?: ChannelWebhook;
   private poller?: ZaloPoller;
+  private readonly ingress = new IngressSlot<Ingress>();
 
-  constructor(private readonly opts: ZaloAdapterOptions) {}
+  constructor(private readonly opts: ZaloAdapterOptions) {
+    if (opts.mode === 'webhook' && opts.webhookSecret) {
+      this.webhook = { path: ZALO_WEBHOOK_PATH, secretHeader: SECRET_HEADER, secret: opts.webhookSecret, receive: (body) => this.receive(body) };
+    }
+  }
 
-  /** Reads a delivered update; the webhook route and the poller both come through here. */
+  /** Reads a delivered update into an event, or says why there is none. */
   read(update: ZaloUpdate): ZaloInbound {
     const inbound = toInbound(update, new Date());
-    if (inbound.kind === 'ignored') this.opts.logger.debug({ reason: inbound.reason }, 'zalo update ignored');
+    if (inbound.kind === 'ignored') {
+      // A bad date is worth a look (clock or payload trouble); groups, bots and probes are routine.
+      if (inbound.reason === 'bad_date') this.opts.logger.warn({ reason: inbound.reason, date: String(update.message?.date).slice(0, 40) }, 'zalo update dropped');
+      else this.opts.logger.debug({ reason: inbound.reason }, 'zalo update ignored');
+    }
     return inbound;
+  }
+
+  /**
+   * One delivery, a webhook body (either shape) or a polled update: queued for the tutor before
+   * this resolves. Bodies without a message (probes, `{}`) and events we do not answer are taken
+   * in and dropped, so Zalo does not send them again.
+   */
+  async receive(body: unknown): Promise<WebhookOutcome> {
+    const ingress = await this.ingress.get('zalo');
+    const update = unwrapUpdate(body);
+    if (!update) {
+      this.opts.logger.debug('zalo delivery without a message');
+      return 'accepted';
+    }
+    const inbound = this.read(update);
+    if (inbound.kind === 'event') await ingress(inbound.event);
+    return 'accepted';
   }
 
   async start(ingress: Ingress): Promise<void> {
     const { client, mode, logger } = this.opts;
+    this.ingress.set(ingress);
     if (mode === 'webhook') {
       const url = `${this.opts.publicBaseUrl.replace(/\/+$/, '')}${ZALO_WEBHOOK_PATH}`;
       await client.setWebhook(url, { secret_token: this.opts.webhookSecret ?? '' });
@@ -69,8 +102,7 @@ export class ZaloAdapter implements ChannelAdapter {
     this.poller = new ZaloPoller(
       client,
       async (update) => {
-        const inbound = this.read(update);
-        if (inbound.kind === 'event') await ingress(inbound.event);
+        await this.receive(update);
       },
       logger,
       { timeoutSec: this.opts.pollTimeoutSec, minBackoffMs: this.opts.pollBackoffMs },
@@ -89,7 +121,9 @@ export class ZaloAdapter implements ChannelAdapter {
         }
       }
     } catch (err) {
-      throw toSendError(err, this.opts.rateLimitPauseMs ?? ZALO_RATE_LIMIT_PAUSE_MS);
+      const e = toSendError(err, this.opts.rateLimitPauseMs ?? ZALO_RATE_LIMIT_PAUSE_MS);
+      logSendError(this.opts.logger, e);
+      throw e;
     }
   }
 

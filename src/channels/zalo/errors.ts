@@ -10,13 +10,22 @@ import { ZaloApiError, ZaloNetworkError } from './client.js';
 /** Zalo's 429 carries no retry-after; how long the queue pauses by default. */
 export const ZALO_RATE_LIMIT_PAUSE_MS = 30_000;
 
-export function toSendError(err: unknown, rateLimitPauseMs = ZALO_RATE_LIMIT_PAUSE_MS): SendError | unknown {
+/** The setting to fix when Zalo refuses the token. */
+export const ZALO_TOKEN_VARIABLE = 'ZALO_BOT_TOKEN';
+
+/**
+ * 429 → rate_limited; 403 → blocked; 401 (token expired or invalid) → network, naming
+ * ZALO_BOT_TOKEN, as on Telegram; 408, 5xx, transport failures and anything unknown → network;
+ * other 4xx (400 bad request, 404 invalid request) → rejected.
+ */
+export function toSendError(err: unknown, rateLimitPauseMs = ZALO_RATE_LIMIT_PAUSE_MS): SendError {
+  if (err instanceof SendError) return err;
   if (err instanceof ZaloNetworkError) return new SendError('network', err.message);
-  if (!(err instanceof ZaloApiError)) return err;
+  if (!(err instanceof ZaloApiError)) return new SendError('network', `unexpected failure: ${(err as Error)?.message ?? String(err)}`);
   const code = err.error_code;
   if (code === 429) return new SendError('rate_limited', err.message, rateLimitPauseMs);
   if (code === 403) return new SendError('blocked', err.message);
-  if (code === 408 || code >= 500 || code < 400) return new SendError('network', err.message);
-  // 400 bad request, 401 bad token (the operator must fix the configuration), 404 invalid request.
-  return new SendError('rejected', err.message);
+  if (code === 401) return new SendError('network', `${err.message} (check ${ZALO_TOKEN_VARIABLE})`, undefined, ZALO_TOKEN_VARIABLE);
+  if (code >= 400 && code < 500 && code !== 408) return new SendError('rejected', err.message);
+  return new SendError('network', err.message);
 }

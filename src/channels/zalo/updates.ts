@@ -1,12 +1,12 @@
 /** Reading what Zalo delivers (webhook body or getUpdates result) into the core's inbound event. */
 import type { InboundEvent } from '../../core/messages.js';
-import { MAX_INPUT } from '../../core/parse.js';
+import { clipChars, clipName, INGRESS_LIMITS, messageDate } from '../shared/ingress.js';
 import type { ZaloMessage, ZaloUpdate } from './types.js';
 
 export type ZaloInbound =
   | { kind: 'event'; event: InboundEvent; chatId: string }
   /** Nothing for the tutor: a group chat, a bot, a probe, an event we cannot address. */
-  | { kind: 'ignored'; reason: 'group' | 'bot' | 'no_message' | 'bad_id' };
+  | { kind: 'ignored'; reason: 'group' | 'bot' | 'no_message' | 'bad_id' | 'bad_date' };
 
 /** Zalo ids are short opaque strings; anything else is not an address we will store or answer. */
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -28,7 +28,11 @@ function isText(update: ZaloUpdate, m: ZaloMessage): boolean {
   return update.event_name === 'message.text.received' || update.event_name === '';
 }
 
-/** Text → a text event; images, stickers, voice, protected-sender and unknown messages → 'unsupported'. */
+/**
+ * Text → a text event; images, stickers, voice, protected-sender and unknown messages → 'unsupported'.
+ * Text and name are clipped to INGRESS_LIMITS; a date (epoch ms) that is not a number in range
+ * makes the event unusable ('bad_date': acknowledged and dropped); a missing one is `now`.
+ */
 export function toInbound(update: ZaloUpdate, now: Date): ZaloInbound {
   const m = update.message;
   if (!m || typeof m !== 'object') return { kind: 'ignored', reason: 'no_message' };
@@ -39,9 +43,10 @@ export function toInbound(update: ZaloUpdate, now: Date): ZaloInbound {
   if (typeof chatId !== 'string' || !ID.test(chatId) || typeof messageId !== 'string' || !ID.test(messageId)) {
     return { kind: 'ignored', reason: 'bad_id' };
   }
+  const at = m.date === undefined ? now : typeof m.date === 'number' ? messageDate(m.date, now) : null;
+  if (!at) return { kind: 'ignored', reason: 'bad_date' };
   const text = isText(update, m);
-  const name = typeof m.from?.display_name === 'string' ? m.from.display_name.slice(0, 100) : undefined;
-  const at = typeof m.date === 'number' && Number.isFinite(m.date) && m.date > 0 ? new Date(m.date) : now;
+  const name = typeof m.from?.display_name === 'string' ? clipName(m.from.display_name) : undefined;
   return {
     kind: 'event',
     chatId,
@@ -50,10 +55,9 @@ export function toInbound(update: ZaloUpdate, now: Date): ZaloInbound {
       channel: 'zalo',
       updateId: messageId,
       kind: text ? 'text' : 'unsupported',
-      // One character over the limit is enough for the tutor to say "too long"; no need to queue more.
-      text: text ? m.text!.slice(0, MAX_INPUT + 1) : '',
+      text: text ? clipChars(m.text!, INGRESS_LIMITS.textChars) : '',
       sender: name ? { displayName: name } : {},
-      at: Number.isNaN(at.getTime()) ? now : at,
+      at,
     },
   };
 }

@@ -6,13 +6,14 @@ import { pino } from 'pino';
 import { TelegramAdapter } from '../../../src/channels/telegram/adapter.js';
 import { SendError } from '../../../src/channels/shared/errors.js';
 import { FakeTelegram } from '../../support/fake-telegram.js';
+import { captureLog } from '../../support/log-capture.js';
 
 let fake: FakeTelegram;
 let adapter: TelegramAdapter;
 const content = mkdtempSync(join(tmpdir(), 'cds-content-'));
 
 /** A sending-only adapter (no polling) against the Bot API at `apiRoot`, with keys for texts. */
-function adapterAt(apiRoot: string): TelegramAdapter {
+function adapterAt(apiRoot: string, logger = pino({ level: 'silent' })): TelegramAdapter {
   return new TelegramAdapter({
     token: fake.token,
     apiRoot,
@@ -21,7 +22,7 @@ function adapterAt(apiRoot: string): TelegramAdapter {
     contentDir: content,
     i18n: { t: (_l, key) => key },
     defaultLocale: 'vi',
-    logger: pino({ level: 'silent' }),
+    logger,
     onBlocked: async () => undefined,
   });
 }
@@ -73,6 +74,18 @@ describe('sending through the Telegram adapter', () => {
     const err = (await adapter.send('106', [{ text: 'x' }]).catch((e: unknown) => e)) as Error;
     expect(err.message).not.toContain(fake.token);
     expect(err.message).not.toContain('fake-token');
+  });
+
+  it('should retry a refused token (401) and log an error naming TELEGRAM_BOT_TOKEN, never the token', async () => {
+    const log = captureLog();
+    const own = adapterAt(fake.url, log.logger);
+    fake.fail('sendMessage', { error_code: 401, description: 'Unauthorized' });
+    const err = await own.send('108', [{ text: 'x' }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'network', configVariable: 'TELEGRAM_BOT_TOKEN' });
+    const errors = log.lines().filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toContain('TELEGRAM_BOT_TOKEN');
+    expect(log.text()).not.toContain('fake-token');
   });
 
   it('should report a failed connection as network without the token', async () => {

@@ -81,7 +81,37 @@ describe('the Telegram webhook', () => {
     expect((await post('{"update_id": 1, "message": ')).status).toBe(400);
     expect((await post(`{"update_id": 1, "pad": "${"x".repeat(1024 * 1024)}"}`)).status).toBe(413);
     expect((await post(JSON.stringify({ hello: 'world' }))).status).toBe(400);
-    expect((await post(JSON.stringify([1, 2]))).status).toBe(400);
+    for (const body of ['', '  ', '[]', JSON.stringify([1, 2]), '"update"', '7', 'null']) expect((await post(body)).status, JSON.stringify(body)).toBe(400);
+    expect((await post(JSON.stringify({ update_id: -1 }))).status).toBe(400);
+    expect((await post(JSON.stringify({ update_id: 1.5 }))).status).toBe(400);
+  });
+
+  it('should acknowledge and drop an update whose date is out of range, never answering 500', async () => {
+    const user = new TelegramUser(fake, app);
+    for (const date of [1e20, -86400, 0, 4102444800 * 10]) {
+      const update = user.textUpdate('/start');
+      (update.message as { date: number }).date = date;
+      expect((await post(JSON.stringify(update))).status, String(date)).toBe(200);
+      expect(await app.queues.inbound.getJob(jobId('in', 'telegram', String(update.update_id)))).toBeUndefined();
+    }
+    expect(fake.sentTo(user.chatId)).toHaveLength(0);
+  });
+
+  it('should answer a text of about 1 MiB once, with "too long", and queue only its first 4,096 characters', async () => {
+    const named = new TelegramUser(fake, app, { first_name: 'Đ'.repeat(100_000), last_name: 'x'.repeat(50_000), language_code: 'vi' });
+    const start = named.textUpdate('/start');
+    await named.deliver(start);
+    const startJob = await app.queues.inbound.getJob(jobId('in', 'telegram', String(start.update_id)));
+    expect(startJob!.data.event.sender!.displayName!.length).toBeLessThanOrEqual(100);
+
+    const user = new TelegramUser(fake, app);
+    await user.say('/start');
+    const update = user.textUpdate('a'.repeat(1024 * 1024 - 2048));
+    const replies = await user.deliver(update);
+    expect(replies.some((r) => r.text.includes('quá dài'))).toBe(true);
+    expect(replies.filter((r) => r.text.includes('quá dài'))).toHaveLength(1);
+    const job = await app.queues.inbound.getJob(jobId('in', 'telegram', String(update.update_id)));
+    expect(job!.data.event.text).toHaveLength(4096);
   });
 
   it('should handle the same update delivered twice once', async () => {

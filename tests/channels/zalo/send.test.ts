@@ -7,6 +7,7 @@ import { mediaUrl, ZaloAdapter } from '../../../src/channels/zalo/adapter.js';
 import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
 import { SendError } from '../../../src/channels/shared/errors.js';
 import { composedPush } from '../../support/jobs.js';
+import { captureLog } from '../../support/log-capture.js';
 
 const silent = pino({ level: 'silent' });
 let fake: FakeZalo;
@@ -68,7 +69,7 @@ describe('ZaloAdapter.send', () => {
       [() => fake.failNext('sendMessage', { error_code: 429, description: 'Quota exceeded' }), 'rate_limited', 300],
       [() => fake.failNext('sendMessage', { error_code: 403, description: 'Forbidden' }), 'blocked'],
       [() => fake.failNext('sendMessage', { error_code: 404, description: 'Not Found' }), 'rejected'],
-      [() => fake.failNext('sendMessage', { error_code: 401, description: 'Unauthorized', status: 401 }), 'rejected'],
+      [() => fake.failNext('sendMessage', { error_code: 401, description: 'Unauthorized', status: 401 }), 'network'],
       [() => fake.failNext('sendMessage', { error_code: 400, description: 'Bad Request' }), 'rejected'],
       [() => fake.failNext('sendMessage', { error_code: 408, description: 'Request timeout' }), 'network'],
       [() => fake.failNext('sendMessage', { error_code: 500, description: 'Internal', status: 500 }), 'network'],
@@ -81,6 +82,18 @@ describe('ZaloAdapter.send', () => {
       expect(err, kind).toMatchObject({ kind, ...(retryAfterMs ? { retryAfterMs } : {}) });
       expect((err as Error).message).not.toContain(fake.token);
     }
+  });
+
+  it('should log a refused token as an error naming ZALO_BOT_TOKEN, without the token, and leave the send to be retried', async () => {
+    const log = captureLog();
+    const a = new ZaloAdapter({ client: new ZaloBotClient(fake.token, { baseApiUrl: fake.url, requestTimeoutMs: 2_000 }), mode: 'polling', publicBaseUrl: 'https://bot.example.vn/', logger: log.logger });
+    fake.failNext('sendMessage', { error_code: 401, description: 'Unauthorized', status: 401 });
+    const err = await a.send('token01', [{ text: 'hi' }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'network', configVariable: 'ZALO_BOT_TOKEN' });
+    const errors = log.lines().filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toContain('ZALO_BOT_TOKEN');
+    expect(log.text()).not.toContain(fake.token);
   });
 });
 

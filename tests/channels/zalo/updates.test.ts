@@ -59,17 +59,28 @@ describe('reading Zalo updates', () => {
     }
   });
 
-  it('should keep one character over the input limit, enough for the tutor to say "too long"', () => {
+  it('should clip text to 4,096 characters (over the input limit, so the tutor says "too long") and names to 100', () => {
     const long = zaloFixture('webhook-text-unwrapped');
     long.message.text = 'a'.repeat(100_000);
+    long.message.from.display_name = 'Đ'.repeat(200_000);
     const r = read(long);
     expect(r).toMatchObject({ kind: 'event' });
-    expect((r as { event: { text: string } }).event.text).toHaveLength(4001);
+    const event = (r as { event: { text: string; sender: { displayName: string } } }).event;
+    expect(event.text).toHaveLength(4096);
+    expect(event.sender.displayName).toHaveLength(100);
   });
 
-  it('should fall back to the receiving time when the date is missing or absurd', () => {
-    const odd = zaloFixture('webhook-text-unwrapped');
-    odd.message.date = 'yesterday';
-    expect(read(odd)).toMatchObject({ event: { at: now } });
+  it('should take the receiving time when the date is missing', () => {
+    const undated = zaloFixture('webhook-text-unwrapped');
+    delete undated.message.date;
+    expect(read(undated)).toMatchObject({ event: { at: now } });
+  });
+
+  it('should drop an event whose date is not a number in range', () => {
+    for (const date of ['yesterday', null, -1, 0, 1e20, 8.64e15 + 1, now.getTime() + 3 * 86_400_000, { $gt: 0 }]) {
+      const odd = zaloFixture('webhook-text-unwrapped');
+      odd.message.date = date;
+      expect(read(odd), JSON.stringify(date)).toEqual({ kind: 'ignored', reason: 'bad_date' });
+    }
   });
 });

@@ -99,14 +99,36 @@ describe('the Zalo channel over the webhook', () => {
     expect(await app.learners.findByConversation('zalo:intruder0001')).toBeNull();
   });
 
-  it('should answer 400 to malformed JSON, 413 to a body over 1 MiB and 200 to an empty probe', async () => {
+  it('should answer 400 to malformed JSON, 413 to a body over 1 MiB, 400 to anything but a JSON object and 200 to an object without a message', async () => {
     const auth = { 'x-bot-api-secret-token': SECRET };
     expect(await post('{"event_name": "message.text.received", ', auth)).toBe(400);
     const big = JSON.stringify(zaloText('big000000001', 'x'.repeat(1024 * 1024 + 10)));
     expect(await post(big, auth)).toBe(413);
-    expect(await post('', auth)).toBe(200);
+    // An empty probe is 400 now, as on Telegram: it is not a JSON object.
+    for (const body of ['', '   ', '[]', '[{"event_name":"message.text.received"}]', '"text"', '42', 'null', 'true']) {
+      expect(await post(body, auth), JSON.stringify(body)).toBe(400);
+    }
     expect(await post('{}', auth)).toBe(200);
+    expect(await post('{"ok":true,"result":{}}', auth)).toBe(200);
     expect(await app.learners.findByConversation('zalo:big000000001')).toBeNull();
+  });
+
+  it('should acknowledge and drop an event whose date is out of range, and clip long text and names', async () => {
+    for (const date of [1e20, -1, 'yesterday']) {
+      const event = zaloText('baddate00001', 'Xin chào', { messageId: `bad-date-${String(date)}` });
+      (event as { message: { date: unknown } }).message.date = date;
+      expect(await fake.deliver(event), String(date)).toBe(200);
+      expect(await app.queues.inbound.getJob(jobId('in', 'zalo', `bad-date-${String(date)}`))).toBeUndefined();
+    }
+    const long = zaloText('longtext0001', 'a'.repeat(700_000), { messageId: 'long-text-0001' });
+    (long as { message: { from: { display_name: string } } }).message.from.display_name = 'N'.repeat(200_000);
+    const u = new ZaloUser(fake, app, 'longtext0001', 'webhook');
+    await u.say('Xin chào');
+    const r = await u.deliver(long);
+    expect(r.join('\n')).toContain('quá dài');
+    const job = await app.queues.inbound.getJob(jobId('in', 'zalo', 'long-text-0001'));
+    expect(job!.data.event.text).toHaveLength(4096);
+    expect(job!.data.event.sender!.displayName).toHaveLength(100);
   });
 
   it('should accept both the wrapped and the unwrapped body', async () => {
