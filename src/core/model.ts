@@ -71,6 +71,11 @@ export type Cursor =
 export interface FinalAttempt {
   n: number;
   questionIds: string[];
+  /**
+   * The order the options of each question are shown in: `orders[i][shown] = index in the
+   * content file`. Drawn with the questions; attempts stored before it existed show the content order.
+   */
+  orders?: number[][];
   correct: number;
   answered: number;
   startedAt: Date;
