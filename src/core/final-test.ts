@@ -28,14 +28,14 @@ export function drawFinalQuestions(course: Course, random: Random): string[] {
   return shuffle(drawn, random).map((q) => q.id);
 }
 
-/** One shuffled option order per question: position on screen → index in the content file. */
-export function drawOptionOrders(course: Course, questionIds: readonly string[], random: Random): number[][] {
+/** One shuffled option order per question, as stored (`'2013'`: position on screen → index in the content file). */
+export function drawOptionOrders(course: Course, questionIds: readonly string[], random: Random): string[] {
   return questionIds.map((id) => {
     const n = findFinalQuestion(course, id)?.options.length ?? 0;
     return shuffle(
       Array.from({ length: n }, (_, i) => i),
       random,
-    );
+    ).join('');
   });
 }
 
@@ -49,9 +49,9 @@ function shuffle<T>(items: T[], random: Random): T[] {
 
 /** The option order of question `index` of an attempt; the content order when none was stored or it no longer fits. */
 export function optionOrder(attempt: FinalAttempt, index: number, q: Question): number[] {
-  const order = attempt.orders?.[index];
+  const order = [...(attempt.orders?.[index] ?? '')].map(Number);
   const n = q.options.length;
-  const valid = order && order.length === n && [...order].sort((a, b) => a - b).every((x, i) => x === i);
+  const valid = order.length === n && [...order].sort((a, b) => a - b).every((x, i) => x === i);
   return valid ? order : Array.from({ length: n }, (_, i) => i);
 }
 
@@ -94,7 +94,8 @@ export function offerFinalTest(s: Session, e: Enrolment): boolean {
 export function startFinalTest(s: Session, e: Enrolment): void {
   const n = e.finalAttempts.length + 1;
   const questionIds = drawFinalQuestions(s.course, s.deps.random);
-  e.finalAttempts.push({ n, questionIds, correct: 0, answered: 0, startedAt: s.now });
+  const orders = drawOptionOrders(s.course, questionIds, s.deps.random);
+  e.finalAttempts.push({ n, questionIds, orders, correct: 0, answered: 0, startedAt: s.now });
   e.cursor = { at: 'final', attempt: n, index: 0 };
   if (e.status === 'not_started') e.status = 'in_progress';
   s.say(finalQuestionMessage(s, e));

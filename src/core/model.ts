@@ -72,10 +72,11 @@ export interface FinalAttempt {
   n: number;
   questionIds: string[];
   /**
-   * The order the options of each question are shown in: `orders[i][shown] = index in the
-   * content file`. Drawn with the questions; attempts stored before it existed show the content order.
+   * The order the options of each question are shown in, as digits: `orders[i] = '2013'` shows
+   * option 2 of the content file as A, 0 as B… (a string, as FerretDB stores no nested arrays).
+   * Drawn with the questions; attempts stored before it existed show the content order.
    */
-  orders?: number[][];
+  orders?: string[];
   correct: number;
   answered: number;
   startedAt: Date;

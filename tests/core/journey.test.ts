@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
+import { shownAt } from '../support/final-answers.js';
 import { lessonsOf, topicsOf } from '../../src/core/course.js';
 import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
 
@@ -39,7 +40,7 @@ async function takeFinal(learner: ChatLearner, answerCorrectly: boolean) {
     const q = topicsOf(h.course).flatMap((t) => t.finalBank).find((x) => x.id === attempt.questionIds[i])!;
     expect(value.startsWith(`fin:${attempt.n}:${i}:`)).toBe(true);
     const pick = answerCorrectly ? q.correctIndex : (q.correctIndex + 1) % q.options.length;
-    await learner.say(letter(pick).toLowerCase());
+    await learner.say(letter(shownAt(attempt, i, q, pick)).toLowerCase());
   }
 }
 
