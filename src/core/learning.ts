@@ -6,8 +6,6 @@ import { isNextWord, letterOf, resolveChoice } from './parse.js';
 import { nextChoice, restingMessage } from './resting.js';
 import type { Session } from './session.js';
 
-export { nextChoice };
-
 export function questionChoices(q: Question, s: Session, valuePrefix: string): Choice[] {
   return q.options.map((o, i) => ({ label: s.text(o), value: `${valuePrefix}:${i}` }));
 }

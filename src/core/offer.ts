@@ -10,7 +10,7 @@ import { promptMessage } from './onboarding.js';
 import { currentStep } from './learning.js';
 import { finalQuestionMessage } from './final-test.js';
 import { restingMessage } from './resting.js';
-import { resolveChoice, words } from './parse.js';
+import { NEXT_WORDS, resolveChoice, words } from './parse.js';
 import type { Session } from './session.js';
 
 /** The message the learner is answering now; undefined only when the course window is shut. */
@@ -25,7 +25,7 @@ export function currentOffer(s: Session): OutboundMessage | undefined {
 
 /** Words that choose a choice beyond its own label, by the choice's value. */
 const SYNONYMS: Record<string, readonly string[]> = {
-  next: ['tiep', 'tiep tuc', 'tieptuc', 'next', 'continue', 'ok', 'tiep theo', 'bai tiep', 'bai tiep theo', 'bai sau', 'hoc tiep', 'tiep di', 'chuyen de tiep theo', 'next lesson', 'next topic'],
+  next: [...NEXT_WORDS],
   exam: ['kiem tra', 'bai kiem tra', 'lam bai', 'lam bai kiem tra', 'lam lai', 'thi', 'exam', 'test', 'final test', 'retry'],
   'final:start': ['bat dau', 'lam bai', 'san sang', 'start', 'begin', 'ready', 'ok', 'co'],
   'final:later': ['de sau', 'sau', 'chua', 'later', 'not now'],

@@ -68,7 +68,8 @@ export function words(text: string): string {
     .trim();
 }
 
-const NEXT_WORDS = new Set([
+/** Words that mean "go on" wherever the bot offers to go on. */
+export const NEXT_WORDS: ReadonlySet<string> = new Set([
   'tiep',
   'tiep tuc',
   'tieptuc',
