@@ -1,11 +1,15 @@
 /** The final test: questions drawn at random across topics in proportion, one at a time, score and pass/fail at the end. */
 import { findFinalQuestion, lessonsOf, topicsOf, type Course, type Question } from './course.js';
-import type { OutboundMessage } from './messages.js';
+import type { Choice, OutboundMessage } from './messages.js';
 import type { Enrolment, FinalAttempt } from './model.js';
 import { letterOf, resolveChoice } from './parse.js';
 import type { Random } from './ports.js';
+import { bestScore, finishedAttempts } from './attempts.js';
+import { restingMessage } from './resting.js';
+import { currentStep } from './learning.js';
 import type { Session } from './session.js';
-import { questionChoices } from './learning.js';
+
+export { bestScore, finishedAttempts };
 
 /** Draws `count` questions, each topic's share proportional to its bank (largest remainder), shuffled. */
 export function drawFinalQuestions(course: Course, random: Random): string[] {
@@ -24,6 +28,17 @@ export function drawFinalQuestions(course: Course, random: Random): string[] {
   return shuffle(drawn, random).map((q) => q.id);
 }
 
+/** One shuffled option order per question, as stored (`'2013'`: position on screen → index in the content file). */
+export function drawOptionOrders(course: Course, questionIds: readonly string[], random: Random): string[] {
+  return questionIds.map((id) => {
+    const n = findFinalQuestion(course, id)?.options.length ?? 0;
+    return shuffle(
+      Array.from({ length: n }, (_, i) => i),
+      random,
+    ).join('');
+  });
+}
+
 function shuffle<T>(items: T[], random: Random): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random.next() * (i + 1));
@@ -32,8 +47,12 @@ function shuffle<T>(items: T[], random: Random): T[] {
   return items;
 }
 
-export function finishedAttempts(e: Enrolment): FinalAttempt[] {
-  return e.finalAttempts.filter((a) => a.finishedAt);
+/** The option order of question `index` of an attempt; the content order when none was stored or it no longer fits. */
+export function optionOrder(attempt: FinalAttempt, index: number, q: Question): number[] {
+  const order = [...(attempt.orders?.[index] ?? '')].map(Number);
+  const n = q.options.length;
+  const valid = order.length === n && [...order].sort((a, b) => a - b).every((x, i) => x === i);
+  return valid ? order : Array.from({ length: n }, (_, i) => i);
 }
 
 /** /kiemtra: explains why the test cannot start yet, or offers to start it. Returns true when it offers. */
@@ -60,10 +79,9 @@ export function offerFinalTest(s: Session, e: Enrolment): boolean {
   const missing = topicsOf(s.course).filter((t) => t.lessons.some((l) => !done.has(l.id)));
   if (missing.length > 0) {
     const remaining = lessonsOf(s.course).filter((l) => !done.has(l.id)).length;
-    s.say({
-      text: s.t('final.notReady', { topics: missing.map((t) => s.text(t.title)).join('; '), remaining }),
-      choices: [{ label: s.t('lesson.next'), value: 'next' }],
-    });
+    s.say(s.t('final.notReady', { topics: missing.map((t) => s.text(t.title)).join('; '), remaining }));
+    // …and where to go on from, with its choices.
+    s.say(currentStep(s, e) ?? restingMessage(s, e));
     return false;
   }
   if (finishedAttempts(e).length >= s.course.final.attempts) {
@@ -73,68 +91,75 @@ export function offerFinalTest(s: Session, e: Enrolment): boolean {
   return true;
 }
 
-export function bestScore(e: Enrolment): number {
-  return Math.max(0, ...finishedAttempts(e).map((a) => a.scorePercent ?? 0));
-}
-
 export function startFinalTest(s: Session, e: Enrolment): void {
   const n = e.finalAttempts.length + 1;
-  e.finalAttempts.push({ n, questionIds: drawFinalQuestions(s.course, s.deps.random), correct: 0, answered: 0, startedAt: s.now });
+  const questionIds = drawFinalQuestions(s.course, s.deps.random);
+  const orders = drawOptionOrders(s.course, questionIds, s.deps.random);
+  e.finalAttempts.push({ n, questionIds, orders, correct: 0, answered: 0, startedAt: s.now });
   e.cursor = { at: 'final', attempt: n, index: 0 };
   if (e.status === 'not_started') e.status = 'in_progress';
   s.say(finalQuestionMessage(s, e));
 }
 
-function currentQuestion(s: Session, e: Enrolment): { attempt: FinalAttempt; q: Question } | undefined {
+function currentQuestion(s: Session, e: Enrolment): { attempt: FinalAttempt; q: Question; index: number } | undefined {
   if (e.cursor.at !== 'final') return undefined;
-  const attempt = e.finalAttempts.find((a) => a.n === (e.cursor as { attempt: number }).attempt);
-  const id = attempt?.questionIds[e.cursor.index];
+  const { attempt: n, index } = e.cursor;
+  const attempt = e.finalAttempts.find((a) => a.n === n);
+  const id = attempt?.questionIds[index];
   const q = id ? findFinalQuestion(s.course, id) : undefined;
-  return attempt && q ? { attempt, q } : undefined;
+  return attempt && q ? { attempt, q, index } : undefined;
+}
+
+/** The options in the attempt's order; each value names the option by its index in the content file. */
+function finalChoices(s: Session, attempt: FinalAttempt, index: number, q: Question): Choice[] {
+  return optionOrder(attempt, index, q).map((k) => ({ label: s.text(q.options[k]!), value: `fin:${attempt.n}:${index}:${k}` }));
 }
 
 export function finalQuestionMessage(s: Session, e: Enrolment): OutboundMessage {
   const cur = currentQuestion(s, e);
-  if (!cur || e.cursor.at !== 'final') return { text: s.t('final.inProgress') };
+  if (!cur) return { text: s.t('final.inProgress') };
   return {
-    text: `${s.t('final.questionHeader', { n: e.cursor.index + 1, total: cur.attempt.questionIds.length })}\n${s.text(cur.q.text)}`,
-    choices: questionChoices(cur.q, s, `fin:${cur.attempt.n}:${e.cursor.index}`),
+    text: `${s.t('final.questionHeader', { n: cur.index + 1, total: cur.attempt.questionIds.length })}\n${s.text(cur.q.text)}`,
+    choices: finalChoices(s, cur.attempt, cur.index, cur.q),
     lettered: true,
     hint: s.t('hint.letter'),
   };
 }
 
-/** An answer typed or pressed during the final test. */
-export async function handleFinalInput(s: Session, e: Enrolment, input: string): Promise<void> {
+/** The short line that says how to answer the current final-test question. */
+export function finalHelpLine(s: Session, e: Enrolment): string {
   const cur = currentQuestion(s, e);
-  if (!cur || e.cursor.at !== 'final') return;
-  if (s.windowState() === 'closed') {
-    s.say(s.t('course.closed', { date: s.formatDate(s.cohort.closesAt) }));
-    return;
-  }
-  const { attempt, q } = cur;
-  const chosen = resolveChoice(input, questionChoices(q, s, `fin:${attempt.n}:${e.cursor.index}`));
-  if (!chosen) {
-    if (input.startsWith('fin:') || input.startsWith('ans:')) s.say(s.t('lesson.stale'));
-    else s.say(s.t('invalid.answer', { letters: q.options.map((_, i) => letterOf(i)).join(', ') }));
-    return;
-  }
-  const index = Number(chosen.value.split(':').pop());
-  const correct = index === q.correctIndex;
-  const result = await s.recordAnswer(e.cohortId, q.id, index, correct, 'final', attempt.n);
+  const n = cur?.q.options.length ?? 0;
+  return s.t('invalid.answer', { letters: Array.from({ length: n }, (_, i) => letterOf(i)).join(', ') });
+}
+
+/**
+ * An answer typed or pressed during the final test, already resolved against the offer.
+ * Returns false when it is not an answer to the current question.
+ */
+export async function handleFinalInput(s: Session, e: Enrolment, input: string): Promise<boolean> {
+  const cur = currentQuestion(s, e);
+  if (!cur) return false;
+  const { attempt, q, index } = cur;
+  const chosen = resolveChoice(input, finalChoices(s, attempt, index, q));
+  if (!chosen) return false;
+  const chosenIndex = Number(chosen.value.split(':').pop());
+  const correct = chosenIndex === q.correctIndex;
+  const result = await s.recordAnswer(e.cohortId, q.id, chosenIndex, correct, 'final', attempt.n);
   if (result === 'duplicate') {
     s.say(s.t('lesson.alreadyAnswered'));
-    return;
+    return true;
   }
   attempt.answered += 1;
   if (correct) attempt.correct += 1;
-  const nextIndex = e.cursor.index + 1;
+  const nextIndex = index + 1;
   if (nextIndex < attempt.questionIds.length) {
     e.cursor = { at: 'final', attempt: attempt.n, index: nextIndex };
     s.say(finalQuestionMessage(s, e));
-    return;
+    return true;
   }
   finishAttempt(s, e, attempt);
+  return true;
 }
 
 function finishAttempt(s: Session, e: Enrolment, attempt: FinalAttempt): void {
@@ -143,12 +168,6 @@ function finishAttempt(s: Session, e: Enrolment, attempt: FinalAttempt): void {
   attempt.scorePercent = total === 0 ? 0 : Math.round((attempt.correct * 1000) / total) / 10;
   attempt.passed = attempt.scorePercent >= s.course.final.passPercent;
   e.cursor = { at: 'idle' };
-  const vars = { correct: attempt.correct, total, score: attempt.scorePercent, pass: s.course.final.passPercent };
-  if (attempt.passed) {
-    if (e.status !== 'certified') e.status = 'completed';
-    s.say(s.t('final.passed', vars));
-    return;
-  }
-  const left = s.course.final.attempts - finishedAttempts(e).length;
-  s.say(s.t('final.failed', { ...vars, left }));
+  if (attempt.passed && e.status !== 'certified') e.status = 'completed';
+  s.say(restingMessage(s, e));
 }

@@ -1,13 +1,10 @@
 /** Lesson cards and their check questions: card → next → question → feedback → next card. */
-import { findLesson, lessonsOf, nextLesson, topicsOf, type Lesson, type Question } from './course.js';
+import { findLesson, nextLesson, topicsOf, type Lesson, type Question } from './course.js';
 import type { Choice, OutboundMessage } from './messages.js';
 import type { Enrolment } from './model.js';
 import { isNextWord, letterOf, resolveChoice } from './parse.js';
+import { nextChoice, restingMessage } from './resting.js';
 import type { Session } from './session.js';
-
-export function nextChoice(s: Session, key = 'lesson.next'): Choice {
-  return { label: s.t(key), value: 'next' };
-}
 
 export function questionChoices(q: Question, s: Session, valuePrefix: string): Choice[] {
   return q.options.map((o, i) => ({ label: s.text(o), value: `${valuePrefix}:${i}` }));
@@ -69,7 +66,7 @@ export function showNextLesson(s: Session, e: Enrolment): void {
   const lesson = nextLesson(s.course, new Set(e.completedLessons));
   if (!lesson) {
     e.cursor = { at: 'idle' };
-    s.say({ text: s.t('lesson.allDone'), choices: [{ label: s.t('final.goButton'), value: 'exam' }] });
+    s.say(restingMessage(s, e));
     return;
   }
   if (e.status === 'not_started') e.status = 'in_progress';
@@ -91,30 +88,20 @@ function advanceFromCard(s: Session, e: Enrolment, lesson: Lesson): void {
 function completeLesson(s: Session, e: Enrolment, lesson: Lesson): void {
   if (!e.completedLessons.includes(lesson.id)) e.completedLessons.push(lesson.id);
   e.cursor = { at: 'idle' };
-  const topic = topicsOf(s.course).find((t) => t.id === lesson.topicId)!;
-  const done = new Set(e.completedLessons);
-  const all = lessonsOf(s.course);
-  if (all.every((l) => done.has(l.id))) {
-    showNextLesson(s, e);
-    return;
-  }
-  if (topic.lessons.every((l) => done.has(l.id))) {
-    s.say({ text: s.t('lesson.topicDone', { topic: s.text(topic.title) }), choices: [nextChoice(s, 'lesson.nextTopic')] });
-    return;
-  }
-  s.say({ text: s.t('lesson.lessonDone', { done: done.size, total: all.length }), choices: [nextChoice(s, 'lesson.nextLesson')] });
+  s.say(restingMessage(s, e));
 }
 
 /**
- * Input while the learner is in the course (no prompt open). Returns false when the
- * input means nothing here, so the caller can answer with help.
+ * Input while the learner is in the course (no prompt open), already resolved against what is
+ * offered (a typed "1" arrives as the offered choice's value). Returns false when it means
+ * nothing here, so the caller can answer with help and the current step.
  */
 export async function handleCourseInput(s: Session, e: Enrolment, input: string): Promise<boolean> {
   const c = e.cursor;
   if (c.at === 'card') {
     const lesson = findLesson(s.course, c.lessonId);
     if (!lesson) return false;
-    if (input === 'next' || isNextWord(input) || resolveChoice(input, [nextChoice(s)])) {
+    if (input === 'next' || isNextWord(input)) {
       advanceFromCard(s, e, lesson);
       return true;
     }
@@ -125,14 +112,7 @@ export async function handleCourseInput(s: Session, e: Enrolment, input: string)
     const q = lesson?.questions.find((x) => x.id === c.questionId);
     if (!lesson || !q) return false;
     const chosen = resolveChoice(input, questionChoices(q, s, `ans:${q.id}`));
-    if (!chosen) {
-      if (input.startsWith('ans:')) {
-        s.say(s.t('lesson.stale'));
-        return true;
-      }
-      s.say(s.t('invalid.answer', { letters: q.options.map((_, i) => letterOf(i)).join(', ') }));
-      return true;
-    }
+    if (!chosen) return false;
     await answerCheckQuestion(s, e, lesson, q, Number(chosen.value.split(':').pop()));
     return true;
   }
@@ -140,11 +120,15 @@ export async function handleCourseInput(s: Session, e: Enrolment, input: string)
     showNextLesson(s, e);
     return true;
   }
-  if (input.startsWith('ans:')) {
-    s.say(s.t('lesson.stale'));
-    return true;
-  }
   return false;
+}
+
+/** The short line that says how to answer the current step, when the input did not fit it. */
+export function courseHelpLine(s: Session, e: Enrolment): string | undefined {
+  const c = e.cursor;
+  if (c.at !== 'question') return undefined;
+  const q = findLesson(s.course, c.lessonId)?.questions.find((x) => x.id === c.questionId);
+  return q ? s.t('invalid.answer', { letters: q.options.map((_, i) => letterOf(i)).join(', ') }) : undefined;
 }
 
 async function answerCheckQuestion(s: Session, e: Enrolment, lesson: Lesson, q: Question, index: number): Promise<void> {

@@ -76,6 +76,12 @@ export type Cursor =
 export interface FinalAttempt {
   n: number;
   questionIds: string[];
+  /**
+   * The order the options of each question are shown in, as digits: `orders[i] = '2013'` shows
+   * option 2 of the content file as A, 0 as B… (a string, as FerretDB stores no nested arrays).
+   * Drawn with the questions; attempts stored before it existed show the content order.
+   */
+  orders?: string[];
   correct: number;
   answered: number;
   startedAt: Date;

@@ -2,7 +2,7 @@
 import { LOCALES, type Locale } from './course.js';
 import type { Choice, OutboundMessage } from './messages.js';
 import { ROLES, type Prompt, type Role } from './model.js';
-import { fold, resolveChoice } from './parse.js';
+import { cleanText, fold, isGarbled, resolveChoice } from './parse.js';
 import type { Session } from './session.js';
 
 export const HOUR_CHOICES = [6, 7, 8, 12, 17, 19, 20] as const;
@@ -95,7 +95,8 @@ export function answerPrompt(s: Session, prompt: Prompt, input: string): PromptO
       return 'accepted';
     }
     case 'fullName': {
-      const name = cleanFreeText(input);
+      const name = cleanText(input);
+      if (isGarbled(name)) return reject(s, 'invalid.nameGarbled');
       if (!name || name.length < 2 || name.length > 100 || !/\p{L}/u.test(name)) return reject(s, 'invalid.name');
       l.profile.fullName = name;
       return 'accepted';
@@ -117,7 +118,8 @@ export function answerPrompt(s: Session, prompt: Prompt, input: string): PromptO
     }
     case 'district':
     case 'commune': {
-      const place = cleanFreeText(input);
+      const place = cleanText(input);
+      if (isGarbled(place)) return reject(s, 'invalid.placeGarbled');
       if (!place || place.length < 2 || place.length > 100 || !/\p{L}/u.test(place)) return reject(s, 'invalid.place');
       l.profile[prompt] = place;
       return 'accepted';
@@ -148,14 +150,6 @@ function languageFromWords(input: string): string | undefined {
   if (['vi', 'viet', 'tieng viet', 'vietnamese'].includes(f)) return 'lang:vi';
   if (['en', 'eng', 'english', 'tieng anh'].includes(f)) return 'lang:en';
   return undefined;
-}
-
-/** Trims, folds white space, and drops control characters from a free-text answer. */
-export function cleanFreeText(input: string): string {
-  return input
-    .replace(/[\u0000-\u001f\u007f]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
 }
 
 /** "8", "8h", "08:00", "20 giờ" → the hour 0–23. */

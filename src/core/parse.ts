@@ -61,10 +61,36 @@ export function parseCommand(text: string): ParsedCommand | null {
   return { name: 'unknown', raw, payload };
 }
 
-const NEXT_WORDS = new Set(['tiep', 'tiep tuc', 'tieptuc', 'next', 'continue', 'ok', 'tiep theo', 'bai tiep', 'tiep di']);
+/** Folded, and every symbol or punctuation mark (▶, 🎉, «») taken as a space: how option labels are compared. */
+export function words(text: string): string {
+  return fold(text)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+/** Words that mean "go on" wherever the bot offers to go on. */
+export const NEXT_WORDS: ReadonlySet<string> = new Set([
+  'tiep',
+  'tiep tuc',
+  'tieptuc',
+  'next',
+  'continue',
+  'ok',
+  'tiep theo',
+  'bai tiep',
+  'bai tiep theo',
+  'bai sau',
+  'hoc tiep',
+  'tiep di',
+  'sang chuyen de tiep theo',
+  'chuyen de tiep theo',
+  'next lesson',
+  'next topic',
+  'on to the next topic',
+]);
 
 export function isNextWord(text: string): boolean {
-  return NEXT_WORDS.has(fold(text));
+  return NEXT_WORDS.has(words(text));
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
@@ -88,9 +114,29 @@ export function resolveChoice(text: string, choices: readonly Choice[]): Choice 
     const i = Number(num[1]) - 1;
     if (i >= 0 && i < choices.length) return choices[i];
   }
-  const byWords = choices.filter((c) => fold(c.label) === f);
+  const w = words(text);
+  const byWords = w === '' ? [] : choices.filter((c) => words(c.label) === w);
   if (byWords.length === 1) return byWords[0];
   return undefined;
+}
+
+/**
+ * Text a learner gives us to keep (a name, a place, feedback): NFC, without invisible
+ * formatting (Unicode Cf: zero-width characters, bidi overrides and isolates, soft hyphen,
+ * BOM) or control characters, white space folded to single spaces.
+ */
+export function cleanText(input: string): string {
+  return input
+    .normalize('NFC')
+    .replace(/[\p{Cf}]/gu, '')
+    .replace(/[\p{Cc}\u2028\u2029]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** U+FFFD: the text was damaged on the way (a bad encoding), so it cannot be taken as a name. */
+export function isGarbled(text: string): boolean {
+  return text.includes('\ufffd');
 }
 
 export function letterOf(index: number): string {

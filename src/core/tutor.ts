@@ -2,18 +2,24 @@
 import type { Cohort, Enrolment, Learner } from './model.js';
 import type { InboundEvent, OutboundMessage } from './messages.js';
 import type { HandledUpdate, TutorDeps } from './ports.js';
-import { MAX_INPUT, parseCommand, type ParsedCommand } from './parse.js';
+import { cleanText, MAX_INPUT, parseCommand, resolveChoice, type CommandName, type ParsedCommand } from './parse.js';
 import { Session } from './session.js';
-import { answerPrompt, cleanFreeText, nextOnboardingPrompt, promptChoices, promptMessage } from './onboarding.js';
-import { currentStep, handleCourseInput, showNextLesson } from './learning.js';
-import { finalQuestionMessage, handleFinalInput, offerFinalTest, startFinalTest } from './final-test.js';
+import { answerPrompt, nextOnboardingPrompt, promptChoices, promptMessage } from './onboarding.js';
+import { courseHelpLine, currentStep, handleCourseInput, showNextLesson } from './learning.js';
+import { finalHelpLine, finalQuestionMessage, handleFinalInput, offerFinalTest, startFinalTest } from './final-test.js';
+import { currentOffer, resolveOffer } from './offer.js';
 import { showProgress } from './progress.js';
-import { resolveChoice } from './parse.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 
 function updateKey(event: InboundEvent): string {
   return `${event.channel}:${event.updateId}`;
 }
+
+/** Choice values that do what a command does, wherever they are pressed or typed. */
+const COMMAND_VALUES: Readonly<Record<string, CommandName>> = { exam: 'exam', progress: 'progress', certificate: 'certificate' };
+
+/** A button value of ours: pressed (or pasted) when its message is no longer the current one. */
+const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final):\S+|next)$/;
 
 export class Tutor {
   constructor(private readonly deps: TutorDeps) {}
@@ -155,14 +161,20 @@ export class Tutor {
       return this.reprompt(s);
     }
     if (command) return this.command(s, command);
-    if (!learner.onboarded) return this.onboardingInput(s, text);
-    if (learner.prompt) return this.promptInput(s, text);
-    const e = await this.enrolment(s);
-    if (text === 'exam') return this.command(s, { name: 'exam', raw: 'exam', payload: '' });
+    // What the last message offered, by its number, letter or words, before anything else.
+    const input = resolveOffer(currentOffer(s), text)?.value ?? text;
+    if (!learner.onboarded) return this.onboardingInput(s, input);
+    if (learner.prompt) return this.promptInput(s, input);
+    const asCommand = COMMAND_VALUES[input];
+    if (asCommand) return this.command(s, { name: asCommand, raw: input, payload: '' });
+    // A start button whose offer was left (another command came between): offer it again.
+    if (input === 'final:start') return this.command(s, { name: 'exam', raw: input, payload: '' });
     if (s.windowState() !== 'open') return this.sayWindow(s);
-    if (e.cursor.at === 'final') return handleFinalInput(s, e, text);
-    if (await handleCourseInput(s, e, text)) return;
-    s.say(s.t('help.unknownInput'));
+    const e = await this.enrolment(s);
+    const handled = e.cursor.at === 'final' ? await handleFinalInput(s, e, input) : await handleCourseInput(s, e, input);
+    if (handled) return;
+    if (event.kind === 'choice' || BUTTON_VALUE.test(input)) s.say(s.t('lesson.stale'));
+    else s.say(e.cursor.at === 'final' ? finalHelpLine(s, e) : (courseHelpLine(s, e) ?? s.t('help.unknownInput')));
     this.reprompt(s);
   }
 
@@ -282,7 +294,7 @@ export class Tutor {
     const l = s.learner;
     const prompt = l.prompt!;
     if (prompt === 'feedback') {
-      const body = cleanFreeText(text);
+      const body = cleanText(text);
       await this.deps.feedback.add({ learnerId: l.id, text: body, channel: s.event.channel, at: s.now });
       l.prompt = undefined;
       s.say(s.t('feedback.thanks'));
@@ -313,21 +325,10 @@ export class Tutor {
     if (prompt === 'hour') s.say(s.t('remind.set', { hour: l.lessonHour }));
   }
 
-  /** Repeats the question the learner still owes us, if any. */
+  /** Shows again what is offered now, so the learner can always go on. */
   private reprompt(s: Session): void {
-    const l = s.learner;
-    if (!l.onboarded || l.prompt) {
-      s.say(promptMessage(s, l.prompt ?? 'language'));
-      return;
-    }
-    const e = s.enrolment;
-    if (!e) return;
-    if (e.cursor.at === 'final') {
-      s.say(finalQuestionMessage(s, e));
-      return;
-    }
-    const step = currentStep(s, e);
-    if (step) s.say(step);
+    const offer = currentOffer(s);
+    if (offer) s.say(offer);
   }
 
   private sayWindow(s: Session): void {

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from '../support/env.js';
+import { describe, expect, it } from 'vitest';
+import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
-import { lessonsOf, topicsOf, type Course } from '../../src/core/course.js';
+import { shownAt } from '../support/final-answers.js';
+import { lessonsOf, topicsOf } from '../../src/core/course.js';
 import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
 
-let h: EngineHarness;
-let course: Course;
-
-beforeAll(async () => {
-  h = await engine();
-  course = h.content.courses.get('cds-xa')!;
-});
-afterAll(() => h.close());
+const h = useEngine();
 
 async function enrolment(learner: ChatLearner) {
   const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
@@ -23,11 +17,11 @@ async function studyLessons(learner: ChatLearner, count: number) {
   for (let i = 0; i < count; i++) {
     // On a card: press next; then answer each question correctly.
     await learner.press('next');
-    let q = askedQuestion(course, learner.last.at(-1));
+    let q = askedQuestion(h.course, learner.last.at(-1));
     while (q) {
       await learner.say(letter(q.correctIndex));
       expect(learner.last[0]!.text).toContain('✅');
-      q = askedQuestion(course, learner.last.at(-1));
+      q = askedQuestion(h.course, learner.last.at(-1));
     }
     if (learner.lastChoices().includes('next')) await learner.press('next');
   }
@@ -37,16 +31,16 @@ async function takeFinal(learner: ChatLearner, answerCorrectly: boolean) {
   await learner.say('/kiemtra');
   expect(learner.lastChoices()).toEqual(['final:start', 'final:later']);
   await learner.say('1');
-  for (let i = 0; i < course.final.questions; i++) {
+  for (let i = 0; i < h.course.final.questions; i++) {
     const message = learner.last.at(-1)!;
-    expect(message.text).toContain(`${i + 1}/${course.final.questions}`);
+    expect(message.text).toContain(`${i + 1}/${h.course.final.questions}`);
     const value = message.choices![0]!.value; // fin:<attempt>:<index>:0
     const e = await enrolment(learner);
     const attempt = e!.finalAttempts.at(-1)!;
-    const q = topicsOf(course).flatMap((t) => t.finalBank).find((x) => x.id === attempt.questionIds[i])!;
+    const q = topicsOf(h.course).flatMap((t) => t.finalBank).find((x) => x.id === attempt.questionIds[i])!;
     expect(value.startsWith(`fin:${attempt.n}:${i}:`)).toBe(true);
     const pick = answerCorrectly ? q.correctIndex : (q.correctIndex + 1) % q.options.length;
-    await learner.say(letter(pick).toLowerCase());
+    await learner.say(letter(shownAt(attempt, i, q, pick)).toLowerCase());
   }
 }
 
@@ -82,14 +76,14 @@ describe('the learner journey through the engine', () => {
   it('should teach every lesson of topic 1 with progress right at each step, then pass the final test', async () => {
     const a = new ChatLearner(h.tutor);
     await a.onboard();
-    const topic1 = topicsOf(course)[0]!;
+    const topic1 = topicsOf(h.course)[0]!;
     for (let i = 0; i < topic1.lessons.length; i++) {
       await studyLessons(a, 1);
       const e = await enrolment(a);
       expect(e!.completedLessons).toHaveLength(i + 1);
       expect(e!.status).toBe('in_progress');
       await a.say('/tiendo');
-      expect(a.text()).toContain(`Đã học ${i + 1}/${lessonsOf(course).length} bài`);
+      expect(a.text()).toContain(`Đã học ${i + 1}/${lessonsOf(h.course).length} bài`);
     }
     expect(a.transcript.some((m) => m.text.includes('Chúc mừng! Bạn đã hoàn thành chuyên đề'))).toBe(true);
     await a.say('/tiendo');
@@ -101,24 +95,24 @@ describe('the learner journey through the engine', () => {
     expect(a.text()).toContain('Bạn cần học xong tất cả các bài');
 
     await a.say('/hoc');
-    await studyLessons(a, lessonsOf(course).length - topic1.lessons.length);
+    await studyLessons(a, lessonsOf(h.course).length - topic1.lessons.length);
     expect(a.text()).toContain('/kiemtra');
-    const checks = lessonsOf(course).flatMap((l) => l.questions).length;
+    const checks = lessonsOf(h.course).flatMap((l) => l.questions).length;
     await a.say('/tiendo');
     expect(a.text()).toContain(`đúng ${checks}/${checks}`);
 
     await takeFinal(a, true);
-    expect(a.text()).toContain(`${course.final.questions}/${course.final.questions}`);
+    expect(a.text()).toContain(`${h.course.final.questions}/${h.course.final.questions}`);
     expect(a.text()).toContain('100%');
     const e = await enrolment(a);
     expect(e!.status).toBe('completed');
     expect(e!.finalAttempts).toHaveLength(1);
-    expect(e!.finalAttempts[0]).toMatchObject({ passed: true, scorePercent: 100, correct: course.final.questions });
+    expect(e!.finalAttempts[0]).toMatchObject({ passed: true, scorePercent: 100, correct: h.course.final.questions });
     const answers = await h.db.models.Answer.countDocuments({ learnerId: e!.learnerId });
-    expect(answers).toBe(checks + course.final.questions);
+    expect(answers).toBe(checks + h.course.final.questions);
     // Draws cover every topic in proportion (25 questions each → 6 each of 30).
     const drawnTopics = e!.finalAttempts[0]!.questionIds.map((id: string) => id.split("-")[0]!);
-    for (const t of topicsOf(course)) expect(drawnTopics.filter((x: string) => x === t.id)).toHaveLength(6);
+    for (const t of topicsOf(h.course)) expect(drawnTopics.filter((x: string) => x === t.id)).toHaveLength(6);
     await a.say('/kiemtra');
     expect(a.text()).toContain('Bạn đã đạt');
   });
@@ -127,10 +121,10 @@ describe('the learner journey through the engine', () => {
     const b = new ChatLearner(h.tutor, 'console', undefined, { languageCode: 'en' });
     await b.onboard({ lang: '2', name: 'Lê Minh', role: '1', province: 'Hà Nội', commune: 'Phường Ba Đình' });
     expect(b.text()).toContain('Topic 1 · Lesson 1/');
-    await studyLessons(b, lessonsOf(course).length);
+    await studyLessons(b, lessonsOf(h.course).length);
     await takeFinal(b, false);
     expect(b.text()).toContain('0/30');
-    expect(b.text()).toContain(`${course.final.attempts - 1} attempts left`);
+    expect(b.text()).toContain(`${h.course.final.attempts - 1} attempts left`);
     const e = await enrolment(b);
     expect(e!.status).toBe('in_progress');
     expect(e!.finalAttempts[0]).toMatchObject({ passed: false, scorePercent: 0, answered: 30 });

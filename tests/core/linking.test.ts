@@ -1,28 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from '../support/env.js';
+import { describe, expect, it } from 'vitest';
+import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
 import type { Course } from '../../src/core/course.js';
 import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
 import type { ConversationId } from '../../src/core/model.js';
 
-let h: EngineHarness;
-let course: Course;
-
-beforeAll(async () => {
-  h = await engine();
-  course = h.content.courses.get('cds-xa')!;
-});
-afterAll(() => h.close());
+const h = useEngine();
 
 const learnerOf = (c: ConversationId) => new MongoLearnerStore(h.db.models).findByConversation(c);
 
 /** Reads one card and answers its questions correctly. */
 async function studyOneLesson(l: ChatLearner): Promise<void> {
   await l.press('next');
-  let q = askedQuestion(course, l.last.at(-1));
+  let q = askedQuestion(h.course, l.last.at(-1));
   while (q) {
     await l.say(letter(q.correctIndex));
-    q = askedQuestion(course, l.last.at(-1));
+    q = askedQuestion(h.course, l.last.at(-1));
   }
   if (l.lastChoices().includes('next')) await l.press('next');
 }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from '../support/env.js';
+import { describe, expect, it } from 'vitest';
+import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
 import { lessonsOf, pick, topicsOf, type Course, type Locale } from '../../src/core/course.js';
 import { renderPlain } from '../../src/channels/shared/render.js';
@@ -7,14 +7,7 @@ import { renderPlain } from '../../src/channels/shared/render.js';
 /** The strictest text limit of the channels (Zalo: 2,000 characters; Telegram: 4,096). */
 const LIMIT = 2000;
 
-let h: EngineHarness;
-let course: Course;
-
-beforeAll(async () => {
-  h = await engine();
-  course = h.content.courses.get('cds-xa')!;
-});
-afterAll(() => h.close());
+const h = useEngine();
 
 describe.each<[Locale, '1' | '2']>([
   ['vi', '1'],
@@ -28,9 +21,9 @@ describe.each<[Locale, '1' | '2']>([
     for (let guard = 0; guard < 1000; guard++) {
       for (const m of a.last) {
         expect(renderPlain(m).length, m.text.slice(0, 60)).toBeLessThanOrEqual(LIMIT);
-        for (const l of lessonsOf(course)) if (m.text.includes(pick(l.title, locale)) && m.choices?.[0]?.value === 'next') seenCards.add(l.id);
+        for (const l of lessonsOf(h.course)) if (m.text.includes(pick(l.title, locale)) && m.choices?.[0]?.value === 'next') seenCards.add(l.id);
       }
-      const q = askedQuestion(course, a.last.at(-1));
+      const q = askedQuestion(h.course, a.last.at(-1));
       if (q) {
         seenQuestions.add(q.id);
         await a.say(letter(q.correctIndex));
@@ -42,13 +35,13 @@ describe.each<[Locale, '1' | '2']>([
       }
       break;
     }
-    expect(seenCards.size).toBe(lessonsOf(course).length);
-    expect(seenQuestions.size).toBe(lessonsOf(course).flatMap((l) => l.questions).length);
+    expect(seenCards.size).toBe(lessonsOf(h.course).length);
+    expect(seenQuestions.size).toBe(lessonsOf(h.course).flatMap((l) => l.questions).length);
   });
 
   it('should render every final-test question within the message limit', () => {
     // The same shape the final test sends: header line, question, lettered options and a hint.
-    for (const q of topicsOf(course).flatMap((t) => t.finalBank)) {
+    for (const q of topicsOf(h.course).flatMap((t) => t.finalBank)) {
       const message = {
         text: `📝 Câu 30/30\n${pick(q.text, locale)}`,
         choices: q.options.map((o, i) => ({ label: pick(o, locale), value: `fin:3:29:${i}` })),

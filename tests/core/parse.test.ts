@@ -26,6 +26,14 @@ describe('reading what learners type', () => {
     expect(resolveChoice('😀', choices)).toBeUndefined();
   });
 
+  it('should read an option by its words when its label carries symbols such as ▶', () => {
+    const next = [{ label: 'Bài tiếp theo ▶', value: 'next' }];
+    expect(resolveChoice('Bài tiếp theo', next)?.value).toBe('next');
+    expect(resolveChoice('bai tiep theo ▶', next)?.value).toBe('next');
+    expect(resolveChoice('bai tiep', next)).toBeUndefined();
+    expect(resolveChoice('▶', next)).toBeUndefined();
+  });
+
   it('should read commands in Vietnamese and English, with a bot suffix and a payload', () => {
     expect(parseCommand('/tiendo')?.name).toBe('progress');
     expect(parseCommand('/PROGRESS@cds_bot')?.name).toBe('progress');

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engine, type EngineHarness } from '../support/env.js';
+import { describe, expect, it } from 'vitest';
+import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
 import type { Course } from '../../src/core/course.js';
 import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
 
-let h: EngineHarness;
-let course: Course;
-
-beforeAll(async () => {
-  h = await engine();
-  course = h.content.courses.get('cds-xa')!;
-});
-afterAll(() => h.close());
+const h = useEngine();
 
 async function stored(learner: ChatLearner) {
   const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
@@ -25,14 +18,14 @@ async function atFirstQuestion(): Promise<ChatLearner> {
   const a = new ChatLearner(h.tutor);
   await a.onboard();
   await a.press('next');
-  expect(askedQuestion(course, a.last.at(-1))).toBeDefined();
+  expect(askedQuestion(h.course, a.last.at(-1))).toBeDefined();
   return a;
 }
 
 describe('redelivered and racing updates', () => {
   it('should record one answer when the same update is delivered twice', async () => {
     const a = await atFirstQuestion();
-    const q = askedQuestion(course, a.last.at(-1))!;
+    const q = askedQuestion(h.course, a.last.at(-1))!;
     const event = a.event(letter(q.correctIndex), 'text', 'same-update-1');
     const first = await a.send(event);
     const second = await a.send(event);
@@ -44,7 +37,7 @@ describe('redelivered and racing updates', () => {
   it('should record one answer when two answers to the same question race', async () => {
     // Two button presses (each names its question) handled at the same time, e.g. by two workers.
     const a = await atFirstQuestion();
-    const q = askedQuestion(course, a.last.at(-1))!;
+    const q = askedQuestion(h.course, a.last.at(-1))!;
     const [r1, r2] = await Promise.all([
       a.send(a.event(`ans:${q.id}:${q.correctIndex}`, 'choice', 'race-a')),
       a.send(a.event(`ans:${q.id}:${(q.correctIndex + 1) % q.options.length}`, 'choice', 'race-b')),
@@ -84,7 +77,7 @@ describe('bad input', () => {
     expect(a.text()).toContain('quá dài');
     expect((await stored(a)).answers).toBe(0);
     // The question is asked again, so the learner can go on.
-    expect(askedQuestion(course, a.last.at(-1))).toBeDefined();
+    expect(askedQuestion(h.course, a.last.at(-1))).toBeDefined();
   });
 
   it('should answer emoji only with a hint instead of taking it as an answer', async () => {
@@ -96,7 +89,7 @@ describe('bad input', () => {
 
   it('should answer a press on a question that is no longer current without recording it', async () => {
     const a = await atFirstQuestion();
-    const q = askedQuestion(course, a.last.at(-1))!;
+    const q = askedQuestion(h.course, a.last.at(-1))!;
     await a.say(letter(q.correctIndex));
     await a.press(`ans:${q.id}:${q.correctIndex}`);
     expect(a.text()).toMatch(/đã qua|đã được ghi nhận/);
@@ -152,7 +145,7 @@ describe('bad input', () => {
     const s = await stored(a);
     expect(s.learner).toMatchObject({ consent: false, lessonHour: 6, profile: { role: 'vice_chair', province: 'Hà Nội' } });
     await a.say('tiep tuc');
-    expect(askedQuestion(course, a.last.at(-1))).toBeDefined();
+    expect(askedQuestion(h.course, a.last.at(-1))).toBeDefined();
   });
 });
 

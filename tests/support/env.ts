@@ -1,5 +1,6 @@
 /** Test wiring: a fresh database and queue prefix per test file, on the real Redis and MongoDB-compatible server. */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -11,6 +12,7 @@ import { MongoReachability } from '../../src/storage/reachability.js';
 import { loadContent, type LoadedContent } from '../../src/content/load.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
 import { syncContentCohorts } from '../../src/storage/cohorts.js';
+import type { Course } from '../../src/core/course.js';
 import type { Clock, Leases, Random } from '../../src/core/ports.js';
 import type { ChannelAdapter } from '../../src/channels/types.js';
 import { deleteKeys, dropRun } from './cleanup.js';
@@ -138,4 +140,25 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** An engine harness that fills in when the file's tests start, with the shipped course at hand. */
+export type UsedEngine = EngineHarness & { course: Course };
+
+/**
+ * The tutor over a fresh database for one test file: started before its tests, dropped after
+ * them. Read its fields inside tests (they are filled in by then).
+ */
+export function useEngine(opts: Parameters<typeof engine>[0] & { courseId?: string } = {}): UsedEngine {
+  const used = {} as UsedEngine;
+  beforeAll(async () => {
+    const h = await engine(opts);
+    const course = h.content.courses.get(opts.courseId ?? 'cds-xa');
+    if (!course) throw new Error(`no course ${opts.courseId ?? 'cds-xa'} in the content`);
+    Object.assign(used, h, { course });
+  }, 30_000);
+  afterAll(async () => {
+    await used.close?.();
+  });
+  return used;
 }

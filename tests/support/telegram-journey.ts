@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { App } from '../../src/app/index.js';
 import { findFinalQuestion, lessonsOf, type Course } from '../../src/core/course.js';
 import type { TelegramUser } from './telegram.js';
+import { shownAt } from './final-answers.js';
 
 function correctAnswer(course: Course, data: string): string {
   const [, qid] = data.split(':');
@@ -59,9 +60,10 @@ export async function fullJourney(app: App, user: TelegramUser, course: Course):
   for (let i = 0; i < course.final.questions; i++) {
     expect(user.lastText()).toContain(`${i + 1}/${course.final.questions}`);
     const learner = await app.learners.findByConversation(`telegram:${user.chatId}`);
-    const e = await app.db.models.Enrolment.findOne({ learnerId: learner!.id }).lean<{ finalAttempts: { questionIds: string[] }[] }>();
-    const q = findFinalQuestion(course, e!.finalAttempts.at(-1)!.questionIds[i]!)!;
-    const data = user.buttons()[q.correctIndex]!.callback_data;
+    const e = await app.db.models.Enrolment.findOne({ learnerId: learner!.id }).lean<{ finalAttempts: { questionIds: string[]; orders?: string[] }[] }>();
+    const attempt = e!.finalAttempts.at(-1)!;
+    const q = findFinalQuestion(course, attempt.questionIds[i]!)!;
+    const data = user.buttons()[shownAt(attempt, i, q)]!.callback_data;
     expect(data).toMatch(/^fin:/);
     await user.press(data);
   }

@@ -5,6 +5,7 @@ import type { Course, Question } from '../../src/core/course.js';
 import { findFinalQuestion, findLesson, lessonsOf } from '../../src/core/course.js';
 import { MongoEnrolmentStore } from '../../src/storage/stores.js';
 import { eventually } from './env.js';
+import { shownAt } from './final-answers.js';
 import { type FakeZalo, zaloText } from './fake-zalo.js';
 
 /** A port nobody listens on now, so PUBLIC_BASE_URL can name it before the server starts. */
@@ -73,8 +74,10 @@ export class ZaloUser {
     let last = await this.say('1');
     for (let i = 0; i < course.final.questions; i++) {
       const e = (await this.enrolment())!;
-      const q = findFinalQuestion(course, e.finalAttempts.at(-1)!.questionIds[i]!)!;
-      last = await this.say(right ? letterFor(q) : letterFor(q, 1).toLowerCase());
+      const attempt = e.finalAttempts.at(-1)!;
+      const q = findFinalQuestion(course, attempt.questionIds[i]!)!;
+      const at = shownAt(attempt, i, q, right ? q.correctIndex : (q.correctIndex + 1) % q.options.length);
+      last = await this.say(right ? String.fromCharCode(65 + at) : String.fromCharCode(97 + at));
     }
     return last;
   }

@@ -1,0 +1,4 @@
+import { describeConformance } from './driver.js';
+import { consoleSetup } from './setups.js';
+
+describeConformance(consoleSetup);

@@ -1,0 +1,4 @@
+import { describeConformance } from './driver.js';
+import { zaloPolling } from './setups.js';
+
+describeConformance(zaloPolling);

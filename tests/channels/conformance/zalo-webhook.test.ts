@@ -1,0 +1,4 @@
+import { describeConformance } from './driver.js';
+import { zaloWebhook } from './setups.js';
+
+describeConformance(zaloWebhook);
