@@ -183,8 +183,16 @@ export class MongoFeedbackStore implements FeedbackStore {
   constructor(private readonly m: Models) {}
 
   async add(entry: { learnerId: string; text: string; channel: string; at: Date }): Promise<void> {
-    await this.m.Feedback.create({ ...entry, text: entry.text.slice(0, 2000) });
+    await this.m.Feedback.create({ ...entry, text: cut(entry.text, FEEDBACK_MAX) });
   }
+}
+
+const FEEDBACK_MAX = 2000;
+
+/** The first `max` UTF-16 units of `text`, less one when the last would be half of a surrogate pair (an emoji). */
+function cut(text: string, max: number): string {
+  const head = text.slice(0, max);
+  return head.length === max && /[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head;
 }
 
 export class MongoUpdateLog implements UpdateLog {
