@@ -112,7 +112,7 @@ export function describeEnrolmentStore(name: string, make: Make<{ store: Enrolme
       });
 
       it('should let exactly one of racing saves of the same version win', async () => {
-        for (let round = 0; round < 5; round++) {
+        for (let round = 0; round < 10; round++) {
           const created = await store.ensure(newEnrolment(learnerId()));
           const results = await together(8, (i) => settle(store.save({ ...created, completedLessons: [`t1-l0${i}`] })));
           const won = results.filter((r) => r !== 'rejected');

@@ -164,7 +164,7 @@ export function describeLearnerStore(name: string, make: Make<{ store: LearnerSt
 
       it('should let exactly one of racing saves of the same version win', async () => {
         // A race is not lost every time: several rounds make a missing compare-and-set show.
-        for (let round = 0; round < 5; round++) {
+        for (let round = 0; round < 10; round++) {
           const created = await store.create(newLearner());
           const results = await together(8, (i) => settle(store.save({ ...created, lessonHour: 10 + i })));
           const won = results.filter((r) => r !== 'rejected');
@@ -203,7 +203,7 @@ export function describeLearnerStore(name: string, make: Make<{ store: LearnerSt
       });
 
       it('should move a conversation once when two moves race', async () => {
-        for (let round = 0; round < 5; round++) {
+        for (let round = 0; round < 10; round++) {
           const from = await store.create(newLearner());
           const to = await store.create(newLearner());
           const c = from.conversations[0]!;
