@@ -22,6 +22,16 @@ export function describeLearnerStore(name: string, make: Make<{ store: LearnerSt
         expect(created).toMatchObject(init);
       });
 
+      it('should create an invited learner without a conversation, to be attached later', async () => {
+        const invited = await store.create(newLearner({ conversations: [], inviteCode: 'INVITE-7' }));
+        const again = await store.create(newLearner({ conversations: [], inviteCode: 'INVITE-8' }));
+        expect(again.id).not.toBe(invited.id);
+        expect(await store.findByInviteCode('INVITE-7')).toEqual(invited);
+        const c = conversation('telegram');
+        expect(await store.attach(invited.id, c)).toBe(true);
+        expect((await store.findByConversation(c))?.id).toBe(invited.id);
+      });
+
       it('should give two learners two ids', async () => {
         const a = await store.create(newLearner());
         const b = await store.create(newLearner());
