@@ -8,7 +8,7 @@ import { Types } from 'mongoose';
 import type { Cohort } from '../core/model.js';
 import type { Candidate, ClaimResult, ScheduledSendLog, ScheduleSource, SweepState, SweepStateStore } from '../scheduler/ports.js';
 import type { Models } from './models.js';
-import { isDuplicateKey, toEnrolment, toLearner } from './stores.js';
+import { isDuplicateKey, stringId, toEnrolment, toLearner } from './stores.js';
 
 const LEARNER_FIELDS = { conversations: 1, unreachable: 1, locale: 1, cohortId: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1 };
 const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1 };
@@ -115,12 +115,12 @@ export class MongoSweepStates implements SweepStateStore {
   constructor(private readonly m: Models) {}
 
   async get(key: string): Promise<SweepState> {
-    const doc = await this.m.SweepState.collection.findOne({ _id: key as any });
+    const doc = await this.m.SweepState.collection.findOne({ _id: stringId(key) });
     return { after: doc?.after ?? undefined, done: doc?.done === true, through: doc?.through ?? undefined };
   }
 
   async save(key: string, state: Partial<SweepState>, now: Date): Promise<void> {
-    const write = () => this.m.SweepState.collection.updateOne({ _id: key as any }, { $set: { ...state, updatedAt: now } }, { upsert: true });
+    const write = () => this.m.SweepState.collection.updateOne({ _id: stringId(key) }, { $set: { ...state, updatedAt: now } }, { upsert: true });
     try {
       await write();
     } catch (err) {
@@ -141,22 +141,22 @@ export class MongoScheduledSendLog implements ScheduledSendLog {
    */
   async claim(key: string, meta: { kind: string; learnerId: string; owner: string }, now: Date): Promise<ClaimResult> {
     try {
-      await this.m.ScheduledSend.collection.insertOne({ _id: key as any, ...meta, state: 'claimed', claimedAt: now });
+      await this.m.ScheduledSend.collection.insertOne({ _id: stringId(key), ...meta, state: 'claimed', claimedAt: now });
       return 'claimed';
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const doc = await this.m.ScheduledSend.collection.findOne({ _id: key as any });
+      const doc = await this.m.ScheduledSend.collection.findOne({ _id: stringId(key) });
       return doc?.owner === meta.owner && doc.state === 'claimed' ? 'claimed' : 'already_sent';
     }
   }
 
   /** Marks the claim as sent, or as skipped (no longer due when its turn came). */
   async finish(key: string, state: 'sent' | 'skipped', now: Date): Promise<void> {
-    await this.m.ScheduledSend.collection.updateOne({ _id: key as any }, { $set: { state, doneAt: now } });
+    await this.m.ScheduledSend.collection.updateOne({ _id: stringId(key) }, { $set: { state, doneAt: now } });
   }
 
   async get(key: string): Promise<{ state: string; owner: string } | null> {
-    const doc = await this.m.ScheduledSend.collection.findOne({ _id: key as any });
+    const doc = await this.m.ScheduledSend.collection.findOne({ _id: stringId(key) });
     return doc ? { state: String(doc.state), owner: String(doc.owner) } : null;
   }
 }

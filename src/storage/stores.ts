@@ -201,7 +201,7 @@ export class MongoFeedbackStore implements FeedbackStore {
   constructor(private readonly m: Models) {}
 
   async add(entry: { learnerId: string; text: string; channel: string; at: Date }): Promise<void> {
-    await this.m.Feedback.create({ ...entry, text: entry.text.slice(0, 2000) });
+    await this.m.Feedback.create({ ...entry, text: cut(entry.text, FEEDBACK_MAX) });
   }
 }
 
@@ -212,11 +212,25 @@ function withoutUndefined(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUndefined(v)]));
 }
 
+const FEEDBACK_MAX = 2000;
+
+/** The first `max` UTF-16 units of `text`, less one when the last would be half of a surrogate pair (an emoji). */
+function cut(text: string, max: number): string {
+  const head = text.slice(0, max);
+  return head.length === max && /[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head;
+}
+
+/** The driver's collections skip mongoose's filter sanitising: an id must be a plain string, never an operator object. */
+export function stringId(id: string): never {
+  if (typeof id !== 'string') throw new TypeError('an id must be a string');
+  return id as never;
+}
+
 export class MongoUpdateLog implements UpdateLog {
   constructor(private readonly m: Models) {}
 
   async find(key: string): Promise<(HandledUpdate & { done: boolean }) | null> {
-    const doc = await this.m.Update.collection.findOne({ _id: key as never });
+    const doc = await this.m.Update.collection.findOne({ _id: stringId(key) });
     if (!doc) return null;
     // A claim written before decisions were kept (no `reply`) was handled and answered then.
     if (!doc.reply) return { reply: [], done: true };
@@ -226,7 +240,7 @@ export class MongoUpdateLog implements UpdateLog {
   async record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate> {
     try {
       // Without undefined fields: the driver would store them as null, and an optional field read back as null is not unset.
-      await this.m.Update.collection.insertOne({ _id: key as never, at, ...(withoutUndefined(handled) as HandledUpdate) });
+      await this.m.Update.collection.insertOne({ _id: stringId(key), at, ...(withoutUndefined(handled) as HandledUpdate) });
       return handled;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -235,7 +249,7 @@ export class MongoUpdateLog implements UpdateLog {
   }
 
   async done(key: string): Promise<void> {
-    await this.m.Update.collection.updateOne({ _id: key as never }, { $set: { done: true }, $unset: { learner: '', enrolment: '' } });
+    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { learner: '', enrolment: '' } });
   }
 }
 
