@@ -61,7 +61,7 @@ export interface App {
   ingress: Ingress;
   logger: Logger;
   i18n: Translator;
-  /** Resolves true when no inbound or outbound job is waiting or running. */
+  /** Resolves true when no inbound job, and no outbound job of this process's channels, is waiting or running. */
   idle(): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -126,7 +126,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ingress,
     logger,
     i18n: s.i18n,
-    idle: () => queues.idle(),
+    // Jobs of a channel this process does not serve (another deployment's, an old demo's) never finish here.
+    idle: () => queues.idle(channels.all.map((c) => c.name)),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -54,9 +54,9 @@ export class Queues {
     return rows;
   }
 
-  /** True when no inbound or outbound job is waiting or running. */
-  async idle(): Promise<boolean> {
-    for (const q of this.all()) {
+  /** True when no inbound job, and no outbound job of these channels, is waiting or running. */
+  async idle(channels: readonly ChannelName[] = CHANNELS): Promise<boolean> {
+    for (const q of [this.inbound, ...channels.map((c) => this.send[c])]) {
       const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
       if (Object.values(c).some((n) => n > 0)) return false;
     }
