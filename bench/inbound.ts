@@ -3,6 +3,7 @@
  * N other learners already stored; beside a minimal handler in the same run.
  *   node --import tsx bench/inbound.ts --stored 0,2000,20000 [--learners 100] [--answers 20] [--seconds 120]
  *                                     [--grace 30] [--probe-answers 6] [--keep-data] [--json FILE]
+ * (--probe-answers 0: no probe; it runs at the first N only, one step at a time.)
  * For each N in --stored: N learners (each with its conversation and an enrolment in the `demo`
  * cohort, shaped by the app's own models) are seeded into a database of the benchmark's own
  * (`cds_bench_inbound`), then two runs follow, each with --learners simulated Telegram users:
@@ -23,6 +24,7 @@
  * Redis keys are removed at the end; the database too, unless --keep-data (reused when present).
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { Queue, QueueEvents, Worker } from 'bullmq';
@@ -538,6 +540,8 @@ function summarise(d: Driver, times: { started: number; answering?: number; ende
     updateLatency: Object.fromEntries((['p50', 'p95', 'p99'] as const).map((k) => [k, percentile(d.samples, Number(k.slice(1)) / 100, end)])),
     wallSeconds: Number(((end - times.started) / 1000).toFixed(1)),
     peakRssMB: mb(peakRss),
+    /** The machine is shared: its 1-minute load average when the run ended. */
+    loadAverage: Number(loadavg()[0]!.toFixed(1)),
   };
 }
 
@@ -585,7 +589,7 @@ function tableRows(n: number, tutor: RunSummary, baseline: RunSummary): string[]
   const cost = tutor.answersPerSec > 0 && baseline.answersPerSec > 0 ? baseline.answersPerSec / tutor.answersPerSec : tutor.updatesPerSec > 0 ? baseline.updatesPerSec / tutor.updatesPerSec : Infinity;
   const perAnswer = tutor.answersPerSec > 0;
   const row = (name: string, r: RunSummary, ratio: string) =>
-    `| ${n.toLocaleString('en')} | ${name} | ${r.answersAnswered}/${r.answersSent} | ${r.answersPerSec} | ${fmtLatency(r.answerLatency.p50)} | ${fmtLatency(r.answerLatency.p95)} | ${fmtLatency(r.answerLatency.p99)} | ${r.updatesAnswered}/${r.updatesSent} | ${r.updatesPerSec} | ${fmtLatency(r.updateLatency.p50)} | ${ratio} | ${r.peakRssMB} MB |`;
+    `| ${n.toLocaleString('en')} | ${name} | ${r.answersAnswered}/${r.answersSent} | ${r.answersPerSec} | ${fmtLatency(r.answerLatency.p50)} | ${fmtLatency(r.answerLatency.p95)} | ${fmtLatency(r.answerLatency.p99)} | ${r.updatesAnswered}/${r.updatesSent} | ${r.updatesPerSec} | ${fmtLatency(r.updateLatency.p50)} | ${ratio} | ${r.peakRssMB} MB | ${r.loadAverage} |`;
   return [row('tutor', tutor, `${cost.toFixed(1)}×${perAnswer ? '' : ' (per update)'}`), row('baseline', baseline, '1×')];
 }
 
@@ -600,8 +604,8 @@ const db = await connectDatabase(dbUrl.toString());
 const redisForCleanup = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const results: Record<string, unknown>[] = [];
 const lines = [
-  '| stored | run | answers done/sent | answers/s | p50 | p95 | p99 | updates done/sent | updates/s | update p50 | cost/answer vs baseline | peak RSS |',
-  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| stored | run | answers done/sent | answers/s | p50 | p95 | p99 | updates done/sent | updates/s | update p50 | cost/answer vs baseline | peak RSS | load |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 const dbTime: string[] = [];
 let probeResult: unknown;
@@ -615,7 +619,7 @@ try {
     const tutor = await startTutor(`${prefix}t`);
     let tutorRun;
     try {
-      if (index === 0) {
+      if (index === 0 && PROBE_ANSWERS > 0) {
         const p = await probe(tutor);
         probeResult = { stored: n, ...p.result };
         await removeRunData(db, p.chatIds);
