@@ -33,6 +33,7 @@ import { Schema, Types } from 'mongoose';
 import type { CommandStartedEvent } from 'mongodb';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app/index.js';
+import { enrolmentId } from '../src/storage/stores.js';
 import { connectDatabase, type Database } from '../src/storage/mongo.js';
 import { ensureIndexes } from '../src/storage/models.js';
 import { loadContent } from '../src/content/load.js';
@@ -117,6 +118,7 @@ async function seed(db: Database, n: number): Promise<number | 'reused'> {
       conversations.push(new m.Conversation({ _id: conversation, learnerId: String(_id) }).toObject() as object);
       enrolments.push(
         new m.Enrolment({
+          _id: enrolmentId(String(_id), COHORT),
           learnerId: String(_id),
           cohortId: COHORT,
           courseId: COURSE,
@@ -127,7 +129,7 @@ async function seed(db: Database, n: number): Promise<number | 'reused'> {
           finalAttempts: [],
           lastActivityAt: new Date(now - (j % 3) * 3600_000),
           version: 2 * done.length,
-        }).toObject(),
+        }).toObject() as object,
       );
     }
     await m.Learner.collection.insertMany(learners, { ordered: false });

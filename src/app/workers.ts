@@ -33,7 +33,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const prefix = queues.settings.prefix;
   const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS);
   const outbox = new Outbox(queues, pacing);
-  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted })];
+  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, concurrency: config.INBOUND_CONCURRENCY })];
   workers.push(
     createPlanWorker(
       queues,
