@@ -1,8 +1,8 @@
 /** How far "always pick the longest option" gets in the final test: a deterministic simulation of the real draw. */
 import { topicsOf, type Course, type Locale } from '../core/course.js';
 import { drawFinalQuestions } from '../core/final-test.js';
-import type { Random } from '../core/ports.js';
 import { correctIsStrictlyLongest, longestOptions, optionsIn } from './quality.js';
+import { seededRandom } from '../core/random.js';
 
 export interface LongestOptionFigures {
   /** Share of final questions whose correct option is the strictly longest. */
@@ -18,19 +18,6 @@ export interface LongestOptionFigures {
   };
 }
 
-/** mulberry32: a small, fast seeded generator, so the figures are the same on every run. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return {
-    next() {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
-}
 
 /**
  * Draws `attempts` tests with the course's own rules (count, proportion per topic, pass mark) and answers each

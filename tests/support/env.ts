@@ -18,6 +18,8 @@ import type { ChannelAdapter } from '../../src/channels/types.js';
 import { deleteKeys, dropRun } from './cleanup.js';
 import { Redis } from 'ioredis';
 import { RedisLeases } from '../../src/scheduler/leases.js';
+import { seededRandom } from '../../src/core/random.js';
+export { seededRandom };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -44,19 +46,6 @@ export class TestClock implements Clock {
   }
 }
 
-/** A repeatable pseudo-random sequence (mulberry32). */
-export function seededRandom(seed = 42): Random {
-  let a = seed >>> 0;
-  return {
-    next() {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
-}
 
 let shippedContent: LoadedContent | undefined;
 export function shipped(): LoadedContent {
