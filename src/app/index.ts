@@ -71,7 +71,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const { config, db, queues, logger } = s;
   const tutorDeps = buildTutorDeps({
     ...s,
-    reachability: new MongoReachability(db.models),
+    reachability: new MongoReachability(db.models, { redis: s.redis, key: `${queues.settings.prefix}:blocked` }),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
   });
   const tutor = new Tutor(tutorDeps);

@@ -1,22 +1,31 @@
 /**
- * Reachability over the conversations collection: `blockedAt` on the conversation's own
- * document (read by `_id`, the one lookup FerretDB answers from its index), and the learner's
- * `unreachable` list kept alongside for the planning sweeps, which read learners in bulk.
+ * Reachability: `blockedAt` on the conversation's own document in MongoDB (the record, read by
+ * `_id`), the learner's `unreachable` list kept alongside for the planning sweeps, and a Redis
+ * hash of blocked conversations that every send asks instead of the database. Losing the Redis
+ * copy costs at most one more attempt per blocked conversation: the platform refuses it again
+ * and the mark comes back.
  */
+import type { Redis } from 'ioredis';
 import type { ConversationId } from '../core/model.js';
 import type { Reachability } from '../core/ports.js';
 import type { Models } from './models.js';
 
 export class MongoReachability implements Reachability {
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    /** Where the fast copy lives (a hash: conversation → blocked at, ms); without it, sends read MongoDB. */
+    private readonly cache?: { redis: Redis; key: string },
+  ) {}
 
   async markBlocked(conversation: ConversationId, at: Date): Promise<void> {
+    await this.cache?.redis.hset(this.cache.key, conversation, at.getTime());
     const link = await this.m.Conversation.findOneAndUpdate({ _id: conversation }, { $set: { blockedAt: at } }).lean<{ learnerId: string }>();
     if (!link) return;
     await this.m.Learner.updateOne({ _id: link.learnerId }, { $addToSet: { unreachable: conversation }, $inc: { version: 1 } });
   }
 
   async markReachable(conversation: ConversationId): Promise<void> {
+    await this.cache?.redis.hdel(this.cache.key, conversation);
     const link = await this.m.Conversation.findOneAndUpdate({ _id: conversation }, { $unset: { blockedAt: '' } }).lean<{ learnerId: string; blockedAt?: Date }>();
     if (!link?.blockedAt) return;
     // No version bump: the tutor, which calls this on /start, saves the learner with the same list.
@@ -24,6 +33,10 @@ export class MongoReachability implements Reachability {
   }
 
   async blockedSince(conversation: ConversationId): Promise<Date | null> {
+    if (this.cache) {
+      const ms = await this.cache.redis.hget(this.cache.key, conversation);
+      return ms === null ? null : new Date(Number(ms));
+    }
     const link = await this.m.Conversation.findById(conversation, { blockedAt: 1 }).lean<{ blockedAt?: Date }>();
     return link?.blockedAt ? new Date(link.blockedAt) : null;
   }
