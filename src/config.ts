@@ -94,7 +94,7 @@ const schema = z
     /** How often the planning sweeps run. */
     SCHEDULER_SWEEP_SECONDS: positiveNumber(60),
     /** Inbound updates handled at once per worker process (one learner's updates still go one at a time, by lease). */
-    INBOUND_CONCURRENCY: positiveNumber(16).pipe(z.number().int()),
+    INBOUND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
     /** Send jobs in flight per channel per worker process. */
     SEND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
     ADMIN_TOKEN: optional,
