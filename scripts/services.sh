@@ -43,7 +43,8 @@ redis_up() {
 }
 
 ferretdb_bin() {
-  local bin="$data/bin/ferretdb-$FERRETDB_VERSION"
+  # "-idx": built with the _id index fix below; a binary built without it is not reused.
+  local bin="$data/bin/ferretdb-$FERRETDB_VERSION-idx"
   if [[ -x $bin ]]; then echo "$bin"; return; fi
   command -v go >/dev/null || die "no MongoDB and no Go to build FerretDB: install Go 1.22+ (or mongod), or set MONGODB_URL"
   say "building FerretDB $FERRETDB_VERSION once (go install …/cmd/ferretdb@$FERRETDB_VERSION; a few minutes)"
@@ -54,6 +55,14 @@ ferretdb_bin() {
   local work="$data/ferretdb-src"
   rm -rf "$work" && cp -r "$src" "$work" && chmod -R u+w "$work"
   echo "$FERRETDB_VERSION" > "$work/build/version/version.txt"
+  # FerretDB 1.24's SQLite backend creates each collection's unique _id index on
+  # `_ferretdb_sjson->"_id"` but queries `_ferretdb_sjson->'$._id'`: the same JSON path written
+  # differently, so SQLite never uses the index and every find, update and delete by _id scans
+  # the whole table (seen with EXPLAIN QUERY PLAN: SCAN, not SEARCH … USING INDEX). Query the
+  # way the index is written (internal/backends/sqlite/metadata/metadata.go, IDColumn).
+  local meta="$work/internal/backends/sqlite/metadata/metadata.go"
+  sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$meta"
+  grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$meta" || die "could not apply the _id index fix to FerretDB $FERRETDB_VERSION"
   mkdir -p "$data/bin"
   (cd "$work" && go build -o "$bin" ./cmd/ferretdb) || die "building FerretDB failed (see above)"
   rm -rf "$work"
