@@ -2,10 +2,15 @@
  * Benchmark: deliver N messages (one each to N chats) through the real send queue, worker,
  * per-chat gate and 429 handling, to a local fake Telegram Bot API.
  *   node --import tsx bench/deliver.ts --messages 22000 --limit 30 [--rate 30] [--concurrency 4] [--no-gate]
+ *     [--stored 100000] [--baseline]
  * --limit: what the fake API allows per second (token bucket, burst = limit), 429 with
  *          retry_after beyond it; 0 = no limit.
  * --rate:  the worker's BullMQ limiter (TELEGRAM_RATE_PER_SEC); default = --limit, 0 = none.
  * --no-gate: queue straight into BullMQ without the per-chat order/pacing gate (baseline).
+ * --stored: that many conversations (learners' chats) in the database first, a twentieth of them
+ *           marked blocked, as the app's reachability keeps them (MongoDB and its Redis copy).
+ * --baseline: afterwards, the same number of jobs through a bare BullMQ worker whose processor
+ *           does nothing (same concurrency, no limiter): the ceiling the send path is compared to.
  * Prints the achieved rate (first to last delivery), its share of the limit, 429s, duplicates, losses.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -13,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
 import { Redis } from 'ioredis';
+import { Queue, Worker } from 'bullmq';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/storage/mongo.js';
 import { MongoReachability } from '../src/storage/reachability.js';
@@ -34,6 +40,8 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
     'no-gate': { type: 'boolean', default: false },
+    stored: { type: 'string', default: '0' },
+    baseline: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.messages);
@@ -103,9 +111,19 @@ const config = loadConfig();
 const url = new URL(config.MONGODB_URL);
 url.pathname = '/cds_bench_deliver';
 const db = await connectDatabase(url.toString());
-const reachability = new MongoReachability(db.models);
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsdeliver${Date.now().toString(36)}`;
+const reachability = new MongoReachability(db.models, { redis, key: `${prefix}:blocked` });
+const STORED = Number(values.stored);
+if (STORED > 0) {
+  const t0 = performance.now();
+  for (let i = 0; i < STORED; i += 1000) {
+    const docs = Array.from({ length: Math.min(1000, STORED - i) }, (_, j) => ({ _id: `telegram:${3_000_000_000 + i + j}` as never, learnerId: `bench${i + j}` }));
+    await db.models.Conversation.collection.insertMany(docs, { ordered: false });
+  }
+  for (let i = 0; i < STORED; i += 20) await reachability.markBlocked(`telegram:${3_000_000_000 + i}`, new Date());
+  process.stderr.write(`stored ${STORED} conversations (${Math.ceil(STORED / 20)} blocked) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
 const queues = new Queues({ connection: redis, prefix });
 const pacing = new ChatPacing(redis, prefix);
 const outbox = new Outbox(queues, pacing);
@@ -160,8 +178,32 @@ process.stdout.write(
     duplicates,
     lost: N - delivered.size,
     failedJobs: failed.failed ?? 0,
+    storedConversations: STORED,
   })}\n`,
 );
+
+if (values.baseline) {
+  // The same jobs through BullMQ alone: a worker that does nothing, as fast as the queue goes.
+  const noop = new Queue('bench-noop', { connection: redis, prefix });
+  for (let i = 0; i < N; i += 1000) await noop.addBulk(jobs.slice(i, i + 1000).map((j) => ({ name: 'noop', data: j.data, opts: { jobId: j.jobId } })));
+  let done = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  const bare = new Worker(
+    'bench-noop',
+    async () => {
+      lastAt = performance.now();
+      if (!firstAt) firstAt = lastAt;
+      done += 1;
+    },
+    { connection: redis, prefix, concurrency: CONCURRENCY },
+  );
+  while (done < N) await new Promise((r) => setTimeout(r, 100));
+  await bare.close();
+  await noop.close();
+  const bareRate = (N - 1) / ((lastAt - firstAt) / 1000);
+  process.stdout.write(`${JSON.stringify({ baseline: 'bare BullMQ, no-op processor', messagesPerSec: Number(bareRate.toFixed(2)), sendPathShare: `${((100 * rate) / bareRate).toFixed(1)}%` })}\n`);
+}
 
 await deleteKeys(redis, prefix);
 await queues.close();
