@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import axios from 'axios';
 import { Redis } from 'ioredis';
 import { Queue, Worker } from 'bullmq';
+import { Types } from 'mongoose';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/storage/mongo.js';
 import { MongoReachability } from '../src/storage/reachability.js';
@@ -115,10 +116,12 @@ const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsdeliver${Date.now().toString(36)}`;
 const reachability = new MongoReachability(db.models, { redis, key: `${prefix}:blocked` });
 const STORED = Number(values.stored);
+// What an interrupted run left (a drop: FerretDB 1.24 cannot deleteMany more than ~32,000 documents at once).
+await db.models.Conversation.collection.drop().catch(() => undefined);
 if (STORED > 0) {
   const t0 = performance.now();
   for (let i = 0; i < STORED; i += 1000) {
-    const docs = Array.from({ length: Math.min(1000, STORED - i) }, (_, j) => ({ _id: `telegram:${3_000_000_000 + i + j}` as never, learnerId: `bench${i + j}` }));
+    const docs = Array.from({ length: Math.min(1000, STORED - i) }, (_, j) => ({ _id: `telegram:${3_000_000_000 + i + j}` as never, learnerId: new Types.ObjectId().toHexString() }));
     await db.models.Conversation.collection.insertMany(docs, { ordered: false });
   }
   for (let i = 0; i < STORED; i += 20) await reachability.markBlocked(`telegram:${3_000_000_000 + i}`, new Date());
