@@ -3,16 +3,14 @@
  * console chat on this terminal. SIGINT/SIGTERM stop intake, finish work in hand and exit 0.
  */
 import { randomUUID } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { createApp, type App, type Role } from './app/index.js';
+import { createApp, projectRoot, type App, type Role } from './app/index.js';
 import { ContentError } from './content/problems.js';
 import { ConsoleAdapter } from './channels/console/adapter.js';
 import type { ChannelAdapter } from './channels/types.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = projectRoot(import.meta.url);
 const role = (process.argv[2] ?? 'all') as Role;
 if (!['all', 'web', 'worker'].includes(role)) {
   process.stderr.write(`Unknown role "${role}": use all, web or worker.\n`);

@@ -25,7 +25,7 @@ import { buildChannels } from './channels.js';
 import { startWorkers, type AnyWorker } from './workers.js';
 import { buildWeb } from './web.js';
 
-export { buildServices, contentDirOf, type Services, type ServiceOptions } from './services.js';
+export { buildServices, contentDirOf, projectRoot, type Services, type ServiceOptions } from './services.js';
 export { buildTutorDeps, type TutorParts } from './tutor.js';
 
 export type Role = 'all' | 'web' | 'worker';

@@ -2,7 +2,9 @@
  * The shared services every role, the CLI and the tests run on: configuration, logger, clock,
  * content, MongoDB, Redis, queues, translations and metrics. Built once per process.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -41,6 +43,17 @@ export interface Services {
   i18n: Translator;
   metrics: Metrics;
   close(): Promise<void>;
+}
+
+/** The project root (where package.json, content/ and locales/ are), from a module's URL: the same from src/ under tsx and from dist/ in the image. */
+export function projectRoot(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  while (!existsSync(resolve(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cds-tutor: no package.json above ' + fileURLToPath(moduleUrl));
+    dir = parent;
+  }
+  return dir;
 }
 
 /** The content folder: CONTENT_DIR, relative to the project root unless absolute. */

@@ -1,15 +1,13 @@
 /** What every CLI command runs with: the shared services (configuration, content, database, queues); closed afterwards. */
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig, ConfigError, type Config } from '../config.js';
 import { ContentError } from '../content/problems.js';
 import type { LoadedContent } from '../content/load.js';
 import type { Database } from '../storage/mongo.js';
 import type { Queues } from '../scheduler/queues.js';
-import { buildServices, type Services } from '../app/index.js';
+import { buildServices, projectRoot, type Services } from '../app/index.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = projectRoot(import.meta.url);
 
 export interface CliContext {
   config: Config;
