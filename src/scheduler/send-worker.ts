@@ -18,6 +18,9 @@ export function createSendWorker(queues: Queues, opts: SendWorkerOptions): Worke
     connection: queues.settings.connection,
     prefix: queues.settings.prefix,
     concurrency: opts.concurrency ?? 1,
+    // A job of a worker that died is sent on 10–15 s later, not BullMQ's default 30–60 s (it resumes from its progress).
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
     ...(opts.ratePerSec ? { limiter: { max: Math.max(1, Math.floor(opts.ratePerSec)), duration: 1000 } } : {}),
   });
 }
