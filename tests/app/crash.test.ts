@@ -176,7 +176,8 @@ interface Resend {
  * Telegram has no idempotency key: a message the Bot API accepted before the worker died, but
  * whose send job had not yet recorded it in its progress, is sent again when the job is taken
  * again. Only that is told apart from a duplicate: the same message twice in a row, with a
- * SIGKILL between the two copies that found this chat's send job still active. Anything else
+ * SIGKILL between the two copies that found this chat's send job still active, the job that was
+ * running when the first copy went out. Anything else
  * beyond the reference is a duplicate; anything of the reference missing is lost.
  */
 function compareWithReference(chatId: number, kills: Kill[]): { resends: Resend[]; duplicates: number; lost: number; problem?: string } {
@@ -194,7 +195,8 @@ function compareWithReference(chatId: number, kills: Kill[]): { resends: Resend[
       continue;
     }
     const between = kills.filter((k) => k.at >= at(i - 1) && k.at <= at(i));
-    const caught = between.flatMap((k) => k.active.filter((a) => a.queue === 'send' && a.conversation === `telegram:${chatId}`).map((a) => ({ k, a })))[0];
+    // This chat's send job, running since before the first copy went out: the one that sent it.
+    const caught = between.flatMap((k) => k.active.filter((a) => a.queue === 'send' && a.conversation === `telegram:${chatId}` && (a.startedAt ?? Infinity) <= at(i - 1)).map((a) => ({ k, a })))[0];
     if (i > 0 && t[i] === t[i - 1] && caught) {
       resends.push({ chatId, index: i, job: caught.a.id, killAfterMs: caught.k.at - at(i - 1), againAfterMs: at(i) - at(i - 1), jobAgeMs: caught.k.at - (caught.a.startedAt ?? 0) });
       continue;
@@ -258,7 +260,7 @@ describe('the worker killed with SIGKILL while learners answer', () => {
         if (!working) break;
         const at = await worker.kill();
         let active: KilledJob[] = [
-          ...(await web.queues.inbound.getActive()).map((j) => ({ queue: 'inbound' as const, id: j.id! })),
+          ...(await web.queues.inbound.getActive()).map((j) => ({ queue: 'inbound' as const, id: j.id!, startedAt: j.processedOn ?? 0 })),
           ...(await web.queues.send.telegram.getActive()).map((j) => ({ queue: 'send' as const, id: j.id!, conversation: j.data.conversation, progress: Number(j.progress) || 0, startedAt: j.processedOn ?? 0 })),
         ];
         kills.push({ at, active });
