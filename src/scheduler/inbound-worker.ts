@@ -46,6 +46,15 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
       o.metrics.updatesHandled.inc({ channel: event.channel });
       o.metrics.answerLatency.observe({ channel: event.channel }, (performance.now() - started) / 1000);
     },
-    { connection: o.queues.settings.connection, prefix: o.queues.settings.prefix, concurrency: o.concurrency ?? 1 },
+    {
+      connection: o.queues.settings.connection,
+      prefix: o.queues.settings.prefix,
+      concurrency: o.concurrency ?? 1,
+      // A job of a worker that died is taken again by a stalled check every 5 s once its lock expires (30 s,
+      // BullMQ's default, kept: the learner's lease of a dead holder also lasts 30 s, and waiting on it would hold up every update).
+      stalledInterval: 5_000,
+      // BullMQ fails a job that stalls twice (default 1): a 200-acknowledged update would get no reply. Handling it again is safe.
+      maxStalledCount: 10,
+    },
   );
 }

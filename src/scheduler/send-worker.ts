@@ -18,6 +18,11 @@ export function createSendWorker(queues: Queues, opts: SendWorkerOptions): Worke
     connection: queues.settings.connection,
     prefix: queues.settings.prefix,
     concurrency: opts.concurrency ?? 1,
+    // A job of a worker that died is sent on 10–15 s later, not BullMQ's default 30–60 s (it resumes from its progress).
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
+    // BullMQ fails a job that stalls twice (default 1): the reply would be lost. Taking it again resumes from its progress.
+    maxStalledCount: 10,
     ...(opts.ratePerSec ? { limiter: { max: Math.max(1, Math.floor(opts.ratePerSec)), duration: 1000 } } : {}),
   });
 }
