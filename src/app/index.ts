@@ -14,7 +14,7 @@ import { MongoLearnerStore } from '../storage/stores.js';
 import { MongoReachability } from '../storage/reachability.js';
 import { MongoConversationDirectory, MongoHeldMessages } from '../storage/held-messages.js';
 import type { Queues } from '../scheduler/queues.js';
-import { inboundIngress } from '../scheduler/inbound-worker.js';
+import { inboundIngress, inboundOrder } from '../scheduler/inbound-worker.js';
 import { UnpromptedGate } from '../scheduler/unprompted.js';
 import { RedisLeases } from '../scheduler/leases.js';
 import type { Metrics } from '../metrics.js';
@@ -76,7 +76,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   const tutor = new Tutor(tutorDeps);
   const reachability = tutorDeps.reachability;
-  const ingress = inboundIngress(queues);
+  const order = inboundOrder(queues, s.redis);
+  const ingress = inboundIngress(queues, order);
   s.metrics.trackQueues(() => queues.depths());
 
   const channels = buildChannels(s, opts.role, opts.channels ?? [], (c) => reachability.markBlocked(c, new Date()));
@@ -95,7 +96,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   let stopped = false;
   const workers: AnyWorker[] =
-    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels: channels.all, reachability, unprompted, stopping: () => stopped });
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels: channels.all, reachability, unprompted, order, stopping: () => stopped });
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {

@@ -24,6 +24,8 @@ export interface WorkerParts {
   channels: ChannelAdapter[];
   reachability: Reachability;
   unprompted: UnpromptedGate;
+  /** Each chat's updates in the order they came. */
+  order: ChatPacing;
   /** True once the process is stopping: a sweep stops after the batch in hand. */
   stopping(): boolean;
 }
@@ -33,7 +35,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const prefix = queues.settings.prefix;
   const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS);
   const outbox = new Outbox(queues, pacing);
-  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, concurrency: config.INBOUND_CONCURRENCY })];
+  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, concurrency: config.INBOUND_CONCURRENCY })];
   workers.push(
     createPlanWorker(
       queues,

@@ -115,7 +115,7 @@ export interface HandledUpdate {
 export interface UpdateLog {
   /** What an earlier handling of this update decided, and whether its reply went out; null when none got that far. */
   find(key: string): Promise<(HandledUpdate & { done: boolean }) | null>;
-  /** Records the decision; when another handling of the same update recorded first, theirs is returned and stands. */
+  /** Records the decision and returns it (the same object); when another handling of the same update recorded first, theirs is returned and stands. */
   record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate>;
   /** The decision is saved and its reply queued: a redelivery gets nothing, and the records' copies can go. */
   done(key: string): Promise<void>;

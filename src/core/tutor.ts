@@ -39,7 +39,9 @@ export class Tutor {
       if (earlier?.done) return [];
       if (earlier) return this.apply(earlier, 'again');
       const decided = await this.decide(event, learnerId);
-      return this.apply(await this.deps.updates.record(key, decided, this.deps.clock.now()), 'first');
+      const stands = await this.deps.updates.record(key, decided, this.deps.clock.now());
+      // Another handling recorded first (only after a lease ran out): theirs stands, applied with the guard.
+      return this.apply(stands, stands === decided ? 'first' : 'again');
     });
   }
 

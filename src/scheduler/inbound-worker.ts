@@ -1,5 +1,7 @@
 /** Inbound updates: queued by the channels before they acknowledge, handled by the tutor, replies queued for sending. */
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ChatPacing } from './pacing.js';
 import type { Tutor } from '../core/tutor.js';
 import type { InboundEvent } from '../core/messages.js';
 import type { Ingress } from '../channels/types.js';
@@ -9,12 +11,26 @@ import type { Metrics } from '../metrics.js';
 import type { UnpromptedGate } from './unprompted.js';
 import type { Outbox } from './outbox.js';
 
-/** What channels hand their events to: one job per update, its id from the update (a redelivery is the same job). */
-export function inboundIngress(queues: Queues): Ingress {
+/**
+ * The order of each chat's updates (pacing.ts, no gap): several updates of one learner may be
+ * queued at once (a fast typist, a pasted script), and with several jobs in flight per worker,
+ * or several workers, they must still be handled in the order they came.
+ */
+export function inboundOrder(queues: Queues, redis: Redis): ChatPacing {
+  return new ChatPacing(redis, queues.settings.prefix, 0, 'inbound');
+}
+
+/** What channels hand their events to: one job per update, its id from the update (a redelivery is the same job), in its chat's order. */
+export function inboundIngress(queues: Queues, order: ChatPacing): Ingress {
   return async (event: InboundEvent) => {
-    await queues.inbound.add('handle', { event: { ...event, at: event.at.toISOString() } }, { jobId: jobId('in', event.channel, event.updateId) });
+    const id = jobId('in', event.channel, event.updateId);
+    await order.enlist([{ conversation: event.conversation, jobId: id }]);
+    await queues.inbound.add('handle', { event: { ...event, at: event.at.toISOString() } }, { jobId: id });
   };
 }
+
+/** How soon a job that is not its chat's next asks again. */
+const ORDER_RETRY_MS = 25;
 
 export interface InboundWorkerOptions {
   queues: Queues;
@@ -24,6 +40,8 @@ export interface InboundWorkerOptions {
   outbox: Outbox;
   /** Messages held for a conversation go out in front of its next reply. */
   held: Pick<UnpromptedGate, 'held' | 'release'>;
+  /** Each chat's updates in the order they came (inboundOrder). */
+  order: ChatPacing;
   /** @defaultValue 1 */
   concurrency?: number;
 }
@@ -31,10 +49,21 @@ export interface InboundWorkerOptions {
 export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob, void, InboundJobName> {
   return new Worker<InboundJob, void, InboundJobName>(
     'inbound',
-    async (job: Job<InboundJob>) => {
+    async (job: Job<InboundJob>, token?: string) => {
       const started = performance.now();
       const event: InboundEvent = { ...job.data.event, at: new Date(job.data.event.at) };
-      const messages = await o.tutor.handle(event);
+      if ((await o.order.gate(event.conversation, job.id!, 'inbound')) > 0) {
+        await job.moveToDelayed(Date.now() + ORDER_RETRY_MS, token);
+        throw new DelayedError();
+      }
+      let messages;
+      try {
+        messages = await o.tutor.handle(event);
+      } catch (err) {
+        // The chat's later updates wait while this one is retried; after its last attempt they go on.
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await o.order.release(event.conversation, job.id!);
+        throw err;
+      }
       if (messages.length > 0) {
         const waiting = await o.held.held(event.conversation);
         const data = { kind: 'reply' as const, conversation: event.conversation, messages: [...waiting.messages, ...messages] };
@@ -43,6 +72,7 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
         await o.held.release(event.conversation, waiting.ids);
       }
       await o.tutor.delivered(event);
+      await o.order.release(event.conversation, job.id!);
       o.metrics.updatesHandled.inc({ channel: event.channel });
       o.metrics.answerLatency.observe({ channel: event.channel }, (performance.now() - started) / 1000);
     },

@@ -46,10 +46,16 @@ export class ChatPacing {
     private readonly prefix: string,
     /** Gap between two messages to one chat. @defaultValue 1000 */
     readonly gapMs = 1000,
+    /** Which order this is: `chat` for outgoing messages, `inbound` for a chat's updates. @defaultValue 'chat' */
+    private readonly order: 'chat' | 'inbound' = 'chat',
   ) {}
 
   private pendingKey(conversation: ConversationId): string {
-    return `${this.prefix}:chat:${conversation}`;
+    return `${this.prefix}:${this.order}:${conversation}`;
+  }
+
+  private paceKey(conversation: ConversationId): string {
+    return `${this.prefix}:${this.order === 'chat' ? 'pace' : `${this.order}-pace`}:${conversation}`;
   }
 
   /** Records jobs in their chats' queueing order; call before adding them to the queue. */
@@ -68,7 +74,7 @@ export class ChatPacing {
   /** 0 when this job may send now; otherwise the instant to ask again. */
   async gate(conversation: ConversationId, jobId: string, queueName: string, now = Date.now()): Promise<number> {
     const jobKeyPrefix = `${this.prefix}:${queueName}:`;
-    return Number(await this.redis.eval(GATE, 2, this.pendingKey(conversation), `${this.prefix}:pace:${conversation}`, jobId, now, this.gapMs, jobKeyPrefix));
+    return Number(await this.redis.eval(GATE, 2, this.pendingKey(conversation), this.paceKey(conversation), jobId, now, this.gapMs, jobKeyPrefix));
   }
 
   /** The job is done with (sent, dropped or failed for good): the next one of its chat may go. */
