@@ -117,7 +117,7 @@ export interface UpdateLog {
   find(key: string): Promise<(HandledUpdate & { done: boolean }) | null>;
   /** Records the decision and returns it (the same object); when another handling of the same update recorded first, theirs is returned and stands. */
   record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate>;
-  /** The decision is saved and its reply queued: a redelivery gets nothing, and the records' copies can go. */
+  /** The decision is saved and its reply queued: a redelivery gets nothing, and the reply and records' copies can go. */
   done(key: string): Promise<void>;
 }
 

@@ -232,8 +232,8 @@ export class MongoUpdateLog implements UpdateLog {
   async find(key: string): Promise<(HandledUpdate & { done: boolean }) | null> {
     const doc = await this.m.Update.collection.findOne({ _id: stringId(key) });
     if (!doc) return null;
-    // A claim written before decisions were kept (no `reply`) was handled and answered then.
-    if (!doc.reply) return { reply: [], done: true };
+    // Done (its reply queued and dropped), or a claim written before decisions were kept: answered then.
+    if (doc.done === true || !doc.reply) return { reply: [], done: true };
     return { reply: doc.reply as OutboundMessage[], learner: doc.learner ?? undefined, enrolment: doc.enrolment ?? undefined, done: doc.done === true };
   }
 
@@ -249,7 +249,8 @@ export class MongoUpdateLog implements UpdateLog {
   }
 
   async done(key: string): Promise<void> {
-    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { learner: '', enrolment: '' } });
+    // Once the reply is queued only the mark is needed: a redelivery gets nothing, so the log stays small.
+    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { reply: '', learner: '', enrolment: '' } });
   }
 }
 

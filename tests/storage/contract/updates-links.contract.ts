@@ -27,7 +27,7 @@ export function describeUpdateLog(name: string, make: Make<{ store: UpdateLog }>
       expect(await store.find('telegram:101')).toEqual({ ...decision('Xin chào'), done: false });
       expect(await store.find('zalo:101')).toBeNull();
       await store.done('telegram:101');
-      expect(await store.find('telegram:101')).toEqual({ ...decision('Xin chào'), done: true });
+      expect(await store.find('telegram:101')).toEqual({ reply: [], done: true });
     });
 
     it('should keep the records of a decision until it is done, with their dates', async () => {
