@@ -50,7 +50,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app/index.js';
-import { jobId } from '../../src/scheduler/jobs.js';
 import type { Config } from '../../src/config.js';
 import type { Course } from '../../src/core/course.js';
 import { eventually, ROOT, seededRandom, testConfig, uniqueName } from '../support/env.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
-import { lessonsOf, pick, topicsOf, type Course, type Locale } from '../../src/core/course.js';
+import { lessonsOf, pick, topicsOf, type Locale } from '../../src/core/course.js';
 import { renderPlain } from '../../src/channels/shared/render.js';
 
 /** The strictest text limit of the channels (Zalo: 2,000 characters; Telegram: 4,096). */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useEngine } from '../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../support/chat.js';
-import type { Course } from '../../src/core/course.js';
 import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores.js';
 
 const h = useEngine();
