@@ -34,6 +34,7 @@ import type { CommandStartedEvent } from 'mongodb';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app/index.js';
 import { enrolmentId } from '../src/storage/stores.js';
+import { ONBOARDING } from '../tests/support/scripted-learner.js';
 import { connectDatabase, type Database } from '../src/storage/mongo.js';
 import { ensureIndexes } from '../src/storage/models.js';
 import { loadContent } from '../src/content/load.js';
@@ -421,16 +422,6 @@ class Completions {
   }
 }
 
-const ONBOARDING: ({ say: string } | { press: string })[] = [
-  { say: '/start' },
-  { press: 'lang:vi' },
-  { say: 'Nguyễn Thị Hoa' },
-  { press: 'role:chair' },
-  { say: 'Nghệ An' },
-  { say: 'Xã Diễn Châu' },
-  { press: 'consent:yes' },
-  { press: 'hour:8' },
-];
 
 /** What a learner presses next: `next`, else one of the offered answers; nothing once the course offers neither. */
 function nextPress(buttons: string[]): string | undefined {

@@ -7,18 +7,11 @@ import type { ConversationId } from '../core/model.js';
 import type { Services } from './services.js';
 import type { Role } from './index.js';
 
-export interface ChannelSet {
-  all: ChannelAdapter[];
-  telegram?: TelegramAdapter;
-  zalo?: ZaloAdapter;
-}
-
-export function buildChannels(s: Services, role: Role, extra: ChannelAdapter[], onBlocked: (c: ConversationId) => Promise<void>): ChannelSet {
+export function buildChannels(s: Services, role: Role, extra: ChannelAdapter[], onBlocked: (c: ConversationId) => Promise<void>): ChannelAdapter[] {
   const { config, logger } = s;
   const all = [...extra];
-  const set: ChannelSet = { all };
   if (config.TELEGRAM_BOT_TOKEN && !all.some((c) => c.name === 'telegram')) {
-    set.telegram = new TelegramAdapter({
+    all.push(new TelegramAdapter({
       token: config.TELEGRAM_BOT_TOKEN,
       apiRoot: config.TELEGRAM_API_ROOT,
       mode: config.TELEGRAM_MODE,
@@ -30,20 +23,18 @@ export function buildChannels(s: Services, role: Role, extra: ChannelAdapter[], 
       defaultLocale: config.DEFAULT_LOCALE,
       logger,
       onBlocked,
-    });
-    all.push(set.telegram);
+    }));
   }
   if (config.ZALO_BOT_TOKEN && !all.some((c) => c.name === 'zalo')) {
-    set.zalo = new ZaloAdapter({
+    all.push(new ZaloAdapter({
       client: new ZaloBotClient(config.ZALO_BOT_TOKEN, { baseApiUrl: config.ZALO_API_BASE }),
       mode: config.ZALO_MODE,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       webhookSecret: config.ZALO_WEBHOOK_SECRET,
       logger: logger.child({ channel: 'zalo' }),
-    });
-    all.push(set.zalo);
+    }));
   }
-  return set;
+  return all;
 }
 
 /** The channel's global send rate from the configuration; none for the console. */

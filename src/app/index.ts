@@ -91,12 +91,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     clock: s.clock,
     timezone: config.TIMEZONE,
     perDay: { zalo: config.ZALO_UNPROMPTED_PER_DAY },
-    channels: channels.all.map((c) => c.name),
+    channels: channels.map((c) => c.name),
   });
 
   let stopped = false;
   const workers: AnyWorker[] =
-    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels: channels.all, reachability, unprompted, order, stopping: () => stopped });
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, stopping: () => stopped });
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {
@@ -111,7 +111,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
 
   // Intake (polling, webhook registration, stdin) belongs to the web role; workers only send.
-  if (opts.role !== 'worker') for (const adapter of channels.all) await adapter.start(ingress);
+  if (opts.role !== 'worker') for (const adapter of channels) await adapter.start(ingress);
 
   return {
     tutor,
@@ -128,11 +128,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     logger,
     i18n: s.i18n,
     // Jobs of a channel this process does not serve (another deployment's, an old demo's) never finish here.
-    idle: () => queues.idle(channels.all.map((c) => c.name)),
+    idle: () => queues.idle(channels.map((c) => c.name)),
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const adapter of channels.all) await adapter.stop();
+      for (const adapter of channels) await adapter.stop();
       await server?.close();
       await Promise.all(workers.map((w) => w.close()));
       await s.close();

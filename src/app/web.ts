@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { createServer } from '../http/server.js';
 import { registerContentMedia } from '../http/content-media.js';
 import { registerWebhook } from '../http/webhook.js';
-import type { ChannelSet } from './channels.js';
+import type { ChannelAdapter } from '../channels/types.js';
 import type { Services } from './services.js';
 
-export async function buildWeb(s: Services, channels: ChannelSet): Promise<FastifyInstance> {
+export async function buildWeb(s: Services, channels: ChannelAdapter[]): Promise<FastifyInstance> {
   const { config, db, redis } = s;
   const server = createServer({
     metrics: s.metrics,
@@ -15,6 +15,6 @@ export async function buildWeb(s: Services, channels: ChannelSet): Promise<Fasti
     checks: { mongodb: () => db.conn.db!.admin().ping(), redis: () => redis.ping() },
   });
   await registerContentMedia(server, s.contentDir);
-  for (const adapter of channels.all) if (adapter.webhook) await registerWebhook(server, adapter.webhook);
+  for (const adapter of channels) if (adapter.webhook) await registerWebhook(server, adapter.webhook);
   return server;
 }
