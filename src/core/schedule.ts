@@ -128,7 +128,7 @@ export function hasUnfinishedLessons(course: Course, e: Enrolment): boolean {
  */
 export function pushBlocker(
   kind: PushKind,
-  p: { learner: Learner | null; enrolment: Enrolment | null; cohort: Cohort | null; course: Course | undefined; now: Date },
+  p: { learner: Pick<Learner, 'stopped' | 'consent' | 'onboarded'> | null; enrolment: Enrolment | null; cohort: Cohort | null; course: Course | undefined; now: Date },
 ): string | null {
   const { learner, enrolment, cohort, course, now } = p;
   if (!learner || !cohort || !course) return 'gone';

@@ -3,29 +3,50 @@
  * Nothing in the scheduler knows MongoDB.
  */
 import type { OutboundMessage } from '../core/messages.js';
-import type { Cohort, ConversationId, Enrolment, Learner } from '../core/model.js';
+import type { Cohort, ConversationId, Enrolment } from '../core/model.js';
 import type { SendReason } from './jobs.js';
+
+/**
+ * What a sweep needs of a learner, copied onto their enrolment in their current cohort whenever the
+ * learner is saved (`learnerFacts`), so a sweep reads one collection and looks nothing else up.
+ * Stale at worst by a conversation blocked or moved since: the send worker checks again.
+ */
+export interface LearnerFacts {
+  id: string;
+  stopped: boolean;
+  consent?: boolean;
+  onboarded: boolean;
+  /** The hour the learner chose for the daily lesson; null: the cohort's. */
+  lessonHour: number | null;
+  /** The first conversation the learner can be reached on; null: none. */
+  conversation: ConversationId | null;
+}
 
 /** A learner due a push, with their enrolment in the cohort being planned. */
 export interface Candidate {
-  learner: Learner;
-  enrolment: Enrolment | null;
+  learner: LearnerFacts;
+  enrolment: Enrolment;
 }
 
-/** Streams of candidates in batches, never a whole cohort in memory. */
+/** Unsorted streams of candidates in batches, never a whole cohort in memory. */
 export interface ScheduleSource {
   /** Cohorts not yet closed at `now`. */
   activeCohorts(now: Date): Promise<Cohort[]>;
-  /** Learners of a cohort not yet completed, in learner order after `after`. */
-  openEnrolments(cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }>;
-  /** Learners of a cohort at one of `hours` (null: the cohort's default) with an open enrolment, in learner order after `after`. */
-  learnersAtHours(cohortId: string, hours: (number | null)[], after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }>;
+  /**
+   * Every enrolment of a cohort (completed ones too: the planner filters), in the collection's
+   * stored order, no sort: after the first `from` of them, in batches; `position` counts the
+   * enrolments passed, so a sweep stopped there resumes with `from: position`.
+   */
+  enrolments(cohortId: string, from: number, size: number): AsyncGenerator<{ rows: Candidate[]; position: number }>;
   /** Enrolments of a cohort whose last activity is in [from, to), with their learners. */
   inactiveEnrolments(cohortId: string, from: Date, to: Date, size: number): AsyncGenerator<Candidate[]>;
 }
 
 export interface SweepState {
+  /** Checkpoint of the earlier sorted sweeps (the last learner planned); no longer written. */
   after?: string;
+  /** Enrolments of the cohort's stream already planned: the sweep resumes after them. */
+  position?: number;
   done: boolean;
   through?: Date;
 }

@@ -49,6 +49,8 @@ const enrolmentSchema = new Schema(
     finalAttempts: { type: [Schema.Types.Mixed], default: [] },
     lastActivityAt: { type: Date, required: true },
     version: { type: Number, default: 0 },
+    /** The sweeps' copy of the learner (src/storage/learner-facts.ts). */
+    learnerFacts: { type: Schema.Types.Mixed },
   },
   { collection: 'enrolments', versionKey: false, minimize: false },
 );

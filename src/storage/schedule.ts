@@ -1,18 +1,20 @@
 /**
- * What the planner and the send worker need from MongoDB: streams of candidates in batches
- * (never a whole cohort in memory), sweep checkpoints, and the record of scheduled sends.
- * Queries go through the driver's collections: they are index scans with projections, and
- * skip Mongoose hydration, which matters at a million learners.
+ * What the planner and the send worker need from MongoDB: unsorted streams of candidates in
+ * batches (never a whole cohort in memory), sweep checkpoints, and the record of scheduled sends.
+ * A sweep reads one collection, enrolments, which carries a copy of what it needs of each learner
+ * (`learnerFacts`, written by learnerFacts() wherever a learner is saved): FerretDB 1.24 answers
+ * any filter but `{_id}` with a scan and sorts in its memory, so a sweep asks for no order and
+ * looks nothing up, except the learner of an enrolment written before the copy existed.
  */
 import { Types } from 'mongoose';
 import type { Cohort } from '../core/model.js';
-import type { Candidate, ClaimResult, ScheduledSendLog, ScheduleSource, SweepState, SweepStateStore } from '../scheduler/ports.js';
+import type { Candidate, ClaimResult, LearnerFacts, ScheduledSendLog, ScheduleSource, SweepState, SweepStateStore } from '../scheduler/ports.js';
 import type { Models } from './models.js';
-import { isDuplicateKey, stringId, toEnrolment, toLearner } from './stores.js';
+import { isDuplicateKey, stringId, toEnrolment } from './stores.js';
+import { learnerFacts, type FactsSource } from './learner-facts.js';
 
-const LEARNER_FIELDS = { conversations: 1, unreachable: 1, locale: 1, cohortId: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1 };
-const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1 };
-const OPEN_STATUSES = ['not_started', 'in_progress'];
+const LEARNER_FIELDS = { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1 };
+const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, learnerFacts: 1 };
 
 function oid(hex: string): Types.ObjectId | null {
   return Types.ObjectId.isValid(hex) ? new Types.ObjectId(hex) : null;
@@ -40,71 +42,44 @@ export class MongoScheduleSource implements ScheduleSource {
     return docs.map(({ _id, ...rest }) => ({ ...rest, id: String(_id) }) as unknown as Cohort);
   }
 
-  /** Enrolments of a cohort not yet completed, with their learners, in learner order after `after`. */
-  openEnrolments(cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
-    return this.merged({ cohortId }, cohortId, after, size);
-  }
-
-  /** Learners of a cohort whose lesson hour is one of `hours` (null: the cohort's default) with an open enrolment, in _id order after `after`. */
-  learnersAtHours(cohortId: string, hours: (number | null)[], after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
-    return this.merged({ cohortId, lessonHour: { $in: hours } }, cohortId, after, size);
-  }
-
-  /** Enrolments of a cohort whose last activity is in [from, to), with their learners (a slice of a minute or so: small). */
-  async *inactiveEnrolments(cohortId: string, from: Date, to: Date, size: number): AsyncGenerator<Candidate[]> {
-    const cursor = this.m.Enrolment.collection
-      .find({ cohortId, lastActivityAt: { $gte: from, $lt: to } }, { projection: ENROLMENT_FIELDS })
-      .batchSize(size);
-    for await (const docs of batches(cursor, size)) yield this.withLearners(docs);
-  }
-
   /**
-   * The learners matching `learnerFilter` paired with their open enrolment in the cohort, in
-   * learner order after `after`: a merge of two streams sorted alike (learnerId strings and
-   * ObjectId _ids sort alike as hex), so each collection is read once, in index order, with no
-   * per-batch lookup (FerretDB 1.24 answers `$in` lookups with full scans).
+   * A cohort's enrolments in stored order, skipping the first `from`. The filter is on `cohortId`
+   * alone, which never changes, so the order and the count before a position hold between runs
+   * (SQLite's rowid order on FerretDB, record order on MongoDB; enrolments are never deleted).
+   * New enrolments come at the end.
    */
-  private async *merged(learnerFilter: Record<string, unknown>, cohortId: string, after: string | undefined, size: number): AsyncGenerator<{ rows: Candidate[]; last: string }> {
-    const from = after ? oid(after) : null;
-    const enrolments = this.m.Enrolment.collection
-      .find({ cohortId, status: { $in: OPEN_STATUSES }, ...(after ? { learnerId: { $gt: after } } : {}) }, { projection: ENROLMENT_FIELDS })
-      .sort({ learnerId: 1 })
+  async *enrolments(cohortId: string, from: number, size: number): AsyncGenerator<{ rows: Candidate[]; position: number }> {
+    const cursor = this.m.Enrolment.collection
+      .find({ cohortId: stringId(cohortId) }, { projection: ENROLMENT_FIELDS })
+      .skip(Math.max(0, Math.floor(from)))
       .batchSize(size);
-    const learners = this.m.Learner.collection
-      .find({ ...learnerFilter, ...(from ? { _id: { $gt: from } } : {}) }, { projection: LEARNER_FIELDS })
-      .sort({ _id: 1 })
-      .batchSize(size)
-      [Symbol.asyncIterator]();
-    const nextLearner = async () => ((await learners.next()).value ?? undefined) as Record<string, any> | undefined;
-    let learner = await nextLearner();
-    let rows: Candidate[] = [];
-    let last = '';
+    let position = from;
     try {
-      for await (const e of enrolments) {
-        const id = String(e.learnerId);
-        while (learner && String(learner._id) < id) learner = await nextLearner();
-        if (!learner) break;
-        if (String(learner._id) === id) rows.push({ learner: toLearner(learner), enrolment: toEnrolment(e) });
-        last = id;
-        if (rows.length >= size) {
-          yield { rows, last };
-          rows = [];
-        }
+      for await (const docs of batches(cursor, size)) {
+        position += docs.length;
+        yield { rows: await this.candidates(docs), position };
       }
-      if (rows.length) yield { rows, last };
     } finally {
-      await learners.return?.();
-      await enrolments.close();
+      await cursor.close();
     }
   }
 
-  /** Point lookups by _id, in parallel: index hits on MongoDB and on FerretDB alike, unlike `$in`. */
-  private async withLearners(docs: Record<string, any>[]): Promise<Candidate[]> {
+  /** Enrolments of a cohort whose last activity is in [from, to) (a slice of a minute or so: small). */
+  async *inactiveEnrolments(cohortId: string, from: Date, to: Date, size: number): AsyncGenerator<Candidate[]> {
+    const cursor = this.m.Enrolment.collection
+      .find({ cohortId: stringId(cohortId), lastActivityAt: { $gte: from, $lt: to } }, { projection: ENROLMENT_FIELDS })
+      .batchSize(size);
+    for await (const docs of batches(cursor, size)) yield this.candidates(docs);
+  }
+
+  /** Each enrolment with its copy of the learner; an enrolment without one has its learner read by `_id` (in parallel). */
+  private async candidates(docs: Record<string, any>[]): Promise<Candidate[]> {
     const rows = await Promise.all(
-      docs.map(async (d) => {
+      docs.map(async ({ learnerFacts: facts, ...d }) => {
+        if (facts) return [{ learner: facts as LearnerFacts, enrolment: toEnrolment(d) }];
         const id = oid(String(d.learnerId));
         const learner = id ? await this.m.Learner.collection.findOne({ _id: id }, { projection: LEARNER_FIELDS }) : null;
-        return learner ? [{ learner: toLearner(learner), enrolment: toEnrolment(d) }] : [];
+        return learner ? [{ learner: learnerFacts({ ...(learner as unknown as FactsSource), id: String(learner._id) }), enrolment: toEnrolment(d) }] : [];
       }),
     );
     return rows.flat();
@@ -116,7 +91,7 @@ export class MongoSweepStates implements SweepStateStore {
 
   async get(key: string): Promise<SweepState> {
     const doc = await this.m.SweepState.collection.findOne({ _id: stringId(key) });
-    return { after: doc?.after ?? undefined, done: doc?.done === true, through: doc?.through ?? undefined };
+    return { after: doc?.after ?? undefined, position: typeof doc?.position === 'number' ? doc.position : undefined, done: doc?.done === true, through: doc?.through ?? undefined };
   }
 
   async save(key: string, state: Partial<SweepState>, now: Date): Promise<void> {

@@ -1,7 +1,7 @@
 /**
- * The ScheduleSource contract: each stream yields every eligible candidate exactly once, in
- * batches of at most `size`, whatever the size, and resumes after the `last` it reported.
- * The data is seeded once through LearnerStore and EnrolmentStore; the tests only read.
+ * The ScheduleSource contract: the stream yields every enrolment of the cohort exactly once, with
+ * the sweeps' copy of its learner, in batches of at most `size`, whatever the size, and resumes at
+ * the `position` it reported. The data is seeded once through LearnerStore and EnrolmentStore.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Cohort, Enrolment, EnrolmentStatus, Learner } from '../../../src/core/model.js';
@@ -22,11 +22,11 @@ interface Seeded {
   enrolment: Enrolment;
 }
 
-type Stream = AsyncGenerator<{ rows: Candidate[]; last: string }>;
+type Stream = AsyncGenerator<{ rows: Candidate[]; position: number }>;
 
 /** Every batch of a stream, or the first `limit` of them. */
-async function batchesOf(stream: Stream, limit = Infinity): Promise<{ rows: Candidate[]; last: string }[]> {
-  const out: { rows: Candidate[]; last: string }[] = [];
+async function batchesOf(stream: Stream, limit = Infinity): Promise<{ rows: Candidate[]; position: number }[]> {
+  const out: { rows: Candidate[]; position: number }[] = [];
   for await (const batch of stream) {
     out.push(batch);
     if (out.length >= limit) break;
@@ -42,6 +42,7 @@ export function describeScheduleSource(
 ): void {
   describe(`ScheduleSource (${name})`, () => {
     let source: ScheduleSource;
+    let stores: { learners: LearnerStore; enrolments: EnrolmentStore };
     const spring: Seeded[] = [];
     const autumn: Seeded[] = [];
 
@@ -49,6 +50,7 @@ export function describeScheduleSource(
       const h = await make();
       await h.reset();
       source = h.source;
+      stores = h;
       await h.seedCohort(newCohort('spring'));
       await h.seedCohort(newCohort('autumn', { closesAt: new Date('2026-12-01T00:00:00.000Z') }));
       await h.seedCohort(newCohort('closed', { closesAt: new Date('2026-02-01T00:00:00.000Z') }));
@@ -76,11 +78,11 @@ export function describeScheduleSource(
 
     const eligible = (filter: (s: Seeded) => boolean) => new Set(spring.filter((s) => OPEN.has(s.enrolment.status) && filter(s)).map((s) => s.learner.id));
 
-    /** Checks a whole stream: every eligible learner exactly once, batches within size, candidates as seeded. */
-    function expectExactlyOnce(batches: { rows: Candidate[] }[], expected: Set<string>, size: number): void {
+    /** Checks a whole stream: every enrolment of spring exactly once, batches within size, candidates as seeded. */
+    function expectExactlyOnce(batches: { rows: Candidate[] }[], size: number): void {
       const seen = batches.flatMap((b) => idsOf(b.rows));
       expect(new Set(seen).size, 'no learner twice').toBe(seen.length);
-      expect(new Set(seen)).toEqual(expected);
+      expect(new Set(seen)).toEqual(new Set(spring.map((s) => s.learner.id)));
       for (const b of batches) {
         expect(b.rows.length).toBeGreaterThan(0);
         expect(b.rows.length).toBeLessThanOrEqual(size);
@@ -88,16 +90,9 @@ export function describeScheduleSource(
       const byId = new Map(spring.map((s) => [s.learner.id, s]));
       for (const { learner, enrolment } of batches.flatMap((b) => b.rows)) {
         const seeded = byId.get(learner.id)!;
-        // What the planner reads from a candidate; a store may leave the rest out.
-        expect(learner).toMatchObject({
-          conversations: seeded.learner.conversations,
-          unreachable: [],
-          locale: seeded.learner.locale,
-          cohortId: 'spring',
-          stopped: false,
-          onboarded: true,
-        });
-        expect(learner.lessonHour).toBe(seeded.learner.lessonHour);
+        // What the planner reads from a candidate.
+        expect(learner).toMatchObject({ id: seeded.learner.id, conversation: seeded.learner.conversations[0], stopped: false, onboarded: true, consent: true });
+        expect(learner.lessonHour).toBe(seeded.learner.lessonHour ?? null);
         expect(enrolment).toMatchObject({
           id: seeded.enrolment.id,
           learnerId: learner.id,
@@ -105,17 +100,19 @@ export function describeScheduleSource(
           status: seeded.enrolment.status,
           lastActivityAt: seeded.enrolment.lastActivityAt,
         });
+        expect(enrolment).not.toHaveProperty('learnerFacts');
       }
     }
 
-    /** Resuming after the `last` of any batch yields exactly what followed it. */
-    async function expectResumable(open: (after: string | undefined) => Stream, size: number): Promise<void> {
-      const all = await batchesOf(open(undefined));
+    /** Resuming at the `position` of any batch yields exactly what followed it. */
+    async function expectResumable(size: number): Promise<void> {
+      const all = await batchesOf(source.enrolments('spring', 0, size));
       const order = all.flatMap((b) => idsOf(b.rows));
       const boundaries = [0, Math.floor(all.length / 2), all.length - 1].filter((i, k, a) => i >= 0 && a.indexOf(i) === k);
       for (const i of boundaries) {
         const done = all.slice(0, i + 1).flatMap((b) => idsOf(b.rows));
-        const rest = (await batchesOf(open(all[i]!.last))).flatMap((b) => idsOf(b.rows));
+        expect(all[i]!.position).toBe(done.length);
+        const rest = (await batchesOf(source.enrolments('spring', all[i]!.position, size))).flatMap((b) => idsOf(b.rows));
         expect(rest, `resumed after batch ${i} of size ${size}`).toEqual(order.slice(done.length));
       }
     }
@@ -132,52 +129,26 @@ export function describeScheduleSource(
       });
     });
 
-    describe('openEnrolments', () => {
+    describe('enrolments', () => {
       for (const size of [7, 100, 1000]) {
-        it(`should stream every open enrolment of the cohort exactly once in batches of ${size}`, async () => {
-          expectExactlyOnce(await batchesOf(source.openEnrolments('spring', undefined, size)), eligible(() => true), size);
+        it(`should stream every enrolment of the cohort exactly once, unsorted, in batches of ${size}`, async () => {
+          expectExactlyOnce(await batchesOf(source.enrolments('spring', 0, size)), size);
         });
       }
 
-      it('should resume after the last learner of a batch cut short', async () => {
-        await expectResumable((after) => source.openEnrolments('spring', after, 7), 7);
+      it('should resume at the position of a batch cut short', async () => {
+        await expectResumable(7);
       });
 
       it('should stream the first batches, stop, and pick up where it stopped', async () => {
-        const first = await batchesOf(source.openEnrolments('spring', undefined, 7), 3);
-        const rest = await batchesOf(source.openEnrolments('spring', first[2]!.last, 7));
-        expectExactlyOnce([...first, ...rest], eligible(() => true), 7);
+        const first = await batchesOf(source.enrolments('spring', 0, 7), 3);
+        const rest = await batchesOf(source.enrolments('spring', first[2]!.position, 7));
+        expectExactlyOnce([...first, ...rest], 7);
       });
 
-      it('should stream nothing for a cohort without learners', async () => {
-        expect(await batchesOf(source.openEnrolments('closed', undefined, 7))).toEqual([]);
-      });
-    });
-
-    describe('learnersAtHours', () => {
-      const atHours = (hours: (number | null)[]) => (s: Seeded) => hours.includes(s.learner.lessonHour ?? null);
-
-      for (const size of [7, 100]) {
-        it(`should stream the open learners at the cohort's hour and those without one, in batches of ${size}`, async () => {
-          const batches = await batchesOf(source.learnersAtHours('spring', [8, null], undefined, size));
-          expectExactlyOnce(batches, eligible(atHours([8, null])), size);
-        });
-      }
-
-      it('should stream only the learners at one chosen hour', async () => {
-        expectExactlyOnce(await batchesOf(source.learnersAtHours('spring', [9], undefined, 7)), eligible(atHours([9])), 7);
-      });
-
-      it('should stream the learners at several hours', async () => {
-        expectExactlyOnce(await batchesOf(source.learnersAtHours('spring', [7, 9], undefined, 100)), eligible(atHours([7, 9])), 100);
-      });
-
-      it('should stream nothing at an hour nobody chose', async () => {
-        expect(await batchesOf(source.learnersAtHours('spring', [3], undefined, 7))).toEqual([]);
-      });
-
-      it('should resume after the last learner of a batch cut short', async () => {
-        await expectResumable((after) => source.learnersAtHours('spring', [8, null], after, 7), 7);
+      it('should stream nothing for a cohort without learners, or past its end', async () => {
+        expect(await batchesOf(source.enrolments('closed', 0, 7))).toEqual([]);
+        expect(await batchesOf(source.enrolments('spring', SPRING_SIZE, 7))).toEqual([]);
       });
     });
 
@@ -222,6 +193,23 @@ export function describeScheduleSource(
         for await (const rows of source.inactiveEnrolments('spring', from, from, 7)) empty.push(...rows);
         for await (const rows of source.inactiveEnrolments('closed', from, to, 7)) empty.push(...rows);
         expect(empty).toEqual([]);
+      });
+    });
+
+    describe('the copy of the learner', () => {
+      it('should follow the learner when saved, and a new enrolment come after the position reached', async () => {
+        const one = await stores.learners.create(newLearner({ cohortId: 'later', conversations: [conversation('telegram')], onboarded: true, consent: true }));
+        await stores.enrolments.ensure(newEnrolment(one.id, { cohortId: 'later', status: 'in_progress' }));
+        const before = await batchesOf(source.enrolments('later', 0, 10));
+        expect(before.flatMap((b) => b.rows).map((r) => r.learner)).toEqual([{ id: one.id, stopped: false, consent: true, onboarded: true, lessonHour: null, conversation: one.conversations[0] }]);
+
+        await stores.learners.save({ ...one, stopped: true, lessonHour: 6, unreachable: [one.conversations[0]!] });
+        const two = await stores.learners.create(newLearner({ cohortId: 'later', conversations: [conversation('zalo')], onboarded: true }));
+        await stores.enrolments.ensure(newEnrolment(two.id, { cohortId: 'later' }));
+        const after = (await batchesOf(source.enrolments('later', 0, 10))).flatMap((b) => b.rows).map((r) => r.learner);
+        expect(after[0]).toEqual({ id: one.id, stopped: true, consent: true, onboarded: true, lessonHour: 6, conversation: null });
+        const rest = (await batchesOf(source.enrolments('later', before.at(-1)!.position, 10))).flatMap((b) => b.rows).map((r) => r.learner.id);
+        expect(rest).toEqual([two.id]);
       });
     });
   });
