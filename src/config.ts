@@ -93,6 +93,12 @@ const schema = z
     NUDGE_AFTER_DAYS: positiveNumber(2),
     /** How often the planning sweeps run. */
     SCHEDULER_SWEEP_SECONDS: positiveNumber(60),
+    /** How far ahead the sweeps queue pushes: each channel holds at most its rate × this many seconds of them. */
+    PLAN_WINDOW_SECONDS: positiveNumber(300),
+    /** Days an inbound update's record is kept (redeliveries within it are answered once). */
+    RETAIN_UPDATES_DAYS: positiveNumber(7),
+    /** Days a scheduled message's record is kept (longer than a failed send job is kept: 7 days). */
+    RETAIN_SCHEDULED_SENDS_DAYS: positiveNumber(30).pipe(z.number().min(8)),
     /** Inbound updates handled at once per worker process (one learner's updates still go one at a time, by lease). */
     INBOUND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
     /** Send jobs in flight per channel per worker process. */

@@ -10,6 +10,8 @@ import { Pushes } from '../core/push.js';
 import { createInboundWorker } from '../scheduler/inbound-worker.js';
 import { createSendWorker } from '../scheduler/send-worker.js';
 import { createPlanWorker, scheduleSweeps } from '../scheduler/plan-worker.js';
+import { SendWindow, windowLimits } from '../scheduler/window.js';
+import { MongoPruner } from '../storage/prune.js';
 import { ChatPacing } from '../scheduler/pacing.js';
 import { Outbox } from '../scheduler/outbox.js';
 import { PushDelivery } from '../scheduler/push-delivery.js';
@@ -50,8 +52,12 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         timezone: config.TIMEZONE,
         nudgeAfterDays: config.NUDGE_AFTER_DAYS,
         metrics,
+        window: new SendWindow(queues, {
+          limits: windowLimits(Object.fromEntries(p.channels.map((a) => [a.name, rateOf(s, a.name)]).filter(([, rate]) => rate !== undefined)), config.PLAN_WINDOW_SECONDS),
+        }),
       },
       p.stopping,
+      new MongoPruner(s.db.models, { updatesDays: config.RETAIN_UPDATES_DAYS, scheduledSendsDays: config.RETAIN_SCHEDULED_SENDS_DAYS }),
     ),
   );
   await scheduleSweeps(queues, config.SCHEDULER_SWEEP_SECONDS * 1000);

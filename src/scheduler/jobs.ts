@@ -61,7 +61,8 @@ export const SWEEPS: readonly SweepName[] = ['reminders', 'lessons', 'nudges'];
 
 /** Sweeps carry no data: they read the clock and MongoDB when they run. */
 export type PlanJob = Record<string, never>;
-export type PlanJobName = SweepName;
+/** The sweeps, and `prune`: old records removed (src/storage/prune.ts). */
+export type PlanJobName = SweepName | 'prune';
 
 /** BullMQ job ids may not contain ':'; conversation ids do. */
 export function jobId(...parts: (string | number)[]): string {

@@ -86,3 +86,9 @@ export interface ConversationDirectory {
   /** The learner's conversations and those known to be unreachable; null for an unknown conversation. */
   linked(conversation: ConversationId): Promise<{ conversations: ConversationId[]; unreachable: ConversationId[] } | null>;
 }
+
+/** Removes records kept only for a while (the update log, the record of scheduled sends). */
+export interface Pruner {
+  /** Deletes what is past its retention at `now`, calling `between` after each batch; returns how many per collection. */
+  prune(now: Date, between?: () => Promise<void>): Promise<Record<string, number>>;
+}
