@@ -4,7 +4,6 @@
  */
 import type { Models } from './models.js';
 import { enrolmentId } from './stores.js';
-import { learnerFacts, type FactsSource } from './learner-facts.js';
 
 interface Migration {
   id: string;
@@ -23,18 +22,6 @@ const MIGRATIONS: Migration[] = [
         const key = enrolmentId(String(rest.learnerId), String(rest.cohortId));
         await m.Enrolment.collection.updateOne({ _id: key as never }, { $setOnInsert: rest }, { upsert: true });
         await m.Enrolment.collection.deleteOne({ _id });
-      }
-    },
-  },
-  {
-    // The sweeps read a copy of each learner on their enrolment (learner-facts.ts); enrolments
-    // written before it get theirs here, by _id, in one unsorted pass over the learners.
-    id: '2026-11-enrolment-learner-facts',
-    async run(m) {
-      const learners = m.Learner.collection.find({}, { projection: { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1, cohortId: 1 } });
-      for await (const doc of learners) {
-        const learner = { ...(doc as unknown as FactsSource), id: String(doc._id) };
-        await m.Enrolment.collection.updateOne({ _id: enrolmentId(learner.id, String(doc.cohortId)) as never }, { $set: { learnerFacts: learnerFacts(learner) } });
       }
     },
   },

@@ -4,7 +4,8 @@
  * A sweep reads one collection, enrolments, which carries a copy of what it needs of each learner
  * (`learnerFacts`, written by learnerFacts() wherever a learner is saved): FerretDB 1.24 answers
  * any filter but `{_id}` with a scan and sorts in its memory, so a sweep asks for no order and
- * looks nothing up, except the learner of an enrolment written before the copy existed.
+ * looks nothing up, except the learner of an enrolment written before the copy existed (once: the
+ * copy is written then).
  */
 import { Types } from 'mongoose';
 import type { Cohort } from '../core/model.js';
@@ -13,7 +14,7 @@ import type { Models } from './models.js';
 import { isDuplicateKey, stringId, toEnrolment } from './stores.js';
 import { learnerFacts, type FactsSource } from './learner-facts.js';
 
-const LEARNER_FIELDS = { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1 };
+const LEARNER_FIELDS = { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1, cohortId: 1 };
 const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, learnerFacts: 1 };
 
 function oid(hex: string): Types.ObjectId | null {
@@ -79,7 +80,11 @@ export class MongoScheduleSource implements ScheduleSource {
         if (facts) return [{ learner: facts as LearnerFacts, enrolment: toEnrolment(d) }];
         const id = oid(String(d.learnerId));
         const learner = id ? await this.m.Learner.collection.findOne({ _id: id }, { projection: LEARNER_FIELDS }) : null;
-        return learner ? [{ learner: learnerFacts({ ...(learner as unknown as FactsSource), id: String(learner._id) }), enrolment: toEnrolment(d) }] : [];
+        if (!learner) return [];
+        const copy = learnerFacts({ ...(learner as unknown as FactsSource), id: String(learner._id) });
+        // Written once, so the next sweep reads it; a learner saved in between writes it again at their next save.
+        if (learner.cohortId === d.cohortId) await this.m.Enrolment.collection.updateOne({ _id: d._id }, { $set: { learnerFacts: copy } });
+        return [{ learner: copy, enrolment: toEnrolment(d) }];
       }),
     );
     return rows.flat();
