@@ -5,7 +5,8 @@
  */
 import { lessonsOf, pick, topicsOf, type Course, type Topic } from './course.js';
 import type { OutboundMessage } from './messages.js';
-import type { Cohort, Enrolment, FinalAttempt, Role } from './model.js';
+import type { Cohort, Enrolment, FinalAttempt, Profile, Role } from './model.js';
+import type { Translator } from './ports.js';
 import { finishedAttempts, bestScore } from './attempts.js';
 import type { Session } from './session.js';
 
@@ -101,9 +102,16 @@ export function displayCode(code: string): string {
   return code.match(/.{1,4}/g)?.join('-') ?? code;
 }
 
-/** The role as the certificate prints it. */
-export function roleTitle(s: Pick<Session, 'deps'>, role: Role | undefined): string | undefined {
-  return role && role !== 'other' ? s.deps.i18n.t('vi', `role.${role}`) : undefined;
+/** What the certificate prints about the learner, from their profile as it is now (roles in Vietnamese). */
+export function holderOf(p: Profile, i18n: Translator): CertificateHolder {
+  const role: Role | undefined = p.role;
+  return {
+    fullName: p.fullName ?? '',
+    ...optional('role', role && role !== 'other' ? i18n.t('vi', `role.${role}`) : undefined),
+    ...optional('commune', p.commune),
+    ...optional('district', p.district),
+    ...optional('province', p.province),
+  };
 }
 
 /** /chungnhan, and the passing final answer: sends the certificate (issuing it the first time), or says what is missing. */
@@ -125,19 +133,12 @@ export async function deliverCertificate(s: Session, e: Enrolment | null): Promi
       if (el.attemptsLeft === 0) return s.say(s.t('certificate.noAttemptsLeft', { score: el.best ?? 0 }));
       return s.say(s.t('certificate.notPassed', { pass: s.course.final.passPercent, left: el.attemptsLeft }));
   }
-  const p = s.learner.profile;
   const certificate = await store.issue(
     {
       learnerId: s.learner.id,
       cohortId: s.cohort.id,
       courseId: s.course.id,
-      holder: {
-        fullName: p.fullName ?? '',
-        ...optional('role', roleTitle(s, p.role)),
-        ...optional('commune', p.commune),
-        ...optional('district', p.district),
-        ...optional('province', p.province),
-      },
+      holder: holderOf(s.learner.profile, s.deps.i18n),
       courseTitle: pick(s.course.title, 'vi'),
       cohortTitle: s.cohort.title ?? s.cohort.id,
       scorePercent: el.attempt.scorePercent ?? 0,
