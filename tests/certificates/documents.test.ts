@@ -3,11 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import jsQR from 'jsqr';
+import * as jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { CertificateFiles } from '../../src/certificates/files.js';
 import { vietnameseDate } from '../../src/certificates/layout.js';
 import type { Certificate } from '../../src/core/certificates.js';
+
+/** jsqr is CommonJS with an ES default: Node and Vite hand it over differently. */
+type Decode = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
+const loaded = jsqr as unknown as { default: Decode | { default: Decode } };
+const jsQR: Decode = typeof loaded.default === 'function' ? loaded.default : loaded.default.default;
 
 const certificate: Certificate = {
   id: 'l1|c1',
