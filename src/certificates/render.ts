@@ -1,7 +1,7 @@
 /** The two renderings of the one layout: a printable PDF (pdfkit) and a PNG of the same page (SVG rasterised by resvg). */
 import PDFDocument from 'pdfkit';
 import { Resvg } from '@resvg/resvg-js';
-import { FONT_FAMILY, FONT_FILES, fontBytes } from './fonts.js';
+import { FONT_FAMILY, FONT_FILES, parsedFonts } from './fonts.js';
 import { PAGE, type Measure, type Shape } from './layout.js';
 
 /** PNG pixels per PDF point: 1.5 gives 1263 × 893, sharp on a phone and small enough for Zalo. */
@@ -13,18 +13,21 @@ let measurer: PDFKit.PDFDocument | undefined;
 export const measure: Measure = (text, size, weight) => {
   if (!measurer) {
     measurer = new PDFDocument({ autoFirstPage: false });
-    const fonts = fontBytes();
-    measurer.registerFont('regular', fonts.regular);
-    measurer.registerFont('bold', fonts.bold);
+    registerFonts(measurer);
   }
   return measurer.font(weight).fontSize(size).widthOfString(text);
 };
 
+function registerFonts(doc: PDFKit.PDFDocument): void {
+  const fonts = parsedFonts();
+  // pdfkit's types name only paths and bytes; it takes a parsed fontkit font too (PDFFontFactory.open).
+  doc.registerFont('regular', fonts.regular as Buffer);
+  doc.registerFont('bold', fonts.bold as Buffer);
+}
+
 export async function renderPdf(shapes: Shape[], meta: { title: string; subject: string }): Promise<Buffer> {
   const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 0, info: { Title: meta.title, Subject: meta.subject, Author: 'cds-tutor' } });
-  const fonts = fontBytes();
-  doc.registerFont('regular', fonts.regular);
-  doc.registerFont('bold', fonts.bold);
+  registerFonts(doc);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
