@@ -6,7 +6,9 @@
  * Uses the database cds_tutor_demo and the Redis prefix cds-demo unless MONGODB_URL says otherwise.
  */
 import { createInterface } from 'node:readline';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
@@ -32,6 +34,15 @@ function plain(html: string): string {
     .replace(/&amp;/g, '&');
 }
 
+/** An uploaded document (the certificate): kept in the temporary folder so you can open it. */
+function documentLine(document: unknown): string {
+  const d = document as { file?: string; bytes?: Buffer } | undefined;
+  if (!d?.bytes) return '[document]\n';
+  const path = join(tmpdir(), `cds-demo-${Date.now()}-${basename(d.file ?? 'document.pdf')}`);
+  writeFileSync(path, d.bytes);
+  return `[document: ${d.file}, ${Math.round(d.bytes.length / 1024)} KB, saved as ${path}]\n`;
+}
+
 async function main(): Promise<void> {
   const fake = await new FakeTelegram({ token: '123456789:demo-token' }).listen();
   const config = loadConfig({
@@ -51,7 +62,7 @@ async function main(): Promise<void> {
     const markup = m.body.reply_markup as { inline_keyboard: Button[][] } | undefined;
     const keys = markup?.inline_keyboard.flat() ?? [];
     if (keys.length > 0) buttons = keys;
-    const photo = m.method === 'sendPhoto' ? `[photo: ${JSON.stringify(m.body.photo)}]\n` : '';
+    const photo = m.method === 'sendPhoto' ? `[photo: ${JSON.stringify(m.body.photo)}]\n` : m.method === 'sendDocument' ? documentLine(m.body.document) : '';
     const row = keys.map((b, i) => `[#${i + 1} ${b.text}]`).join(' ');
     process.stdout.write(`\n🤖 ${(photo + plain(m.text)).replace(/\n/g, '\n   ')}${row ? `\n   ${row}` : ''}\n`);
   };
@@ -60,7 +71,8 @@ async function main(): Promise<void> {
     config,
     role: 'all',
     root,
-    listen: false,
+    // The web role too, so the certificate's links (/verify, /certificates) open in a browser.
+    listen: 'optional',
     queuePrefix: 'cds-demo',
     logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)),
   });

@@ -5,6 +5,7 @@
  *   printf 'Xin chào\n1\nNguyễn Văn An\n' | npm run demo:zalo
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,16 @@ import { FakeZalo, zaloText, type FakeCall } from '../tests/support/fake-zalo.js
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USER = 'demo0user0zalo000001';
+
+/** A free local port, so the web role serves the certificate's links (/verify, /certificates) at PUBLIC_BASE_URL. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+const httpPort = process.env.HTTP_PORT ?? String(await freePort());
 
 const fake = new FakeZalo('1234567890:demo-token-not-real', 5_000);
 const url = await fake.start();
@@ -35,7 +46,8 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'],
     ZALO_BOT_TOKEN: fake.token,
     ZALO_API_BASE: url,
     ZALO_MODE: 'polling',
-    HTTP_PORT: process.env.HTTP_PORT ?? '0',
+    HTTP_PORT: httpPort,
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://localhost:${httpPort}`,
     MONGODB_URL: process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017/cds_tutor_demo',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   },

@@ -123,6 +123,20 @@ const schema = z
       .optional()
       .transform((v) => v || 'cds')
       .refine((v) => /^[A-Za-z0-9_.-]{1,64}$/.test(v), 'must be 1-64 letters, digits, _ . or -'),
+    /** Certificates: the serial's prefix (`CĐS-XA-2022-000123`), the place printed before the date, and where rendered files are cached. */
+    CERTIFICATE_SERIAL_PREFIX: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || 'CĐS-XA')
+      .refine((v) => /^[\p{L}\p{N}-]{1,24}$/u.test(v), 'must be 1-24 letters, digits or -'),
+    CERTIFICATE_PLACE: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || 'Hà Nội')
+      .refine((v) => v.length <= 60, 'must be at most 60 characters'),
+    CERTIFICATE_DIR: z.string().optional().transform((v) => v?.trim() || './.data/certificates'),
+    /** Requests per minute one client may make to /verify and /certificates (codes must not be enumerable). */
+    VERIFY_RATE_PER_MIN: positiveNumber(30).pipe(z.number().int()),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   })
   .superRefine((c, ctx) => {

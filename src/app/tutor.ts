@@ -13,6 +13,7 @@ import {
   MongoLinkCodeStore,
   MongoUpdateLog,
 } from '../storage/stores.js';
+import { MongoCertificateStore } from '../storage/certificates.js';
 
 export interface TutorParts {
   config: Config;
@@ -34,6 +35,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     cohorts: new MongoCohortStore(m),
     feedback: new MongoFeedbackStore(m),
     links: new MongoLinkCodeStore(m),
+    certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: p.reachability,
     leases: p.leases,
     updates: new MongoUpdateLog(m),

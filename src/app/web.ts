@@ -5,6 +5,8 @@ import { registerContentMedia } from '../http/content-media.js';
 import { registerWebhook } from '../http/webhook.js';
 import type { ChannelAdapter } from '../channels/types.js';
 import type { Services } from './services.js';
+import { registerVerifyRoutes } from '../http/verify.js';
+import { buildCertificates } from './certificates.js';
 
 export async function buildWeb(s: Services, channels: ChannelAdapter[]): Promise<FastifyInstance> {
   const { config, db, redis } = s;
@@ -15,6 +17,8 @@ export async function buildWeb(s: Services, channels: ChannelAdapter[]): Promise
     checks: { mongodb: () => db.conn.db!.admin().ping(), redis: () => redis.ping() },
   });
   await registerContentMedia(server, s.contentDir);
+  const certificates = buildCertificates(s);
+  await registerVerifyRoutes(server, { ...certificates, redis, prefix: s.queues.settings.prefix, perMinute: config.VERIFY_RATE_PER_MIN, timezone: config.TIMEZONE });
   for (const adapter of channels) if (adapter.webhook) await registerWebhook(server, adapter.webhook);
   return server;
 }

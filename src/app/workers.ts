@@ -19,6 +19,8 @@ import type { UnpromptedGate } from '../scheduler/unprompted.js';
 import { MongoScheduledSendLog, MongoScheduleSource, MongoSweepStates } from '../storage/schedule.js';
 import { rateOf } from './channels.js';
 import type { Services } from './services.js';
+import { CertificateDelivery } from '../certificates/delivery.js';
+import { buildCertificates } from './certificates.js';
 
 export interface WorkerParts {
   tutor: Tutor;
@@ -62,6 +64,8 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   );
   await scheduleSweeps(queues, config.SCHEDULER_SWEEP_SECONDS * 1000);
   const pushes = new PushDelivery(new MongoScheduledSendLog(s.db.models), new Pushes(p.tutorDeps), clock);
+  const certificates = buildCertificates(s);
+  const documents = new CertificateDelivery(certificates.files, certificates.store, clock);
   for (const adapter of p.channels) {
     workers.push(
       createSendWorker(queues, {
@@ -74,6 +78,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0) : pacing,
         pushes,
         unprompted: p.unprompted.policyFor(adapter.name),
+        documents,
       }),
     );
   }

@@ -5,6 +5,7 @@ import { ContentError } from '../content/problems.js';
 import type { LoadedContent } from '../content/load.js';
 import type { Database } from '../storage/mongo.js';
 import type { Queues } from '../scheduler/queues.js';
+import type { Translator } from '../core/ports.js';
 import { buildServices, projectRoot, type Services } from '../app/index.js';
 
 const root = projectRoot(import.meta.url);
@@ -14,6 +15,7 @@ export interface CliContext {
   content: LoadedContent;
   db: Database;
   queues: Queues;
+  i18n: Translator;
   print(text: string): void;
 }
 

@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { registerCohortCommands } from './cohort.js';
 import { registerQueueCommands } from './queue.js';
+import { registerCertificateCommands } from './certificate.js';
 
 const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
 registerCohortCommands(program);
 registerQueueCommands(program);
+registerCertificateCommands(program);
 await program.parseAsync();

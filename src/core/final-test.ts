@@ -8,6 +8,7 @@ import { bestScore, finishedAttempts } from './attempts.js';
 import { restingMessage } from './resting.js';
 import { currentStep } from './learning.js';
 import type { Session } from './session.js';
+import { deliverCertificate } from './certificates.js';
 
 export { bestScore, finishedAttempts };
 
@@ -158,11 +159,12 @@ export async function handleFinalInput(s: Session, e: Enrolment, input: string):
     s.say(finalQuestionMessage(s, e));
     return true;
   }
-  finishAttempt(s, e, attempt);
+  await finishAttempt(s, e, attempt);
   return true;
 }
 
-function finishAttempt(s: Session, e: Enrolment, attempt: FinalAttempt): void {
+/** Scores the attempt; a pass issues the certificate and sends it in the same reply. */
+async function finishAttempt(s: Session, e: Enrolment, attempt: FinalAttempt): Promise<void> {
   const total = attempt.questionIds.length;
   attempt.finishedAt = s.now;
   attempt.scorePercent = total === 0 ? 0 : Math.round((attempt.correct * 1000) / total) / 10;
@@ -170,4 +172,5 @@ function finishAttempt(s: Session, e: Enrolment, attempt: FinalAttempt): void {
   e.cursor = { at: 'idle' };
   if (attempt.passed && e.status !== 'certified') e.status = 'completed';
   s.say(restingMessage(s, e));
+  if (attempt.passed) await deliverCertificate(s, e);
 }

@@ -18,6 +18,28 @@ export interface OutboundMessage {
   lettered?: boolean;
   /** Tells text channels how to answer the choices ("reply with a letter"); button channels leave it out. */
   hint?: string;
+  /** A file sent with the text (its caption): the core names it, the send pipeline attaches it. */
+  document?: DocumentAttachment;
+}
+
+/**
+ * A document the core sends: a certificate, by its verification code. Before an adapter sees it,
+ * the send pipeline adds `file` (the PDF on disk, its public link and the link of its PNG image).
+ */
+export interface DocumentAttachment {
+  certificate: string;
+  file?: DocumentFile;
+}
+
+export interface DocumentFile {
+  /** The PDF on this machine's disk (Telegram uploads it; the console prints the path). */
+  path: string;
+  /** The name the learner's app shows. */
+  name: string;
+  /** The PDF at PUBLIC_BASE_URL. */
+  url: string;
+  /** A PNG of the same page at PUBLIC_BASE_URL (Zalo sends photos by URL, no documents). */
+  imageUrl: string;
 }
 
 export interface InboundEvent {

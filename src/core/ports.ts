@@ -2,6 +2,7 @@
 import type { Course, Locale } from './course.js';
 import type { OutboundMessage } from './messages.js';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from './model.js';
+import type { CertificateStore } from './certificates.js';
 
 export interface Clock {
   now(): Date;
@@ -89,6 +90,7 @@ export interface TutorDeps {
   cohorts: CohortStore;
   feedback: FeedbackStore;
   links: LinkCodeStore;
+  certificates: CertificateStore;
   reachability: Reachability;
   leases: Leases;
   catalog: CourseCatalog;

@@ -10,6 +10,7 @@ import { finalHelpLine, finalQuestionMessage, handleFinalInput, offerFinalTest, 
 import { currentOffer, resolveOffer } from './offer.js';
 import { showProgress } from './progress.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
+import { deliverCertificate, verifyInChat } from './certificates.js';
 
 function updateKey(event: InboundEvent): string {
   return `${event.channel}:${event.updateId}`;
@@ -217,6 +218,8 @@ export class Tutor {
       s.say(s.t('help.text'));
       return this.reprompt(s);
     }
+    // Anyone may check a certificate, onboarded or not.
+    if (cmd.name === 'verify') return verifyInChat(s, cmd.payload);
     if (!l.onboarded) {
       s.say(s.t('onboarding.finishFirst'));
       return this.reprompt(s);
@@ -236,11 +239,8 @@ export class Tutor {
         }
         return;
       }
-      case 'certificate': {
-        const passed = s.enrolment?.finalAttempts.some((a) => a.passed);
-        s.say(passed ? s.t('certificate.pending') : s.t('certificate.notYet'));
-        return;
-      }
+      case 'certificate':
+        return deliverCertificate(s, s.enrolment);
       case 'remind':
         l.prompt = 'hour';
         s.say(s.t('remind.current', { hour: l.lessonHour ?? s.cohort.lessonHour }));

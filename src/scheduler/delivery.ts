@@ -10,7 +10,7 @@ import { SendError } from '../channels/shared/errors.js';
 import type { OutboundMessage } from '../core/messages.js';
 import type { Reachability } from '../core/ports.js';
 import type { Metrics } from '../metrics.js';
-import { sendQueueName, type PushJob, type SendJob } from './jobs.js';
+import { sendQueueName, type DocumentJob, type PushJob, type SendJob } from './jobs.js';
 import type { SendQueue } from './queues.js';
 import type { ChatPacing } from './pacing.js';
 import type { PushDelivery } from './push-delivery.js';
@@ -30,6 +30,16 @@ export interface DeliveryOptions {
   pushes?: PushDelivery;
   /** The channel's budget of unprompted messages; none = no budget. */
   unprompted?: UnpromptedPolicy;
+  /** Finds the file of a document job (rendering it if need be) and records that it went out; document jobs fail without it. */
+  documents?: DocumentDelivery;
+}
+
+/** What sending a document needs besides the channel (certificates: src/certificates/delivery.ts). */
+export interface DocumentDelivery {
+  /** The message with its document's file attached. */
+  attach(message: OutboundMessage): Promise<OutboundMessage>;
+  /** The document reached the chat. */
+  sent(job: DocumentJob): Promise<void>;
 }
 
 export class Delivery {
@@ -54,6 +64,8 @@ export class Delivery {
       messages = composed;
       const budget = this.o.unprompted;
       if (budget && !(await budget.admit(job.id!, push))) return this.finished(job, `over budget: ${await budget.divert(job.id!, push)}`);
+    } else if (data.kind === 'document') {
+      messages = [await this.attach(job as Job<DocumentJob>)];
     } else {
       messages = data.messages;
     }
@@ -76,7 +88,8 @@ export class Delivery {
    */
   private async dropped(job: Job<SendJob>): Promise<boolean> {
     const since = await this.o.reachability.blockedSince(job.data.conversation);
-    return since !== null && (job.data.kind !== 'reply' || job.timestamp <= since.getTime());
+    const prompted = job.data.kind === 'reply' || job.data.kind === 'document';
+    return since !== null && (!prompted || job.timestamp <= since.getTime());
   }
 
   /** Waits (in BullMQ's delayed set) until this job heads its chat and the chat's gap has passed. */
@@ -87,6 +100,17 @@ export class Delivery {
     this.o.metrics.messagesThrottled.inc({ channel: this.channel, by: 'chat' });
     await job.moveToDelayed(retryAt, token);
     throw new DelayedError();
+  }
+
+  /** A document's file, found (or rendered) now; a failure is retried like a network error, and the chat goes on after the last try. */
+  private async attach(job: Job<DocumentJob>): Promise<OutboundMessage> {
+    if (!this.o.documents) throw new UnrecoverableError('this worker cannot send documents');
+    try {
+      return await this.o.documents.attach(job.data.message);
+    } catch (err) {
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.release(job);
+      throw err;
+    }
   }
 
   /** A push is composed once, just before its first send; the job keeps it, so retries resend the same. */
@@ -135,6 +159,7 @@ export class Delivery {
 
   private async finished(job: Job<SendJob>, outcome: string): Promise<string> {
     if (job.data.kind === 'push') await this.o.pushes?.sent(job.data);
+    if (job.data.kind === 'document') await this.o.documents?.sent(job.data);
     return this.done(job, outcome);
   }
 

@@ -10,6 +10,7 @@ import type { Queues } from './queues.js';
 import type { Metrics } from '../metrics.js';
 import type { UnpromptedGate } from './unprompted.js';
 import type { Outbox } from './outbox.js';
+import { replyJobs } from './reply-jobs.js';
 
 /**
  * The order of each chat's updates (pacing.ts, no gap): several updates of one learner may be
@@ -66,8 +67,7 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
       }
       if (messages.length > 0) {
         const waiting = await o.held.held(event.conversation);
-        const data = { kind: 'reply' as const, conversation: event.conversation, messages: [...waiting.messages, ...messages] };
-        await o.outbox.add([{ data, jobId: jobId('reply', event.channel, event.updateId) }]);
+        await o.outbox.add(replyJobs(event.conversation, event.channel, event.updateId, [...waiting.messages, ...messages]));
         // Released only once queued: a crash in between repeats them rather than losing them.
         await o.held.release(event.conversation, waiting.ids);
       }

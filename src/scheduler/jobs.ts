@@ -34,8 +34,19 @@ export interface PushJob {
   rerouted?: boolean;
 }
 
-/** What a send queue carries; the job name is its `kind`. Broadcasts and documents join this union. */
-export type SendJob = ReplyJob | PushJob;
+/**
+ * A document in answer to the learner (their certificate): its file is found (rendered from the
+ * stored record if need be) when it is sent, so a retry after a failed render or send sends the same.
+ */
+export interface DocumentJob {
+  kind: 'document';
+  conversation: ConversationId;
+  /** The core's message: the caption and the document it names (no file yet). */
+  message: OutboundMessage;
+}
+
+/** What a send queue carries; the job name is its `kind`. Broadcasts join this union. */
+export type SendJob = ReplyJob | PushJob | DocumentJob;
 export type SendJobName = SendJob['kind'];
 
 /** What a scheduled push is about; `key` names its record in scheduled_sends (one send per key, ever). */
@@ -49,10 +60,11 @@ export interface ScheduledPush {
 }
 
 /** Why a message goes out, for metrics, held messages and the dead-letter view. */
-export type SendReason = 'reply' | PushKind;
+export type SendReason = 'reply' | 'document' | PushKind;
 
 export function reasonOf(job: SendJob): SendReason {
-  return job.kind === 'reply' ? 'reply' : job.push.kind;
+  if (job.kind === 'push') return job.push.kind;
+  return job.kind;
 }
 
 /** The planning sweeps, each run by a BullMQ job scheduler on the `plan` queue; the job name is the sweep. */

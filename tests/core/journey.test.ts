@@ -105,7 +105,8 @@ describe('the learner journey through the engine', () => {
     expect(a.text()).toContain(`${h.course.final.questions}/${h.course.final.questions}`);
     expect(a.text()).toContain('100%');
     const e = await enrolment(a);
-    expect(e!.status).toBe('completed');
+    expect(e!.status).toBe('certified');
+    expect(a.last.at(-1)!.document?.certificate).toMatch(/^[0-9A-HJKMNP-TV-Z]{12}$/);
     expect(e!.finalAttempts).toHaveLength(1);
     expect(e!.finalAttempts[0]).toMatchObject({ passed: true, scorePercent: 100, correct: h.course.final.questions });
     const answers = await h.db.models.Answer.countDocuments({ learnerId: e!.learnerId });

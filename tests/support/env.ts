@@ -1,7 +1,8 @@
 /** Test wiring: a fresh database and queue prefix per test file, on the real Redis and MongoDB-compatible server. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -32,7 +33,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   const base = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017/cds_tutor';
   const url = new URL(base);
   url.pathname = `/${uniqueName('cds_test')}`;
-  return loadConfig({ ...process.env, LOG_LEVEL: 'silent', MONGODB_URL: url.toString(), ...overrides });
+  // Rendered certificates go to the system's temporary folder, not the project's.
+  const certificates = join(tmpdir(), 'cds-test-certificates');
+  return loadConfig({ ...process.env, LOG_LEVEL: 'silent', MONGODB_URL: url.toString(), CERTIFICATE_DIR: certificates, ...overrides });
 }
 
 /** A clock tests can move. */

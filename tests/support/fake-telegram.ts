@@ -218,7 +218,7 @@ export class FakeTelegram {
   }
 }
 
-/** JSON, urlencoded or multipart (uploads: the file part is recorded by name only). */
+/** JSON, urlencoded or multipart (uploads: the file part is recorded with its name, size, type and bytes). */
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -236,7 +236,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
         } catch {
           out[k] = v;
         }
-      } else out[k] = { file: v.name, size: v.size };
+      } else out[k] = { file: v.name, size: v.size, type: v.type, bytes: Buffer.from(await v.arrayBuffer()) };
     }
     return out;
   }

@@ -67,8 +67,11 @@ export async function fullJourney(app: App, user: TelegramUser, course: Course):
     expect(data).toMatch(/^fin:/);
     await user.press(data);
   }
-  expect(user.lastText()).toContain('100%');
+  // The score, then the certificate as a document.
+  const [score, certificate] = user.all().slice(-2);
+  expect(score!.text).toContain('100%');
+  expect(certificate!.method).toBe('sendDocument');
   const learner = await app.learners.findByConversation(`telegram:${user.chatId}`);
   const e = await app.db.models.Enrolment.findOne({ learnerId: learner!.id }).lean<{ status: string }>();
-  expect(e!.status).toBe('completed');
+  expect(e!.status).toBe('certified');
 }

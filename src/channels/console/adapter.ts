@@ -49,7 +49,8 @@ export class ConsoleAdapter implements ChannelAdapter {
   async send(_address: string, messages: OutboundMessage[]): Promise<void> {
     for (const m of messages) {
       const image = m.image ? `\n[image: ${m.image}]` : '';
-      this.opts.output.write(`\n🤖 ${renderPlain(m).replace(/\n/g, '\n   ')}${image}\n`);
+      const file = m.document?.file ? `\n[document: ${m.document.file.path}]` : '';
+      this.opts.output.write(`\n🤖 ${renderPlain(m).replace(/\n/g, '\n   ')}${image}${file}\n`);
     }
     if (this.interactive) this.opts.output.write('\n> ');
   }

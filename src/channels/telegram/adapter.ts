@@ -14,7 +14,7 @@ import { Input, Telegraf, type Types } from 'telegraf';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { Logger } from 'pino';
 import type { Locale } from '../../core/course.js';
-import type { OutboundMessage } from '../../core/messages.js';
+import type { DocumentFile, OutboundMessage } from '../../core/messages.js';
 import type { ConversationId } from '../../core/model.js';
 import type { Translator } from '../../core/ports.js';
 import { logSendError, SendError } from '../shared/errors.js';
@@ -145,7 +145,8 @@ export class TelegramAdapter implements ChannelAdapter {
       }
       for (const part of parts) {
         try {
-          if (part.photo) await this.sendPhoto(address, part.photo, part.html, part.keyboard);
+          if (part.document) await this.sendDocument(address, part.document, part.html, part.keyboard);
+          else if (part.photo) await this.sendPhoto(address, part.photo, part.html, part.keyboard);
           else await this.sendText(address, part.html, part.keyboard);
         } catch (err) {
           const e = toSendError(err, this.opts.token);
@@ -181,6 +182,14 @@ export class TelegramAdapter implements ChannelAdapter {
 
   private sendPhoto(chatId: string, image: string, caption: string, keyboard?: InlineKeyboardMarkup) {
     return this.bot.telegram.sendPhoto(chatId, this.photoInput(image), {
+      ...(caption ? { caption, parse_mode: 'HTML' as const } : {}),
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+    });
+  }
+
+  /** A file on this machine's disk, uploaded (multipart/form-data). */
+  private sendDocument(chatId: string, file: DocumentFile, caption: string, keyboard?: InlineKeyboardMarkup) {
+    return this.bot.telegram.sendDocument(chatId, Input.fromLocalFile(file.path, file.name), {
       ...(caption ? { caption, parse_mode: 'HTML' as const } : {}),
       ...(keyboard ? { reply_markup: keyboard } : {}),
     });

@@ -3,7 +3,7 @@
  * and [links](https://…); everything else is escaped) and an inline keyboard for the choices.
  */
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from 'telegraf/types';
-import type { Choice, OutboundMessage } from '../../core/messages.js';
+import type { Choice, DocumentFile, OutboundMessage } from '../../core/messages.js';
 import { letterOf } from '../../core/parse.js';
 import { splitText } from '../shared/render.js';
 
@@ -62,6 +62,8 @@ export interface TelegramPart {
   /** HTML; empty only for a photo without caption. */
   html: string;
   photo?: string;
+  /** A file to upload with sendDocument (the text its caption when it fits). */
+  document?: DocumentFile;
   keyboard?: InlineKeyboardMarkup;
 }
 
@@ -75,7 +77,13 @@ export function renderParts(message: OutboundMessage): TelegramPart[] {
   const source = sourceText(message);
   const parts: TelegramPart[] = [];
   let pieces = splitText(source, TEXT_LIMIT);
-  if (message.image) {
+  if (message.document) {
+    const file = message.document.file;
+    if (!file) throw new RangeError(`document ${message.document.certificate} has no file attached`);
+    const fits = source.length <= CAPTION_LIMIT;
+    parts.push({ html: fits ? toTelegramHtml(source) : '', document: file });
+    if (fits) pieces = [];
+  } else if (message.image) {
     if (source.length <= CAPTION_LIMIT) {
       parts.push({ html: toTelegramHtml(source), photo: message.image });
       pieces = [];

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboundMessage } from '../../core/messages.js';
-import { logSendError } from '../shared/errors.js';
+import { logSendError, SendError } from '../shared/errors.js';
 import { IngressSlot } from '../shared/ingress.js';
 import { renderPlain, splitText } from '../shared/render.js';
 import type { ChannelAdapter, ChannelWebhook, Ingress, WebhookOutcome } from '../types.js';
@@ -115,8 +115,15 @@ export class ZaloAdapter implements ChannelAdapter {
     const { client } = this.opts;
     try {
       for (const m of messages) {
-        if (m.image) await client.sendPhoto(address, mediaUrl(m.image, this.opts.publicBaseUrl));
-        for (const piece of splitText(renderPlain(m), ZALO_TEXT_LIMIT)) {
+        let text = renderPlain(m);
+        if (m.document) {
+          // Zalo takes no documents: the page as an image by URL, and the PDF's link in the text.
+          const file = m.document.file;
+          if (!file) throw new SendError('rejected', `document ${m.document.certificate} has no file attached`);
+          await client.sendPhoto(address, file.imageUrl);
+          text = `${text}\n📄 PDF: ${file.url}`;
+        } else if (m.image) await client.sendPhoto(address, mediaUrl(m.image, this.opts.publicBaseUrl));
+        for (const piece of splitText(text, ZALO_TEXT_LIMIT)) {
           if (piece.trim() !== '') await client.sendMessage(address, piece);
         }
       }

@@ -36,6 +36,11 @@ export interface Rig {
   sizes(): { kind: 'text' | 'caption'; length: number; preview: string }[];
   /** Problems only this platform has (e.g. unanswered callback queries); empty when fine. */
   problems(): Promise<string[]>;
+  /**
+   * The certificate as the platform delivered it: the code its message names, how it came
+   * (a document, a photo and a link, a file path) and the PDF's bytes where the test can reach them.
+   */
+  certificate(): Promise<{ how: string; pdf?: Buffer; code: string }>;
   course: Course;
   close(): Promise<void>;
 }
@@ -246,6 +251,15 @@ export function describeConformance(setup: ChannelSetup, opts: { ways?: Way[] } 
       await j.type('/tiendo');
       expect(j.has('Bài kiểm tra cuối khóa: ĐẠT (100%)')).toBe(true);
       expect(j.has(`Đã học ${lessons}/${lessons} bài`)).toBe(true);
+
+      // The pass brought the certificate, in the same conversation; /chungnhan sends the same one again.
+      const delivered = await rig.certificate();
+      expect(delivered.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+      if (delivered.pdf) expect(delivered.pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      await j.type('/chungnhan');
+      expect(j.has(`Mã xác minh: ${delivered.code}`), 'the same certificate sent again').toBe(true);
+      await j.type(`/xacminh ${delivered.code.toLowerCase()}`);
+      expect(j.has('Chứng nhận hợp lệ') && j.has('Nguyễn Thị Hoà')).toBe(true);
 
       for (const s of rig.sizes()) {
         const limit = s.kind === 'caption' ? (rig.limits.caption ?? rig.limits.text) : rig.limits.text;

@@ -7,6 +7,7 @@ import { FakeZalo } from '../../support/fake-zalo.js';
 import { TelegramUser, freePort } from '../../support/telegram.js';
 import { ZaloUser } from '../../support/zalo-chat.js';
 import { ConsoleAdapter } from '../../../src/channels/console/adapter.js';
+import { readFile } from 'node:fs/promises';
 import { ZaloAdapter } from '../../../src/channels/zalo/adapter.js';
 import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
 import type { ChannelSetup, Rig, Seen } from './driver.js';
@@ -42,7 +43,7 @@ export const consoleSetup: ChannelSetup = {
       printed
         .split('\n🤖 ')
         .slice(1)
-        .map((block) => ({ text: block.replace(/\n\[image: [^\]]*\]\n?$/, '').replace(/\n {3}/g, '\n').trimEnd(), buttons: [] }));
+        .map((block) => ({ text: block.replace(/\n\[(image|document): [^\]]*\]\n?$/, '').replace(/\n {3}/g, '\n').trimEnd(), buttons: [] }));
     return {
       course: courseOf(app),
       limits: { text: Number.POSITIVE_INFINITY },
@@ -56,6 +57,12 @@ export const consoleSetup: ChannelSetup = {
       },
       sizes: () => messages().map((m) => ({ kind: 'text' as const, length: m.text.length, preview: m.text.slice(0, 80) })),
       problems: async () => [],
+      async certificate() {
+        // The console prints the PDF's path under the message that names the code.
+        const m = /Mã xác minh: (\S+)[\s\S]*?\n\[document: ([^\]]+)\]/.exec(printed);
+        if (!m) throw new Error('no certificate document printed on the console');
+        return { how: 'file', code: m[1]!, pdf: await readFile(m[2]!) };
+      },
       async close() {
         input.end();
         await app.dispose();
@@ -122,6 +129,13 @@ function telegramSetup(mode: 'webhook' | 'polling'): ChannelSetup {
           const none = pressed.length === 0 ? ['no button was tapped'] : [];
           return [...none, ...unanswered, ...refused];
         },
+        async certificate() {
+          await eventually(() => fake.callsOf('sendDocument').length > 0, 'a sendDocument call', 10_000);
+          const call = fake.callsOf('sendDocument').at(-1)!;
+          const doc = call.body.document as { file: string; bytes: Buffer };
+          const code = /Mã xác minh: (\S+)/.exec(String(call.body.caption ?? ''))?.[1] ?? '';
+          return { how: `document ${doc.file}`, code, pdf: doc.bytes };
+        },
         async close() {
           await app.dispose();
           await fake.close();
@@ -168,6 +182,20 @@ function zaloSetup(mode: 'webhook' | 'polling'): ChannelSetup {
               return { kind: c.method === 'sendPhoto' ? ('caption' as const) : ('text' as const), length: text.length, preview: text.slice(0, 80) };
             }),
         problems: async () => mine().filter((c) => c.ok === false).map((c) => `${c.method} refused: ${String(c.body.text ?? '').slice(0, 60)}`),
+        async certificate() {
+          const photo = mine().find((c) => c.method === 'sendPhoto' && /\/certificates\/\w+\.png$/.test(String(c.body.photo)));
+          if (!photo) throw new Error('no certificate photo sent on Zalo');
+          const raw = /\/certificates\/(\w+)\.png$/.exec(String(photo.body.photo))![1]!;
+          const link = mine().find((c) => c.method === 'sendMessage' && String(c.body.text).includes(`/certificates/${raw}.pdf`));
+          if (!link) throw new Error('no link to the certificate PDF sent on Zalo');
+          const code = /Mã xác minh: (\S+)/.exec(String(link.body.text))?.[1] ?? '';
+          // In webhook mode PUBLIC_BASE_URL is this application: fetch what Zalo would fetch.
+          if (mode !== 'webhook') return { how: 'photo and link', code };
+          const png = await fetch(String(photo.body.photo));
+          if (png.status !== 200 || png.headers.get('content-type') !== 'image/png') throw new Error(`the certificate PNG answered ${png.status}`);
+          const pdf = await fetch(`${base}/certificates/${raw}.pdf`);
+          return { how: 'photo and link', code, pdf: Buffer.from(await pdf.arrayBuffer()) };
+        },
         async close() {
           await app.dispose();
           await fake.stop();

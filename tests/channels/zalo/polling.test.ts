@@ -66,7 +66,9 @@ describe('the Zalo channel over polling', () => {
     expect(r.join('\n')).toContain('2 attempts left');
     r = await u.takeFinal(course, true);
     expect(r.join('\n')).toContain('100%');
-    expect(await u.enrolment()).toMatchObject({ status: 'completed' });
+    expect(await u.enrolment()).toMatchObject({ status: 'certified' });
+    // English learner: the caption in English, the PDF's link after it.
+    expect(r.join('\n')).toMatch(/Verification code: \S+[\s\S]*PDF: \S+\/certificates\/\w+\.pdf/);
   }, 240_000);
 
   it('should keep polling through empty 408 polls and network errors, losing no event', async () => {

@@ -83,9 +83,11 @@ describe('the Zalo channel over the webhook', () => {
     r = await u.takeFinal(course);
     expect(r.join('\n')).toContain('100%');
     const e = await u.enrolment();
-    expect(e).toMatchObject({ status: 'completed' });
+    expect(e).toMatchObject({ status: 'certified' });
     r = await u.say('/chungnhan');
-    expect(r.join('\n')).toContain('chứng nhận');
+    expect(r.join('\n')).toMatch(/Mã xác minh: \S+[\s\S]*PDF: \S+\/certificates\/\w+\.pdf/);
+    const photos = fake.callsOf('sendPhoto').filter((c) => c.body.chat_id === u.userId).map((c) => String(c.body.photo));
+    expect(photos.filter((p) => /\/certificates\/\w+\.png$/.test(p))).toHaveLength(2);
     for (const c of fake.callsOf('sendMessage')) expect(String(c.body.text).length).toBeLessThanOrEqual(2000);
   }, 180_000);
 
