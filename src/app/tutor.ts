@@ -13,6 +13,8 @@ import {
   MongoLinkCodeStore,
   MongoUpdateLog,
 } from '../storage/stores.js';
+import { MongoReviewStore } from '../storage/review.js';
+import { FsrsMemory } from '../memory/fsrs.js';
 
 export interface TutorParts {
   config: Config;
@@ -38,6 +40,8 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     leases: p.leases,
     updates: new MongoUpdateLog(m),
     catalog: new ContentCatalog(p.content),
+    reviews: new MongoReviewStore(m),
+    memory: new FsrsMemory(),
     clock: p.clock,
     random: p.random,
     i18n: p.i18n,

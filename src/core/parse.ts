@@ -26,7 +26,8 @@ export type CommandName =
   | 'feedback'
   | 'help'
   | 'stop'
-  | 'link';
+  | 'link'
+  | 'review';
 
 /** Each command's Vietnamese and English names (SPEC §4). */
 export const COMMANDS: Record<CommandName, readonly string[]> = {
@@ -41,6 +42,7 @@ export const COMMANDS: Record<CommandName, readonly string[]> = {
   help: ['trogiup', 'help'],
   stop: ['dung', 'stop'],
   link: ['lienket', 'link'],
+  review: ['onlai', 'review', 'ontap'],
 };
 
 export interface ParsedCommand {

@@ -11,7 +11,7 @@ import type { Models } from './models.js';
 import { isDuplicateKey, stringId, toEnrolment, toLearner } from './stores.js';
 
 const LEARNER_FIELDS = { conversations: 1, unreachable: 1, locale: 1, cohortId: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1 };
-const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1 };
+const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, reviewDueAt: 1 };
 const OPEN_STATUSES = ['not_started', 'in_progress'];
 
 function oid(hex: string): Types.ObjectId | null {
