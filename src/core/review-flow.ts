@@ -79,7 +79,8 @@ export async function afterFailedAttempt(s: Session, attempt: FinalAttempt): Pro
     .sort((a, b) => Number(b.missed) - Number(a.missed) || s.deps.memory.recall(a.card, at.now) - s.deps.memory.recall(b.card, at.now))
     .slice(0, EXAM_MAX);
   if (askable.length === 0) {
-    s.say(s.t('review.weakTopicsLater', { topics: names.join('; ') }));
+    // Before the attempt's own message, whose choices (retry, progress) stay the last offered.
+    s.out.splice(Math.max(0, s.out.length - 1), 0, { text: s.t('review.weakTopicsLater', { topics: names.join('; ') }) });
     return;
   }
   offer(s, { kind: 'weak', questionIds: askable.map((i) => i.questionId), topics: names });
@@ -227,7 +228,6 @@ export async function handleReviewInput(s: Session, input: string): Promise<'ask
     if (!o || !chosen) return o ? 'unknown' : close(s);
     if (chosen.value === 'review:yes') {
       startRound(s, o.kind, o.questionIds);
-      if (o.kind === 'exam') deck.round!.kind = 'exam';
       return 'asked';
     }
     close(s);
