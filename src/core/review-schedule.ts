@@ -43,21 +43,45 @@ export interface ReviewWindow {
   timezone: string;
 }
 
-function localDay(at: Date, tz: string): DateTime {
-  return DateTime.fromJSDate(at, { zone: tz }).startOf('day');
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Local time arithmetic in plain numbers: the zone's offset is looked up once per zone and hour
+ * (luxon's DateTime costs tens of microseconds a call, and the simulation in bench/ makes millions).
+ */
+const offsets = new Map<string, number>();
+function offsetMs(t: number, tz: string): number {
+  const key = `${tz}|${Math.floor(t / HOUR_MS)}`;
+  let off = offsets.get(key);
+  if (off === undefined) {
+    if (offsets.size > 100_000) offsets.clear();
+    off = DateTime.fromMillis(t, { zone: tz }).offset * 60_000;
+    offsets.set(key, off);
+  }
+  return off;
 }
 
-/** The review slot of a local day: its lesson minute (outside quiet hours). */
-function slotOf(day: DateTime, w: ReviewWindow): Date {
-  return day.plus({ minutes: lessonMinute(w.hour, w.quietHours) }).toJSDate();
+/** The local day an instant falls on, as a day number (days since 1970-01-01 in that zone). */
+function dayOf(t: number, tz: string): number {
+  return Math.floor((t + offsetMs(t, tz)) / DAY_MS);
+}
+
+/** The review slot of a local day: its lesson minute (outside quiet hours), as an instant. */
+function slotOf(day: number, w: ReviewWindow): Date {
+  const local = day * DAY_MS + lessonMinute(w.hour, w.quietHours) * 60_000;
+  return new Date(local - offsetMs(local - offsetMs(local, w.timezone), w.timezone));
+}
+
+/** The last local day whose slot is before closing. */
+function lastReviewDay(w: ReviewWindow): number {
+  const last = dayOf(w.closesAt.getTime(), w.timezone);
+  return slotOf(last, w).getTime() >= w.closesAt.getTime() ? last - 1 : last;
 }
 
 /** Whole local days from `now`'s day to the last day whose review slot is before closing (0: none after today). */
 export function reviewDaysLeft(now: Date, w: ReviewWindow): number {
-  const today = localDay(now, w.timezone);
-  let last = localDay(w.closesAt, w.timezone);
-  if (slotOf(last, w).getTime() >= w.closesAt.getTime()) last = last.minus({ days: 1 });
-  return Math.max(0, Math.round(last.diff(today, 'days').days));
+  return Math.max(0, lastReviewDay(w) - dayOf(now.getTime(), w.timezone));
 }
 
 /**
@@ -65,12 +89,12 @@ export function reviewDaysLeft(now: Date, w: ReviewWindow): number {
  * has had (not counting its first answer); null when it retires or no slot is left before closing.
  */
 export function nextReviewAt(p: { fsrsDue: Date; reviews: number; missed: boolean; now: Date }, w: ReviewWindow): Date | null {
-  const left = reviewDaysLeft(p.now, w);
+  const today = dayOf(p.now.getTime(), w.timezone);
+  const left = Math.max(0, lastReviewDay(w) - today);
   if (left < 1) return null;
-  const today = localDay(p.now, w.timezone);
-  const fsrsDays = Math.max(1, Math.round(localDay(p.fsrsDue, w.timezone).diff(today, 'days').days));
+  const fsrsDays = Math.max(1, dayOf(p.fsrsDue.getTime(), w.timezone) - today);
   const owed = Math.max(0, (p.missed ? OWED_REVIEWS.missed : OWED_REVIEWS.right) - p.reviews);
   if (owed === 0 && fsrsDays > left) return null;
   const cap = owed > 0 ? Math.max(1, Math.floor(left / owed)) : left;
-  return slotOf(today.plus({ days: Math.min(fsrsDays, cap) }), w);
+  return slotOf(today + Math.min(fsrsDays, cap), w);
 }
