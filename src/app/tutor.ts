@@ -14,6 +14,8 @@ import {
   MongoUpdateLog,
 } from '../storage/stores.js';
 import { MongoCertificateStore } from '../storage/certificates.js';
+import { MongoReviewStore } from '../storage/review.js';
+import { FsrsMemory } from '../memory/fsrs.js';
 
 export interface TutorParts {
   config: Config;
@@ -40,6 +42,8 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     leases: p.leases,
     updates: new MongoUpdateLog(m),
     catalog: new ContentCatalog(p.content),
+    reviews: new MongoReviewStore(m),
+    memory: new FsrsMemory(),
     clock: p.clock,
     random: p.random,
     i18n: p.i18n,

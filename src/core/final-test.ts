@@ -9,6 +9,7 @@ import { restingMessage } from './resting.js';
 import { currentStep } from './learning.js';
 import type { Session } from './session.js';
 import { deliverCertificate } from './certificates.js';
+import { afterFailedAttempt } from './review-flow.js';
 
 export { bestScore, finishedAttempts };
 
@@ -153,6 +154,7 @@ export async function handleFinalInput(s: Session, e: Enrolment, input: string):
   }
   attempt.answered += 1;
   if (correct) attempt.correct += 1;
+  attempt.results = (attempt.results ?? '').padEnd(index, '-').slice(0, index) + (correct ? '1' : '0');
   const nextIndex = index + 1;
   if (nextIndex < attempt.questionIds.length) {
     e.cursor = { at: 'final', attempt: attempt.n, index: nextIndex };
@@ -160,6 +162,7 @@ export async function handleFinalInput(s: Session, e: Enrolment, input: string):
     return true;
   }
   await finishAttempt(s, e, attempt);
+  if (!attempt.passed) await afterFailedAttempt(s, attempt);
   return true;
 }
 

@@ -5,6 +5,7 @@ import type { Enrolment } from './model.js';
 import { isNextWord, letterOf, resolveChoice } from './parse.js';
 import { nextChoice, restingMessage } from './resting.js';
 import type { Session } from './session.js';
+import { noteCheckAnswer, startDailyRound } from './review-flow.js';
 
 export function questionChoices(q: Question, s: Session, valuePrefix: string): Choice[] {
   return q.options.map((o, i) => ({ label: s.text(o), value: `${valuePrefix}:${i}` }));
@@ -139,6 +140,7 @@ async function answerCheckQuestion(s: Session, e: Enrolment, lesson: Lesson, q: 
     return;
   }
   e.checkResults[q.id] = correct;
+  await noteCheckAnswer(s, q.id, correct);
   const right = `${letterOf(q.correctIndex)}. ${s.text(q.options[q.correctIndex]!)}`;
   const verdict = correct ? s.t('lesson.correct') : s.t('lesson.wrong', { answer: right });
   s.say(`${verdict}\n${s.text(q.explanation)}`);
@@ -149,4 +151,6 @@ async function answerCheckQuestion(s: Session, e: Enrolment, lesson: Lesson, q: 
     return;
   }
   completeLesson(s, e, lesson);
+  // The day's review questions come after the day's lesson.
+  await startDailyRound(s, 'review.afterLesson');
 }

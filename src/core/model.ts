@@ -38,7 +38,11 @@ export type Prompt =
   | 'consent'
   | 'hour'
   | 'feedback'
-  | 'final_confirm';
+  | 'final_confirm'
+  /** A review question of the current round (core/review-flow.ts). */
+  | 'review'
+  /** "5 questions to review before the test?": offered, not forced. */
+  | 'review_offer';
 
 export interface Learner {
   id: string;
@@ -86,6 +90,8 @@ export interface FinalAttempt {
   answered: number;
   startedAt: Date;
   finishedAt?: Date;
+  /** Each answered question's result in order, `'1'` right and `'0'` wrong (a string: no nested arrays). */
+  results?: string;
   scorePercent?: number;
   passed?: boolean;
 }
@@ -102,6 +108,8 @@ export interface Enrolment {
   checkResults: Record<string, boolean>;
   finalAttempts: FinalAttempt[];
   lastActivityAt: Date;
+  /** The earliest due review item (a copy kept with the deck), read by the daily-lesson sweep; unset when none is due. */
+  reviewDueAt?: Date;
   version: number;
 }
 
@@ -126,7 +134,7 @@ export interface Cohort {
   provinceList: string;
 }
 
-export type AnswerContext = 'lesson' | 'final';
+export type AnswerContext = 'lesson' | 'final' | 'review';
 
 /** Append-only: never updated or deleted. */
 export interface Answer {
@@ -136,6 +144,7 @@ export interface Answer {
   chosenIndex: number;
   correct: boolean;
   context: AnswerContext;
+  /** The final-test attempt, or the review's number for that item (`review`). */
   attempt?: number;
   channel: ChannelName;
   /** The channel's update or message id; unique per channel. */

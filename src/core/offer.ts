@@ -11,11 +11,13 @@ import { currentStep } from './learning.js';
 import { finalQuestionMessage } from './final-test.js';
 import { restingMessage } from './resting.js';
 import { NEXT_WORDS, resolveChoice, words } from './parse.js';
+import { reviewPromptMessage } from './review-flow.js';
 import type { Session } from './session.js';
 
 /** The message the learner is answering now; undefined only when the course window is shut. */
 export function currentOffer(s: Session): OutboundMessage | undefined {
   const l = s.learner;
+  if (l.onboarded && (l.prompt === 'review' || l.prompt === 'review_offer')) return reviewPromptMessage(s);
   if (!l.onboarded || l.prompt) return promptMessage(s, l.prompt ?? 'language');
   if (s.windowState() !== 'open') return undefined;
   const e = s.enrolment;
@@ -33,6 +35,9 @@ const SYNONYMS: Record<string, readonly string[]> = {
   'consent:no': ['khong', 'khong dong y', 'no'],
   progress: ['tien do', 'xem tien do', 'progress'],
   certificate: ['chung nhan', 'certificate'],
+  review: ['on lai', 'on tap', 'review'],
+  'review:yes': ['co', 'on', 'on tap', 'on lai', 'dong y', 'yes', 'ok', 'review'],
+  'review:skip': ['khong', 'de sau', 'sau', 'thi luon', 'vao thi', 'no', 'skip', 'later'],
 };
 
 /**

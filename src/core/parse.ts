@@ -27,7 +27,8 @@ export type CommandName =
   | 'help'
   | 'stop'
   | 'link'
-  | 'verify';
+  | 'verify'
+  | 'review';
 
 /** Each command's Vietnamese and English names (SPEC §4). */
 export const COMMANDS: Record<CommandName, readonly string[]> = {
@@ -43,6 +44,7 @@ export const COMMANDS: Record<CommandName, readonly string[]> = {
   stop: ['dung', 'stop'],
   link: ['lienket', 'link'],
   verify: ['xacminh', 'verify'],
+  review: ['onlai', 'review', 'ontap'],
 };
 
 export interface ParsedCommand {

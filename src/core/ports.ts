@@ -3,6 +3,7 @@ import type { Course, Locale } from './course.js';
 import type { OutboundMessage } from './messages.js';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from './model.js';
 import type { CertificateStore } from './certificates.js';
+import type { MemoryCard, ReviewDeck } from './review.js';
 
 export interface Clock {
   now(): Date;
@@ -77,6 +78,25 @@ export interface FeedbackStore {
   add(entry: { learnerId: string; text: string; channel: string; at: Date }): Promise<void>;
 }
 
+/** Each learner's review items in a cohort: one deck per learner and cohort, read and written by its key. */
+export interface ReviewStore {
+  /** The deck, or null when the learner has no review item yet. */
+  find(learnerId: string, cohortId: string): Promise<ReviewDeck | null>;
+  /** Writes the deck by its key as given (creating it), with `version + 1`; the caller holds the learner's lease. */
+  save(deck: ReviewDeck): Promise<ReviewDeck>;
+}
+
+/**
+ * The memory model that says how well an item is remembered and when to see it again: FSRS
+ * (`ts-fsrs`) behind an adapter (src/memory/fsrs.ts), so the core keeps its own words.
+ */
+export interface MemoryModel {
+  /** The card after the learner answered at `at` (`null`: the first time the item is met). */
+  grade(card: MemoryCard | null, at: Date, recalled: boolean): MemoryCard;
+  /** The probability the item is recalled at `at`. */
+  recall(card: MemoryCard, at: Date): number;
+}
+
 export interface CourseCatalog {
   get(courseId: string): Course | undefined;
   provinces(list: string): readonly string[];
@@ -94,6 +114,8 @@ export interface TutorDeps {
   reachability: Reachability;
   leases: Leases;
   catalog: CourseCatalog;
+  reviews: ReviewStore;
+  memory: MemoryModel;
   clock: Clock;
   random: Random;
   i18n: Translator;
@@ -107,6 +129,8 @@ export interface HandledUpdate {
   reply: OutboundMessage[];
   learner?: Learner;
   enrolment?: Enrolment;
+  /** The learner's review deck, when the update changed it. */
+  review?: ReviewDeck;
 }
 
 /**

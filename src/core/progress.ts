@@ -34,7 +34,8 @@ export function progressNumbers(s: Session, e: Enrolment | null): ProgressNumber
   };
 }
 
-export function showProgress(s: Session, e: Enrolment | null): void {
+/** `review`: the review line (items due and mastered), when the learner has review items. */
+export function showProgress(s: Session, e: Enrolment | null, review?: string): void {
   const n = progressNumbers(s, e);
   const done = new Set(e?.completedLessons ?? []);
   const lines = topicsOf(s.course).map((t, i) => {
@@ -54,6 +55,7 @@ export function showProgress(s: Session, e: Enrolment | null): void {
       ...lines,
       s.t('progress.checks', { correct: n.checkCorrect, answered: n.checkAnswered }),
       final,
+      ...(review ? [review] : []),
       s.t(`status.${e?.status ?? 'not_started'}`),
       s.t('progress.closes', { date: s.formatDate(s.cohort.closesAt) }),
     ].join('\n'),

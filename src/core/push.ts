@@ -9,7 +9,8 @@ import type { TutorDeps } from './ports.js';
 import { Session } from './session.js';
 import { currentStep, showNextLesson } from './learning.js';
 import { finishedAttempts } from './final-test.js';
-import { daysInactive, pushBlocker, timeLeft, type PushKind } from './schedule.js';
+import { daysInactive, hasUnfinishedLessons, pushBlocker, timeLeft, type PushKind } from './schedule.js';
+import { dueCount, startDailyRound } from './review-flow.js';
 
 export interface PushRequest {
   kind: PushKind;
@@ -48,8 +49,11 @@ export class Pushes {
     }
     const s = this.session(req, learner!, cohort!, enrolment!, course!);
     const e = enrolment!;
+    if (req.kind === 'lesson' && !hasUnfinishedLessons(course!, e)) return this.reviewPush(s);
     if (req.kind === 'lesson') {
       s.say(s.t('push.lesson'));
+      const reviews = await dueCount(s);
+      if (reviews > 0) s.say(s.t('review.pushAfterLesson', { count: reviews }));
       const step = currentStep(s, e);
       if (step) s.say(step);
       else {
@@ -62,6 +66,18 @@ export class Pushes {
     } else {
       s.say(s.t('push.nudge', { count: Math.max(1, daysInactive(e.lastActivityAt, now)), name: learner!.profile.fullName ?? '' }));
     }
+    return { messages: s.out };
+  }
+
+  /**
+   * The daily push of a learner whose lessons are done: the day's review round (at most three
+   * questions), saved as the learner's open prompt so that their answers are taken as its answers.
+   */
+  private async reviewPush(s: Session): Promise<PushResult> {
+    if (!(await startDailyRound(s, 'review.push'))) return { skipped: 'nothing_due' };
+    await this.deps.learners.save(s.learner);
+    if (s.reviewDeck) await this.deps.reviews.save(s.reviewDeck);
+    if (s.enrolment) await this.deps.enrolments.save(s.enrolment);
     return { messages: s.out };
   }
 

@@ -117,6 +117,11 @@ export function nudgeThreshold(now: Date, afterDays: number): Date {
   return new Date(now.getTime() - afterDays * DAY);
 }
 
+/** A review item is due at `now` (the enrolment keeps the deck's earliest due date). */
+export function reviewDue(e: Enrolment, now: Date): boolean {
+  return e.reviewDueAt !== undefined && e.reviewDueAt !== null && new Date(e.reviewDueAt).getTime() <= now.getTime();
+}
+
 export function hasUnfinishedLessons(course: Course, e: Enrolment): boolean {
   if (e.status === 'completed' || e.status === 'certified') return false;
   return nextLesson(course, new Set(e.completedLessons)) !== undefined || e.cursor.at === 'card' || e.cursor.at === 'question';
@@ -139,6 +144,7 @@ export function pushBlocker(
   if (now.getTime() >= cohort.closesAt.getTime()) return 'closed';
   if (!enrolment) return 'not_enrolled';
   if (enrolment.status === 'completed' || enrolment.status === 'certified') return 'completed';
-  if (kind === 'lesson' && !hasUnfinishedLessons(course, enrolment)) return 'nothing_left';
+  // Lessons done: the daily push still goes while review items are due (a copy of the earliest on the enrolment).
+  if (kind === 'lesson' && !hasUnfinishedLessons(course, enrolment) && !reviewDue(enrolment, now)) return 'nothing_left';
   return null;
 }

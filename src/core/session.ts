@@ -4,9 +4,14 @@ import type { InboundEvent, OutboundMessage } from './messages.js';
 import type { AnswerContext, Cohort, Enrolment, Learner } from './model.js';
 import type { RecordResult } from './ports.js';
 import type { TutorDeps } from './ports.js';
+import type { ReviewDeck } from './review.js';
 
 export class Session {
   readonly out: OutboundMessage[] = [];
+  /** The learner's review deck once read (review-flow.ts `deckOf`); undefined until then. */
+  reviewDeck: ReviewDeck | undefined;
+  /** This update changed the deck: it is saved with the decision. */
+  reviewChanged = false;
 
   constructor(
     readonly deps: TutorDeps,

@@ -11,16 +11,17 @@ import { currentOffer, resolveOffer } from './offer.js';
 import { showProgress } from './progress.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 import { deliverCertificate, verifyInChat } from './certificates.js';
+import { handleReviewInput, loadForPrompt, offerExamReview, reviewProgressLine, startDemandReview } from './review-flow.js';
 
 function updateKey(event: InboundEvent): string {
   return `${event.channel}:${event.updateId}`;
 }
 
 /** Choice values that do what a command does, wherever they are pressed or typed. */
-const COMMAND_VALUES: Readonly<Record<string, CommandName>> = { exam: 'exam', progress: 'progress', certificate: 'certificate' };
+const COMMAND_VALUES: Readonly<Record<string, CommandName>> = { exam: 'exam', progress: 'progress', certificate: 'certificate', review: 'review' };
 
 /** A button value of ours: pressed (or pasted) when its message is no longer the current one. */
-const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final):\S+|next)$/;
+const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final|rev|review):\S+|next)$/;
 
 export class Tutor {
   constructor(private readonly deps: TutorDeps) {}
@@ -75,6 +76,9 @@ export class Tutor {
     if (h.enrolment && (when === 'first' || (await this.deps.enrolments.find(h.enrolment.learnerId, h.enrolment.cohortId))?.version === h.enrolment.version)) {
       await this.deps.enrolments.save(h.enrolment);
     }
+    if (h.review && (when === 'first' || ((await this.deps.reviews.find(h.review.learnerId, h.review.cohortId))?.version ?? 0) === h.review.version)) {
+      await this.deps.reviews.save(h.review);
+    }
     return h.reply;
   }
 
@@ -97,6 +101,7 @@ export class Tutor {
     if (!course) throw new Error(`cohort ${cohort.id} names course ${cohort.courseId}, which is not in the content`);
     const enrolment = await this.deps.enrolments.find(learner.id, cohort.id);
     const s = new Session(this.deps, event, learner, cohort, course, enrolment);
+    await loadForPrompt(s);
 
     if (linked) await this.afterLink(s);
     else if (isNew) this.greet(s);
@@ -107,6 +112,7 @@ export class Tutor {
       reply: s.out,
       ...(linked || JSON.stringify(s.learner) !== before ? { learner: s.learner } : {}),
       ...(s.enrolment ? { enrolment: s.enrolment } : {}),
+      ...(s.reviewChanged && s.reviewDeck ? { review: s.reviewDeck } : {}),
     };
   }
 
@@ -230,15 +236,15 @@ export class Tutor {
         l.stopped = false;
         return this.continueCourse(s);
       case 'progress':
-        return showProgress(s, s.enrolment);
-      case 'exam': {
-        const e = await this.enrolment(s);
-        if (offerFinalTest(s, e)) {
-          l.prompt = 'final_confirm';
-          s.say(promptMessage(s, 'final_confirm'));
-        }
+        return showProgress(s, s.enrolment, await reviewProgressLine(s, s.enrolment));
+      case 'review':
+        if (s.windowState() !== 'open') return this.sayWindow(s);
+        await this.enrolment(s);
+        await startDemandReview(s);
+        if (!l.prompt) this.reprompt(s);
         return;
-      }
+      case 'exam':
+        return this.offerExam(s, true);
       case 'certificate':
         return deliverCertificate(s, s.enrolment);
       case 'remind':
@@ -251,6 +257,15 @@ export class Tutor {
         s.say(promptMessage(s, 'feedback'));
         return;
     }
+  }
+
+  /** /kiemtra: the final test's offer, after offering a short review of the items due (once: not after that review or its refusal). */
+  private async offerExam(s: Session, withReview: boolean): Promise<void> {
+    const e = await this.enrolment(s);
+    if (!offerFinalTest(s, e)) return;
+    if (withReview && (await offerExamReview(s))) return;
+    s.learner.prompt = 'final_confirm';
+    s.say(promptMessage(s, 'final_confirm'));
   }
 
   /** A conversation just joined this learner: pick up where they are. */
@@ -295,6 +310,16 @@ export class Tutor {
   private async promptInput(s: Session, text: string): Promise<void> {
     const l = s.learner;
     const prompt = l.prompt!;
+    if (prompt === 'review' || prompt === 'review_offer') {
+      const outcome = await handleReviewInput(s, text);
+      if (outcome === 'unknown') {
+        s.say(s.t('review.answerHelp'));
+        return this.reprompt(s);
+      }
+      if (outcome === 'exam') return this.offerExam(s, false);
+      if (outcome === 'done') this.reprompt(s);
+      return;
+    }
     if (prompt === 'feedback') {
       const body = cleanText(text);
       await this.deps.feedback.add({ learnerId: l.id, text: body, channel: s.event.channel, at: s.now });

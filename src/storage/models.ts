@@ -3,6 +3,7 @@
  * served by one of the indexes declared here (FerretDB 1.24 and MongoDB 6+ both build them).
  */
 import { Schema, type Connection } from 'mongoose';
+import { reviewDeckSchema } from './review.js';
 
 const learnerSchema = new Schema(
   {
@@ -48,6 +49,8 @@ const enrolmentSchema = new Schema(
     checkResults: { type: Schema.Types.Mixed, default: {} },
     finalAttempts: { type: [Schema.Types.Mixed], default: [] },
     lastActivityAt: { type: Date, required: true },
+    /** The earliest due review item, copied from the review deck for the daily-lesson sweep. */
+    reviewDueAt: Date,
     version: { type: Number, default: 0 },
     /** The sweeps' copy of the learner (src/storage/learner-facts.ts). */
     learnerFacts: { type: Schema.Types.Mixed },
@@ -207,6 +210,7 @@ export function registerModels(conn: Connection) {
     ScheduledSend: conn.model('ScheduledSend', scheduledSendSchema),
     SweepState: conn.model('SweepState', sweepStateSchema),
     Migration: conn.model('Migration', migrationSchema),
+    ReviewDeck: conn.model('ReviewDeck', reviewDeckSchema),
   };
 }
 

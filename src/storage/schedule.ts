@@ -15,7 +15,7 @@ import { isDuplicateKey, stringId, toEnrolment } from './stores.js';
 import { learnerFacts, type FactsSource } from './learner-facts.js';
 
 const LEARNER_FIELDS = { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1, cohortId: 1 };
-const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, learnerFacts: 1 };
+const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, reviewDueAt: 1, learnerFacts: 1 };
 
 function oid(hex: string): Types.ObjectId | null {
   return Types.ObjectId.isValid(hex) ? new Types.ObjectId(hex) : null;

@@ -151,7 +151,8 @@ export class MongoEnrolmentStore implements EnrolmentStore {
 }
 
 export function answerSlot(a: Pick<Answer, 'learnerId' | 'cohortId' | 'context' | 'attempt' | 'questionId'>): string {
-  const attempt = a.context === 'final' ? `:${a.attempt ?? 0}` : '';
+  // A final-test question once per attempt; a review question once per review of that item.
+  const attempt = a.context === 'final' || a.context === 'review' ? `:${a.attempt ?? 0}` : '';
   return `${a.learnerId}:${a.cohortId}:${a.context}${attempt}:${a.questionId}`;
 }
 
@@ -240,7 +241,13 @@ export class MongoUpdateLog implements UpdateLog {
     if (!doc) return null;
     // Done (its reply queued and dropped), or a claim written before decisions were kept: answered then.
     if (doc.done === true || !doc.reply) return { reply: [], done: true };
-    return { reply: doc.reply as OutboundMessage[], learner: doc.learner ?? undefined, enrolment: doc.enrolment ?? undefined, done: doc.done === true };
+    return {
+      reply: doc.reply as OutboundMessage[],
+      learner: doc.learner ?? undefined,
+      enrolment: doc.enrolment ?? undefined,
+      ...(doc.review ? { review: doc.review } : {}),
+      done: doc.done === true,
+    };
   }
 
   async record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate> {
@@ -256,7 +263,7 @@ export class MongoUpdateLog implements UpdateLog {
 
   async done(key: string): Promise<void> {
     // Once the reply is queued only the mark is needed: a redelivery gets nothing, so the log stays small.
-    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { reply: '', learner: '', enrolment: '' } });
+    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { reply: '', learner: '', enrolment: '', review: '' } });
   }
 }
 

@@ -42,6 +42,8 @@ export interface Rig {
    */
   certificate(): Promise<{ how: string; pdf?: Buffer; code: string }>;
   course: Course;
+  /** Moves the application's clock on (to the day review questions are due). */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -197,7 +199,7 @@ export function describeConformance(setup: ChannelSetup, opts: { ways?: Way[] } 
       await rig?.close();
     });
 
-    it('should take a person through onboarding, every lesson, /tiendo and the final test by what it offers', async () => {
+    it('should take a person through onboarding, every lesson, /tiendo, /onlai and the final test by what it offers', async () => {
       const course = rig.course;
       const j = new Journey(rig, opts.ways ?? ['mark', 'mark', 'words', 'mark', 'folded']);
       await j.type(setup.opening);
@@ -217,6 +219,7 @@ export function describeConformance(setup: ChannelSetup, opts: { ways?: Way[] } 
       const finalQuestions = course.final.questions;
       let answeredFinal = 0;
       let progressChecked = false;
+      let reviewed = false;
       const confused = new Set<string>();
       /** Once per kind of step: input that is no choice gets a help line and the same offer again. */
       const confuseOnce = async (kind: string) => {
@@ -238,6 +241,14 @@ export function describeConformance(setup: ChannelSetup, opts: { ways?: Way[] } 
           // /tiendo offers nothing: what was offered before is still offered.
           await j.type('1');
           expect(j.lastMessage.text).toContain('Bài kiểm tra cuối khóa');
+          await j.choose((l) => l === 'Để sau', 'putting the test off');
+          // Four days on, the questions answered on day one are due (right the first time: 3 days): /onlai asks them one at a
+          // time (the loop answers them as offered), then /kiemtra offers a short review first.
+          rig.advance(4 * 24 * 3600 * 1000);
+          await j.type('/onlai');
+          expect(j.has('câu đến hạn ôn tập')).toBe(true);
+          expect(j.lastMessage.text).toContain('🔁 Ôn tập 1/');
+          reviewed = true;
         } else if (labels.includes('Bắt đầu làm bài')) {
           await j.choose((l) => l === 'Bắt đầu làm bài', 'the start of the test');
         } else {
@@ -246,6 +257,9 @@ export function describeConformance(setup: ChannelSetup, opts: { ways?: Way[] } 
         }
       }
       expect(progressChecked).toBe(true);
+      expect(reviewed).toBe(true);
+      expect(j.transcript.some((t) => t.includes('Ôn xong: đúng 10/10 câu'))).toBe(true);
+      expect(j.transcript.some((t) => t.includes('câu ôn nhanh trước khi thi?'))).toBe(true);
       expect([...confused].sort()).toEqual(['end of a lesson', 'final question']);
       expect(j.has('100%')).toBe(true);
       await j.type('/tiendo');

@@ -1,7 +1,7 @@
 /** The channel set-ups the conformance suite runs on: each starts the whole application with one channel and one person on it. */
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
-import { application, eventually } from '../../support/env.js';
+import { TestClock, application, eventually } from '../../support/env.js';
 import { FakeTelegram } from '../../support/fake-telegram.js';
 import { FakeZalo } from '../../support/fake-zalo.js';
 import { TelegramUser, freePort } from '../../support/telegram.js';
@@ -13,6 +13,16 @@ import { ZaloBotClient } from '../../../src/channels/zalo/client.js';
 import type { ChannelSetup, Rig, Seen } from './driver.js';
 
 const silent = pino({ level: 'silent' });
+
+/**
+ * Each rig runs on a clock the journey can move (to come back the day review is due), and its
+ * planning sweeps wait a day, so no scheduled push cuts into the journey once the clock moves.
+ */
+const QUIET_SWEEPS = { SCHEDULER_SWEEP_SECONDS: '86400' };
+function movableClock(): { clock: TestClock; advance(ms: number): void } {
+  const clock = new TestClock(new Date());
+  return { clock, advance: (ms) => clock.advance(ms) };
+}
 const COURSE = 'cds-xa';
 
 /** Bot API limits, counted after entity parsing. */
@@ -37,7 +47,8 @@ export const consoleSetup: ChannelSetup = {
     output.on('data', (chunk: Buffer) => {
       printed += chunk.toString('utf8');
     });
-    const app = await application([new ConsoleAdapter({ input, output, sessionId: `conf${Date.now().toString(36)}` })]);
+    const time = movableClock();
+    const app = await application([new ConsoleAdapter({ input, output, sessionId: `conf${Date.now().toString(36)}` })], QUIET_SWEEPS, { clock: time.clock });
     /** Each reply is printed as "\n🤖 " then its lines, indented by three spaces. */
     const messages = (): Seen[] =>
       printed
@@ -46,6 +57,7 @@ export const consoleSetup: ChannelSetup = {
         .map((block) => ({ text: block.replace(/\n\[(image|document): [^\]]*\]\n?$/, '').replace(/\n {3}/g, '\n').trimEnd(), buttons: [] }));
     return {
       course: courseOf(app),
+      advance: time.advance,
       limits: { text: Number.POSITIVE_INFINITY },
       person: {
         async type(text) {
@@ -92,7 +104,8 @@ function telegramSetup(mode: 'webhook' | 'polling'): ChannelSetup {
         const port = await freePort();
         Object.assign(env, { TELEGRAM_WEBHOOK_SECRET: 'conformance_Secret-1', HTTP_PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
       }
-      const app = await application([], env, { listen: mode === 'webhook' });
+      const time = movableClock();
+      const app = await application([], { ...env, ...QUIET_SWEEPS }, { listen: mode === 'webhook', clock: time.clock });
       const user = new TelegramUser(fake, app);
       const pressed: string[] = [];
       const seen = (sent: ReturnType<TelegramUser['fresh']>): Seen[] =>
@@ -105,6 +118,7 @@ function telegramSetup(mode: 'webhook' | 'polling'): ChannelSetup {
         });
       return {
         course: courseOf(app),
+      advance: time.advance,
         limits: TELEGRAM,
         person: {
           type: async (text) => seen(await user.say(text)),
@@ -164,12 +178,14 @@ function zaloSetup(mode: 'webhook' | 'polling'): ChannelSetup {
       });
       const env: Record<string, string> = { ZALO_BOT_TOKEN: fake.token, ZALO_API_BASE: fake.url, ZALO_MODE: mode };
       if (mode === 'webhook') Object.assign(env, { ZALO_WEBHOOK_SECRET: secret, HTTP_PORT: String(port), PUBLIC_BASE_URL: base });
-      const app = await application([adapter], env, { listen: mode === 'webhook' });
+      const time = movableClock();
+      const app = await application([adapter], { ...env, ...QUIET_SWEEPS }, { listen: mode === 'webhook', clock: time.clock });
       const userId = `conf${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`;
       const user = new ZaloUser(fake, app, userId, mode);
       const mine = () => fake.calls.filter((c) => c.body.chat_id === userId);
       return {
         course: courseOf(app),
+      advance: time.advance,
         limits: ZALO,
         person: {
           type: async (text) => (await user.say(text)).map((t) => ({ text: t, buttons: [] })),

@@ -142,6 +142,7 @@ describe('the command menu', () => {
       }
     }
     expect(menuCommands('vi', (k) => k).map((c) => c.command)).toContain('kiemtra');
+    expect(menuCommands('vi', (k) => k).map((c) => c.command)).toContain('onlai');
     expect(menuCommands('en', (k) => k).find((c) => c.command === 'exam')!.description).toBe('telegram.commands.exam');
   });
 });
