@@ -5,10 +5,14 @@
  * - `certificates`: `_id` `<learnerId>|<cohortId>` (a reissue of X: `X~r`), the record the
  *   documents are rendered from;
  * - `certificate_codes`: `_id` the normalised verification code → the certificate's `_id`;
- * - `certificate_serials`: `_id` the cohort → `n`, the last serial number given out there.
+ * - `certificate_serials`: `_id` the cohort → `n`, a hint: at least this many serials were given out;
+ * - `certificate_serial_claims`: `_id` `<cohortId>#<n>`, one per serial number given out.
  *
  * Order of the writes when issuing, so that a crash between any two leaves nothing half-issued:
- * 1. `$inc` the cohort's counter (atomic, by `_id`): a crash after it leaves a gap in the serials, nothing else;
+ * 1. claim the next serial number by inserting its claim (the unique `_id` decides; FerretDB 1.24 runs
+ *    `$inc` as read-modify-write, so two concurrent increments can return the same number, and two
+ *    concurrent upserts of a new `_id` fail with a duplicate key), then raise the hint: a crash
+ *    after the claim leaves a gap in the serials, nothing else;
  * 2. insert the code → certificate entry: a crash after it leaves an entry pointing at no
  *    certificate (or at one with another code), which verification treats as unknown;
  * 3. insert the certificate if absent (the unique `_id` decides): from here it is reserved, and
@@ -119,12 +123,36 @@ export class MongoCertificateStore implements CertificateStore {
     }
   }
 
+  private get serialClaims() {
+    return this.conn.collection<{ _id: string }>('certificate_serial_claims');
+  }
+
   private async nextSerial(cohortId: string, at: Date): Promise<string> {
-    const counter = await this.serials.findOneAndUpdate({ _id: String(cohortId) }, { $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' });
-    const n = counter?.n;
-    if (typeof n !== 'number') throw new Error(`certificate serial counter of cohort ${cohortId} gave no number`);
+    const cohort = String(cohortId);
+    let n = ((await this.serials.findOne({ _id: cohort }))?.n ?? 0) + 1;
+    for (let taken = 0; ; n++) {
+      try {
+        await this.serialClaims.insertOne({ _id: `${cohort}#${n}` });
+        break;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        // Many claimed since the hint was read: read it again rather than walk them one by one.
+        if (++taken % 8 === 0) n = Math.max(n, (await this.serials.findOne({ _id: cohort }))?.n ?? 0);
+      }
+    }
+    await this.raiseHint(cohort, n);
     const year = new Intl.DateTimeFormat('en', { timeZone: this.o.timezone, year: 'numeric' }).format(at);
     return `${this.o.serialPrefix}-${year}-${String(n).padStart(6, '0')}`;
+  }
+
+  /** The hint only saves walking claimed numbers; a lost race that leaves it low costs a few inserts. */
+  private async raiseHint(cohort: string, n: number): Promise<void> {
+    try {
+      await this.serials.updateOne({ _id: cohort }, { $max: { n } }, { upsert: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await this.serials.updateOne({ _id: cohort }, { $max: { n } });
+    }
   }
 
   /** A fresh code, entered in the code index before the certificate that prints it exists. */

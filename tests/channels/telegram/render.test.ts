@@ -135,7 +135,7 @@ describe('the command menu', () => {
   it('should list in each language only names the tutor understands, with descriptions from the locales', () => {
     for (const locale of ['vi', 'en'] as const) {
       const menu = menuCommands(locale, (key) => `${locale}:${key}`);
-      expect(menu).toHaveLength(11);
+      expect(menu).toHaveLength(12);
       for (const c of menu) {
         expect(c.command).toMatch(/^[a-z]{1,32}$/);
         expect(parseCommand(`/${c.command}`)?.name).not.toBe('unknown');
@@ -143,6 +143,7 @@ describe('the command menu', () => {
     }
     expect(menuCommands('vi', (k) => k).map((c) => c.command)).toContain('kiemtra');
     expect(menuCommands('vi', (k) => k).map((c) => c.command)).toContain('onlai');
+    expect(menuCommands('vi', (k) => k).map((c) => c.command)).toContain('xacminh');
     expect(menuCommands('en', (k) => k).find((c) => c.command === 'exam')!.description).toBe('telegram.commands.exam');
   });
 });
