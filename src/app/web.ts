@@ -7,8 +7,12 @@ import type { ChannelAdapter } from '../channels/types.js';
 import type { Services } from './services.js';
 import { registerVerifyRoutes } from '../http/verify.js';
 import { buildCertificates } from './certificates.js';
+import type { AdminRoutes } from '../admin/http-types.js';
+import { registerAdminApi } from '../http/admin/api.js';
+import { adminApiDeps } from './admin.js';
 
-export async function buildWeb(s: Services, channels: ChannelAdapter[]): Promise<FastifyInstance> {
+/** `adminModules`: the admin API's route modules beside its own (accounts, audit, learners, cohorts). */
+export async function buildWeb(s: Services, channels: ChannelAdapter[], adminModules: AdminRoutes[] = []): Promise<FastifyInstance> {
   const { config, db, redis } = s;
   const server = createServer({
     metrics: s.metrics,
@@ -19,6 +23,7 @@ export async function buildWeb(s: Services, channels: ChannelAdapter[]): Promise
   await registerContentMedia(server, s.contentDir);
   const certificates = buildCertificates(s);
   await registerVerifyRoutes(server, { ...certificates, redis, prefix: s.queues.settings.prefix, perMinute: config.VERIFY_RATE_PER_MIN, timezone: config.TIMEZONE });
+  await registerAdminApi(server, adminApiDeps(s), adminModules);
   for (const adapter of channels) if (adapter.webhook) await registerWebhook(server, adapter.webhook);
   return server;
 }

@@ -6,7 +6,7 @@ import type { LoadedContent } from '../content/load.js';
 import type { Database } from '../storage/mongo.js';
 import type { Queues } from '../scheduler/queues.js';
 import type { Translator } from '../core/ports.js';
-import { buildServices, projectRoot, type Services } from '../app/index.js';
+import { buildServices, projectRoot, type Services } from '../app/services.js';
 
 const root = projectRoot(import.meta.url);
 

@@ -1,0 +1,29 @@
+/** Administration as every role uses it: accounts (ADMIN_TOKEN the bootstrap), the audit log, and the admin API's dependencies. */
+import { AdminAccounts } from '../admin/accounts.js';
+import { MongoAuditLog } from '../admin/audit.js';
+import type { AdminApiDeps } from '../http/admin/api.js';
+import { buildCertificates } from './certificates.js';
+import type { Services } from './services.js';
+
+export interface AdminParts {
+  accounts: AdminAccounts;
+  audit: MongoAuditLog;
+}
+
+export function buildAdmin(s: Pick<Services, 'config' | 'db' | 'content' | 'clock'>): AdminParts {
+  return {
+    accounts: new AdminAccounts(s.db.conn, { bootstrapToken: s.config.ADMIN_TOKEN, provinces: [...s.content.provinces.values()].flat(), now: () => s.clock.now() }),
+    audit: new MongoAuditLog(s.db.conn, () => s.clock.now()),
+  };
+}
+
+/** What registerAdminApi needs for its own routes. */
+export function adminApiDeps(s: Services, admin: AdminParts = buildAdmin(s)): AdminApiDeps {
+  return {
+    ...admin,
+    models: s.db.models,
+    certificates: buildCertificates(s).store,
+    courses: new Set(s.content.courses.keys()),
+    timezone: s.config.TIMEZONE,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * `GET /admin/api/learners` (filtered, searched, paginated by `_id`) and `GET /admin/api/learners/:id`
+ * (one learner's full history). A province account sees only its province; asking for another is 403.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Types, trusted } from 'mongoose';
+import { z } from 'zod';
+import type { AdminRoutes } from '../../admin/http-types.js';
+import { principalOf } from '../../admin/http-types.js';
+import { covers, provinceFor, ScopeError } from '../../admin/scope.js';
+import { fold } from '../../admin/accounts.js';
+import { ROLES, type Learner } from '../../core/model.js';
+import type { Models } from '../../storage/models.js';
+import { enrolmentId, toEnrolment, toLearner } from '../../storage/stores.js';
+import type { MongoCertificateStore } from '../../storage/certificates.js';
+
+export interface LearnerViewDeps {
+  models: Models;
+  certificates: Pick<MongoCertificateStore, 'findFor'>;
+}
+
+const STATUSES = ['not_started', 'in_progress', 'completed', 'certified'] as const;
+/** At most this many learners are read for one page: a page may come back short, with `next` to go on from. */
+const SCAN_PER_PAGE = 5_000;
+
+const listQuery = z.object({
+  cohort: z.string().max(64).optional(),
+  province: z.string().max(80).optional(),
+  commune: z.string().max(120).optional(),
+  role: z.enum(ROLES as unknown as [string, ...string[]]).optional(),
+  status: z.enum(STATUSES).optional(),
+  q: z.string().max(120).optional().describe('part of the name, phone or commune; accents and case do not matter'),
+  after: z.string().optional().describe('the `next` of the previous page'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+function learnerJson(l: Learner) {
+  return {
+    id: l.id,
+    profile: l.profile,
+    cohortId: l.cohortId,
+    locale: l.locale,
+    onboarded: l.onboarded,
+    stopped: l.stopped,
+    conversations: l.conversations,
+    unreachable: l.unreachable,
+    createdAt: new Date(l.createdAt).toISOString(),
+  };
+}
+
+export function learnerRoutes(deps: LearnerViewDeps): AdminRoutes {
+  const m = deps.models;
+  return async (app: FastifyInstance) => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+
+    r.get('/learners', { schema: { summary: 'learners, filtered and searched, by cursor', tags: ['learners'], querystring: listQuery } }, async (req, reply) => {
+      const query = req.query;
+      const province = provinceFor(principalOf(req).scope, query.province?.normalize('NFC'));
+      if (query.after !== undefined && !Types.ObjectId.isValid(query.after)) return reply.code(400).send({ ok: false, error: 'malformed cursor: use the `next` of the previous page' });
+      // Strings only, cast: no operator from the query string reaches the filter.
+      const filter: Record<string, unknown> = {};
+      if (query.cohort) filter.cohortId = String(query.cohort);
+      if (province) filter['profile.province'] = String(province);
+      if (query.commune) filter['profile.commune'] = String(query.commune.normalize('NFC'));
+      if (query.role) filter['profile.role'] = String(query.role);
+      if (query.after) filter._id = { $gt: new Types.ObjectId(query.after) };
+      const needle = query.q ? fold(query.q) : '';
+      // A scan in _id order (FerretDB 1.24 serves only exact _id filters from an index): acceptable for a
+      // paginated admin listing, bounded per page by SCAN_PER_PAGE; stats come from counters, not from here.
+      const cursor = m.Learner.collection.find(filter).sort({ _id: 1 }).limit(SCAN_PER_PAGE);
+      const page: { learner: Learner; status: string | null }[] = [];
+      let last: string | null = null;
+      let scanned = 0;
+      try {
+        for await (const doc of cursor) {
+          scanned += 1;
+          last = String(doc._id);
+          const l = toLearner(doc);
+          if (needle && ![l.profile.fullName, l.profile.phone, l.profile.commune].some((f) => f && fold(f).includes(needle))) continue;
+          const enrolment = await m.Enrolment.collection.findOne({ _id: enrolmentId(l.id, l.cohortId) as never }, { projection: { status: 1 } });
+          const status = enrolment ? String(enrolment.status) : null;
+          if (query.status && status !== query.status) continue;
+          page.push({ learner: l, status });
+          if (page.length === query.limit) break;
+        }
+      } finally {
+        await cursor.close();
+      }
+      const more = page.length === query.limit || scanned === SCAN_PER_PAGE;
+      return { learners: page.map((p) => ({ ...learnerJson(p.learner), status: p.status })), next: more ? last : null };
+    });
+
+    r.get(
+      '/learners/:id',
+      { schema: { summary: "a learner's full history: enrolment, answers, final-test attempts, held and scheduled messages, certificate", tags: ['learners'], params: z.object({ id: z.string().max(64) }) } },
+      async (req, reply) => {
+        const { id } = req.params;
+        if (!Types.ObjectId.isValid(id) || String(new Types.ObjectId(id)) !== id) return reply.code(400).send({ ok: false, error: 'a learner id is 24 hexadecimal digits' });
+        const doc = await m.Learner.findById(id).lean();
+        if (!doc) return reply.code(404).send({ ok: false, error: 'no such learner' });
+        const learner = toLearner(doc);
+        if (!covers(principalOf(req).scope, learner.profile.province)) throw new ScopeError('this learner is in another province');
+        // By _id: the enrolment in the learner's cohort and its certificate.
+        const enrolmentDoc = await m.Enrolment.findById(enrolmentId(learner.id, learner.cohortId)).lean();
+        const enrolment = enrolmentDoc ? toEnrolment(enrolmentDoc) : null;
+        const certificate = await deps.certificates.findFor(learner.id, learner.cohortId);
+        // Scans by learner (no _id key exists for these): acceptable for one admin view, never on a hot path.
+        const answers = await m.Answer.find({ learnerId: learner.id }).sort({ at: 1 }).lean<Record<string, unknown>[]>();
+        const held = learner.conversations.length ? await m.HeldMessage.find({ conversation: trusted({ $in: learner.conversations.map(String) }) }).lean<Record<string, unknown>[]>() : [];
+        const scheduled = await m.ScheduledSend.find({ learnerId: learner.id }).lean<Record<string, unknown>[]>();
+        return {
+          learner: learnerJson(learner),
+          enrolment: enrolment && {
+            id: enrolment.id,
+            cohortId: enrolment.cohortId,
+            courseId: enrolment.courseId,
+            status: enrolment.status,
+            completedLessons: enrolment.completedLessons,
+            checkResults: enrolment.checkResults,
+            lastActivityAt: enrolment.lastActivityAt,
+          },
+          answers: answers.map(({ _id, slot: _s, ...a }) => a),
+          finalAttempts: enrolment?.finalAttempts ?? [],
+          heldMessages: held.map(({ _id, ...h }) => ({ id: String(_id), ...h })),
+          // Scheduled messages by state: `claimed` without `doneAt` is one not (yet) delivered.
+          scheduledMessages: scheduled.map(({ _id, ...s }) => ({ id: String(_id), ...s })),
+          certificate: certificate && {
+            serial: certificate.serial,
+            code: certificate.code,
+            issuedAt: certificate.issuedAt,
+            sentAt: certificate.sentAt ?? null,
+            revoked: certificate.revoked ?? null,
+          },
+        };
+      },
+    );
+  };
+}
