@@ -4,6 +4,9 @@ import { MongoAuditLog } from '../admin/audit.js';
 import type { AdminApiDeps } from '../http/admin/api.js';
 import { buildCertificates } from './certificates.js';
 import type { Services } from './services.js';
+import { AdminChatDispatcher } from '../admin/chat-dispatch.js';
+import type { AdminChatCommand } from '../admin/chat-types.js';
+import type { TutorDeps } from '../core/ports.js';
 
 export interface AdminParts {
   accounts: AdminAccounts;
@@ -26,4 +29,23 @@ export function adminApiDeps(s: Services, admin: AdminParts = buildAdmin(s)): Ad
     courses: new Set(s.content.courses.keys()),
     timezone: s.config.TIMEZONE,
   };
+}
+
+/** The admin chat dispatcher over the commands given (the integrator passes `/thongke`, `/thongbao`, …). */
+export function buildAdminChat(s: Services, tutorDeps: Pick<TutorDeps, 'learners'>, commands: AdminChatCommand[]): AdminChatDispatcher {
+  const { config } = s;
+  return new AdminChatDispatcher({
+    redis: s.redis,
+    prefix: s.queues.settings.prefix,
+    admins: { telegram: config.ADMIN_TELEGRAM_IDS, zalo: config.ADMIN_ZALO_IDS },
+    commands,
+    i18n: s.i18n,
+    async localeOf(event) {
+      const learner = await tutorDeps.learners.findByConversation(event.conversation);
+      if (learner) return learner.locale;
+      const asked = event.sender?.languageCode;
+      return asked === 'vi' || asked === 'en' ? asked : config.DEFAULT_LOCALE;
+    },
+    now: () => s.clock.now(),
+  });
 }

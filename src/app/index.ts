@@ -24,6 +24,8 @@ import { buildTutorDeps } from './tutor.js';
 import { buildChannels } from './channels.js';
 import { startWorkers, type AnyWorker } from './workers.js';
 import { buildWeb } from './web.js';
+import { buildAdminChat } from './admin.js';
+import type { AdminChatCommand } from '../admin/chat-types.js';
 
 export { buildServices, contentDirOf, projectRoot, type Services, type ServiceOptions } from './services.js';
 export { buildTutorDeps, type TutorParts } from './tutor.js';
@@ -42,6 +44,8 @@ export interface AppOptions {
   queuePrefix?: string;
   /** Channel adapters besides those the configuration turns on (Telegram and Zalo tokens): the console, test doubles. */
   channels?: ChannelAdapter[];
+  /** Admin chat commands (`/thongke`, `/thongbao`, …) for the conversations in ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS. */
+  adminCommands?: AdminChatCommand[];
   /** Listen for HTTP (web role); tests pass false when they need no server; 'optional' only warns when the port is taken. */
   listen?: boolean | 'optional';
 }
@@ -96,7 +100,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   let stopped = false;
   const workers: AnyWorker[] =
-    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, stopping: () => stopped });
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, opts.adminCommands ?? []), stopping: () => stopped });
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {

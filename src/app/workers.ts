@@ -21,6 +21,7 @@ import { rateOf } from './channels.js';
 import type { Services } from './services.js';
 import { CertificateDelivery } from '../certificates/delivery.js';
 import { buildCertificates } from './certificates.js';
+import type { AdminChatDispatcher } from '../admin/chat-dispatch.js';
 
 export interface WorkerParts {
   tutor: Tutor;
@@ -30,6 +31,8 @@ export interface WorkerParts {
   unprompted: UnpromptedGate;
   /** Each chat's updates in the order they came. */
   order: ChatPacing;
+  /** Admin chat commands, tried before the tutor for the admins' conversations. */
+  adminChat?: AdminChatDispatcher;
   /** True once the process is stopping: a sweep stops after the batch in hand. */
   stopping(): boolean;
 }
@@ -39,7 +42,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const prefix = queues.settings.prefix;
   const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS);
   const outbox = new Outbox(queues, pacing);
-  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, concurrency: config.INBOUND_CONCURRENCY })];
+  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, admin: p.adminChat, concurrency: config.INBOUND_CONCURRENCY })];
   workers.push(
     createPlanWorker(
       queues,

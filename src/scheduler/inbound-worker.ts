@@ -3,7 +3,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ChatPacing } from './pacing.js';
 import type { Tutor } from '../core/tutor.js';
-import type { InboundEvent } from '../core/messages.js';
+import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Ingress } from '../channels/types.js';
 import { jobId, type InboundJob, type InboundJobName } from './jobs.js';
 import type { Queues } from './queues.js';
@@ -43,6 +43,8 @@ export interface InboundWorkerOptions {
   held: Pick<UnpromptedGate, 'held' | 'release'>;
   /** Each chat's updates in the order they came (inboundOrder). */
   order: ChatPacing;
+  /** Admin chat commands (src/admin/chat-dispatch.ts): a reply from them replaces the tutor's; null leaves the update to the tutor. */
+  admin?: { handle(event: InboundEvent): Promise<OutboundMessage[] | null> };
   /** @defaultValue 1 */
   concurrency?: number;
 }
@@ -58,8 +60,10 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
         throw new DelayedError();
       }
       let messages;
+      let admin: OutboundMessage[] | null = null;
       try {
-        messages = await o.tutor.handle(event);
+        admin = (await o.admin?.handle(event)) ?? null;
+        messages = admin ?? (await o.tutor.handle(event));
       } catch (err) {
         // The chat's later updates wait while this one is retried; after its last attempt they go on.
         if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await o.order.release(event.conversation, job.id!);
@@ -71,7 +75,7 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
         // Released only once queued: a crash in between repeats them rather than losing them.
         await o.held.release(event.conversation, waiting.ids);
       }
-      await o.tutor.delivered(event);
+      if (!admin) await o.tutor.delivered(event);
       await o.order.release(event.conversation, job.id!);
       o.metrics.updatesHandled.inc({ channel: event.channel });
       o.metrics.answerLatency.observe({ channel: event.channel }, (performance.now() - started) / 1000);
