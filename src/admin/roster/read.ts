@@ -10,7 +10,7 @@ import ExcelJS from 'exceljs';
 /** The file cannot be read as a roster at all (HTTP 400): wrong format, encoding or shape. */
 export class RosterInputError extends Error {
   override readonly name = 'RosterInputError';
-  readonly statusCode = 400;
+  readonly statusCode: number = 400;
   /** The sentence's key under `roster.file.` in locales/<lng>/roster.json, and its values. */
   constructor(
     readonly key: string,

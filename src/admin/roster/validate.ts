@@ -8,7 +8,7 @@ import { ROLES, type Role } from '../../core/model.js';
 import { fold } from '../../core/parse.js';
 import { matchProvince } from '../../core/onboarding.js';
 import { covers, type AdminScope } from '../scope.js';
-import type { Columns, Field } from './columns.js';
+import { FIELD_LABEL, type Columns, type Field } from './columns.js';
 import type { Table } from './read.js';
 
 export interface RosterProfile {
@@ -93,7 +93,7 @@ function checkRow(cells: string[], columns: Columns, ctx: ValidationContext): Ch
   const email = cell(cells, columns, 'email');
   const externalId = cell(cells, columns, 'externalId');
   const missing = (['fullName', 'role', 'province', 'commune'] as const).filter((f) => cell(cells, columns, f) === '');
-  if (missing.length > 0) return { ok: false, key: 'missing', vars: { fields: missing.join(', ') } };
+  if (missing.length > 0) return { ok: false, key: 'missing', vars: { fields: missing.map((f) => FIELD_LABEL[f]).join(', ') } };
   if (fullName.length > NAME_MAX || !/\p{L}/u.test(fullName) || fullName.length < 2) return { ok: false, key: 'name', vars: { max: NAME_MAX } };
   if (commune.length > PLACE_MAX || commune.length < 2) return { ok: false, key: 'commune', vars: { max: PLACE_MAX } };
   const role = matchRole(roleText, ctx.roleLabels);
