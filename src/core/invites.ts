@@ -18,7 +18,7 @@ export const INVITE_CODE_LENGTH = 8;
 export interface Invitation {
   code: string;
   cohortId: string;
-  profile: { fullName: string; role: Role; province: string; commune: string; phone?: string };
+  profile: { fullName: string; role: Role; province: string; district?: string; commune: string; phone?: string };
 }
 
 export interface InvitationStore {
@@ -75,8 +75,8 @@ export async function takeInvite(
 
 /** The learner as the invitation describes them: profile, cohort and code; only the confirmation is left to ask. */
 export function applyInvite(learner: Pick<Learner, 'profile' | 'cohortId' | 'inviteCode' | 'onboarded' | 'prompt'>, invitation: Invitation): void {
-  const { fullName, role, province, commune, phone } = invitation.profile;
-  learner.profile = { fullName, role, province, commune, ...(phone ? { phone } : {}) };
+  const { fullName, role, province, district, commune, phone } = invitation.profile;
+  learner.profile = { fullName, role, province, ...(district ? { district } : {}), commune, ...(phone ? { phone } : {}) };
   learner.cohortId = invitation.cohortId;
   learner.inviteCode = invitation.code;
   learner.onboarded = false;

@@ -17,6 +17,7 @@ export interface InvitationProfile {
   fullName: string;
   role: Role;
   province: string;
+  district?: string;
   commune: string;
   phone?: string;
   email?: string;
@@ -72,8 +73,8 @@ export class MongoInvitationStore implements InvitationStore {
     if (!normal) return null;
     const doc = await this.c.invitations.findOne({ _id: stringId(normal) });
     if (!doc) return null;
-    const { fullName, role, province, commune, phone } = doc.profile;
-    return { code: doc._id, cohortId: doc.cohortId, profile: { fullName, role, province, commune, ...(phone ? { phone } : {}) } };
+    const { fullName, role, province, district, commune, phone } = doc.profile;
+    return { code: doc._id, cohortId: doc.cohortId, profile: { fullName, role, province, commune, ...(district ? { district } : {}), ...(phone ? { phone } : {}) } };
   }
 
   async claim(code: string, by: { conversation: ConversationId; learnerId?: string }, at: Date): Promise<'claimed' | 'taken'> {

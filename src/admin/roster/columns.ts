@@ -5,7 +5,7 @@
  */
 import { RosterInputError } from './read.js';
 
-export type Field = 'fullName' | 'role' | 'province' | 'commune' | 'phone' | 'email' | 'externalId';
+export type Field = 'fullName' | 'role' | 'province' | 'district' | 'commune' | 'phone' | 'email' | 'externalId';
 
 export const REQUIRED: readonly Field[] = ['fullName', 'role', 'province', 'commune'];
 
@@ -14,6 +14,7 @@ export const FIELD_LABEL: Record<Field, string> = {
   fullName: 'họ tên / name',
   role: 'chức vụ / role',
   province: 'tỉnh / province',
+  district: 'huyện / district',
   commune: 'xã / commune',
   phone: 'số điện thoại / phone',
   email: 'email',
@@ -24,6 +25,7 @@ const HEADERS: Record<Field, readonly string[]> = {
   fullName: ['hoten', 'hovaten', 'hotendaydu', 'hovatendaydu', 'ten', 'name', 'fullname', 'tencanbo'],
   role: ['chucvu', 'chucdanh', 'role', 'position', 'title', 'jobtitle'],
   province: ['tinh', 'tinhthanh', 'tinhthanhpho', 'tinhtp', 'province', 'provincecity'],
+  district: ['huyen', 'quanhuyen', 'huyenquanthixa', 'huyenthixa', 'district'],
   commune: ['xa', 'phuong', 'xaphuong', 'phuongxa', 'xaphuongthitran', 'xaphuongdackhu', 'donvi', 'commune', 'ward', 'communeward'],
   phone: ['sodienthoai', 'dienthoai', 'sdt', 'dt', 'phone', 'phonenumber', 'mobile', 'didong'],
   email: ['email', 'thudientu', 'diachiemail'],

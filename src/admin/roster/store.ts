@@ -46,7 +46,7 @@ export function keysOf(cohortId: string, p: InvitationProfile): string[] {
 
 /** A profile as compared: fields in one order, absent ones left out. */
 function sameProfile(a: InvitationProfile, b: InvitationProfile): boolean {
-  const norm = (p: InvitationProfile) => JSON.stringify([p.fullName, p.role, p.province, p.commune, p.phone ?? '', p.email ?? '', p.externalId ?? '']);
+  const norm = (p: InvitationProfile) => JSON.stringify([p.fullName, p.role, p.province, p.district ?? '', p.commune, p.phone ?? '', p.email ?? '', p.externalId ?? '']);
   return norm(a) === norm(b);
 }
 

@@ -15,6 +15,8 @@ export interface RosterProfile {
   fullName: string;
   role: Role;
   province: string;
+  /** Where the cohort still uses districts (the 2022 cohort); optional. */
+  district?: string;
   commune: string;
   phone?: string;
   email?: string;
@@ -89,13 +91,14 @@ function checkRow(cells: string[], columns: Columns, ctx: ValidationContext): Ch
   const roleText = cell(cells, columns, 'role');
   const provinceText = cell(cells, columns, 'province');
   const commune = cell(cells, columns, 'commune');
+  const district = cell(cells, columns, 'district');
   const phoneText = cell(cells, columns, 'phone');
   const email = cell(cells, columns, 'email');
   const externalId = cell(cells, columns, 'externalId');
   const missing = (['fullName', 'role', 'province', 'commune'] as const).filter((f) => cell(cells, columns, f) === '');
   if (missing.length > 0) return { ok: false, key: 'missing', vars: { fields: missing.map((f) => FIELD_LABEL[f]).join(', ') } };
   if (fullName.length > NAME_MAX || !/\p{L}/u.test(fullName) || fullName.length < 2) return { ok: false, key: 'name', vars: { max: NAME_MAX } };
-  if (commune.length > PLACE_MAX || commune.length < 2) return { ok: false, key: 'commune', vars: { max: PLACE_MAX } };
+  if (commune.length > PLACE_MAX || commune.length < 2 || district.length > PLACE_MAX) return { ok: false, key: 'commune', vars: { max: PLACE_MAX } };
   const role = matchRole(roleText, ctx.roleLabels);
   if (!role) return { ok: false, key: 'role', vars: { value: roleText.slice(0, 60) } };
   const province = matchProvince(ctx.provinces, provinceText);
@@ -111,6 +114,7 @@ function checkRow(cells: string[], columns: Columns, ctx: ValidationContext): Ch
       fullName,
       role,
       province: province.name,
+      ...(district ? { district } : {}),
       commune,
       ...(phone ? { phone } : {}),
       ...(email ? { email: email.toLowerCase() } : {}),
