@@ -3,9 +3,11 @@ import { Command } from 'commander';
 import { registerCohortCommands } from './cohort.js';
 import { registerQueueCommands } from './queue.js';
 import { registerCertificateCommands } from './certificate.js';
+import { registerRosterCommands } from './roster.js';
 
 const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
 registerCohortCommands(program);
 registerQueueCommands(program);
 registerCertificateCommands(program);
+registerRosterCommands(program);
 await program.parseAsync();

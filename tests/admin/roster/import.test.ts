@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useEngine } from '../../support/env.js';
 import { findImport, importCollections, importRoster, importRows } from '../../../src/admin/roster/import.js';
 import { invitationCollections } from '../../../src/storage/invitations.js';
 import { keysOf, RosterStore } from '../../../src/admin/roster/store.js';
 import type { AuditEntry } from '../../../src/admin/scope.js';
+import { runRosterImport } from '../../../src/cli/roster.js';
 import { csv, messyCsv, principal, rosterDeps, xlsxRoster } from './rig.js';
 
 const h = useEngine();
@@ -127,5 +131,43 @@ describe('importing a roster', () => {
     await expect(importRoster(deps, { bytes: messyCsv(), cohortId: 'demo', principal: ministry, from: 'cli' })).rejects.toMatchObject({ key: 'busy', statusCode: 409 });
     await importCollections(h.db.conn).locks.deleteOne({ _id: 'demo' });
     await expect(importRoster(deps, { bytes: messyCsv(), cohortId: 'nope', principal: ministry, from: 'cli' })).rejects.toMatchObject({ key: 'cohort', statusCode: 400 });
+  });
+});
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cds-roster-cli-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('roster import (the CLI command)', () => {
+  it('should import the file, list the bad rows by line, print codes and links, write the CSV and the slips', async () => {
+    const file = join(dir, 'danh-sach.csv');
+    await writeFile(file, messyCsv());
+    const codes = join(dir, 'codes.csv');
+    const slips = join(dir, 'slips.pdf');
+    const printed: string[] = [];
+    const deps = { ...(await rosterDeps(h)), locale: 'vi' as const, print: (t: string) => void printed.push(t) };
+    expect(await runRosterImport(deps, file, { cohort: 'xa-2022', codes, slips })).toBe(0);
+    const out = printed.join('\n');
+    expect(out).toContain(`${file}:7: error: tỉnh "Atlantis" không có trong danh sách tỉnh, thành phố`);
+    expect(out).toContain(`${file}:8: error: trùng với dòng 2`);
+    expect(out).toMatch(/[A-Z2-9]{8}\tNguyễn Văn An\tXã Nghi Lộc\tNghệ An\thttps:\/\/t\.me\/cds_tutor_bot\?start=[A-Z2-9]{8}/);
+    expect(out).toContain('8 dòng: 5 mới, 0 cập nhật, 0 không đổi, 3 lỗi.');
+    expect((await readFile(codes)).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect((await readFile(slips)).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+
+  it('should end with a non-zero code when no row was imported, and on a file it cannot read', async () => {
+    const printed: string[] = [];
+    const deps = { ...(await rosterDeps(h)), locale: 'vi' as const, print: (t: string) => void printed.push(t) };
+    const bad = join(dir, 'bad.csv');
+    await writeFile(bad, csv(['Họ tên,Chức vụ,Tỉnh,Xã', 'Ai Đó,Trưởng thôn,Nghệ An,Xã A']));
+    expect(await runRosterImport(deps, bad, { cohort: 'demo' })).toBe(1);
+    expect(printed).toContain('Không nhập được dòng nào.');
+    const columns = join(dir, 'columns.csv');
+    await writeFile(columns, csv(['Tên,Email', 'Ai Đó,a@b.vn']));
+    expect(await runRosterImport(deps, columns, { cohort: 'demo' })).toBe(1);
+    expect(printed.at(-1)).toContain('Thiếu cột: chức vụ / role, tỉnh / province, xã / commune');
   });
 });
