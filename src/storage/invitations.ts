@@ -43,6 +43,8 @@ export interface InvitationDoc {
 export interface KeyDoc {
   _id: string;
   code: string;
+  /** On a person's strongest key, once their invitation is written: the digest of the profile it holds. */
+  sig?: string;
 }
 
 interface ClaimDoc {

@@ -75,7 +75,7 @@ export interface ImportReport {
 }
 
 /** Rows matched and written per chunk; the chunk's outcome is recorded after its writes. */
-const CHUNK = 64;
+const CHUNK = 256;
 const ERROR_CHUNK = 500;
 /** A lock not refreshed for this long belongs to an import that died. */
 const LOCK_STALE_MS = 2 * 60_000;

@@ -10,7 +10,8 @@
  */
 import type { Connection } from 'mongoose';
 import type { AnyBulkWriteOperation } from 'mongodb';
-import { invitationCollections, type InvitationDoc, type InvitationProfile } from '../../storage/invitations.js';
+import { createHash } from 'node:crypto';
+import { invitationCollections, type InvitationDoc, type InvitationProfile, type KeyDoc } from '../../storage/invitations.js';
 import { isDuplicateKey, stringId } from '../../storage/stores.js';
 import { clean, nameKey, type RosterRow } from './validate.js';
 
@@ -44,10 +45,18 @@ export function keysOf(cohortId: string, p: InvitationProfile): string[] {
   ];
 }
 
-/** A profile as compared: fields in one order, absent ones left out. */
+/** A profile as compared: fields in one order, absent ones empty. */
+function normal(p: InvitationProfile): string {
+  return JSON.stringify([p.fullName, p.role, p.province, p.district ?? '', p.commune, p.phone ?? '', p.email ?? '', p.externalId ?? '']);
+}
+
 function sameProfile(a: InvitationProfile, b: InvitationProfile): boolean {
-  const norm = (p: InvitationProfile) => JSON.stringify([p.fullName, p.role, p.province, p.district ?? '', p.commune, p.phone ?? '', p.email ?? '', p.externalId ?? '']);
-  return norm(a) === norm(b);
+  return normal(a) === normal(b);
+}
+
+/** What the strongest key of an imported person carries: their profile's digest, for a re-import to see "unchanged" in one lookup. */
+export function signature(p: InvitationProfile): string {
+  return createHash('sha256').update(normal(p)).digest('base64url').slice(0, 22);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
@@ -63,13 +72,17 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) =
   return out;
 }
 
-/** Indexes of the documents an unordered insert refused as duplicates; any other failure is thrown. */
-async function insertAll<T extends { _id: string }>(insert: (docs: T[]) => Promise<unknown>, docs: T[]): Promise<Set<number>> {
+/**
+ * Indexes of the documents an unordered insert refused as duplicates; any other failure is thrown.
+ * Batches of at most 16 documents, `inFlight` commands at a time.
+ */
+async function insertAll<T extends { _id: string }>(insert: (docs: T[]) => Promise<unknown>, docs: T[], inFlight = 4): Promise<Set<number>> {
   const refused = new Set<number>();
-  for (let from = 0; from < docs.length; from += WRITE_BATCH) {
-    const batch = docs.slice(from, from + WRITE_BATCH);
+  const starts: number[] = [];
+  for (let from = 0; from < docs.length; from += WRITE_BATCH) starts.push(from);
+  await mapLimit(starts, inFlight, async (from) => {
     try {
-      await insert(batch);
+      await insert(docs.slice(from, from + WRITE_BATCH));
     } catch (err) {
       const writeErrors = (err as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
       if (!isDuplicateKey(err) || !writeErrors) throw err;
@@ -78,7 +91,7 @@ async function insertAll<T extends { _id: string }>(insert: (docs: T[]) => Promi
         refused.add(from + w.index);
       }
     }
-  }
+  });
   return refused;
 }
 
@@ -130,45 +143,66 @@ export class RosterStore {
   }
 
   /**
-   * Imports a chunk of valid rows: new people are written in batches, updates and anything unusual
-   * (a key taken meanwhile, a code already used) one by one. Calls `invited` once per new invitation.
+   * Imports a chunk of valid rows with as few round trips as FerretDB allows (each lookup is one
+   * command; an insert of 16 documents costs about what one lookup does): the rows' strongest keys
+   * are inserted first, and only those refused (someone has them) are looked up; a refused key whose
+   * document carries the row's signature is a person already imported as the row says (unchanged).
+   * The other keys of the new rows follow the same way; a row one of them matches is an update.
+   * Updates and anything unusual (a key taken meanwhile, a code drawn twice) go one by one.
+   * Calls `invited` once per new invitation.
    */
   async apply(cohortId: string, importId: string, rows: RosterRow[], invited?: (a: Applied) => Promise<void>): Promise<Applied[]> {
-    const resolved = await mapLimit(rows, this.concurrency, (r) => this.resolve(cohortId, r.profile));
+    type Candidate = { row: RosterRow; code: string; keys: string[]; sig: string; match?: InvitationDoc };
+    const cand: Candidate[] = rows.map((row) => ({ row, code: this.o.newCode(), keys: keysOf(cohortId, row.profile), sig: signature(row.profile) }));
     const results = new Map<number, Applied>();
     const slow: { row: RosterRow; resolved?: Resolved }[] = [];
-    const fresh: { row: RosterRow; code: string; keys: string[] }[] = [];
-    rows.forEach((row, i) => {
-      const r = resolved[i]!;
-      if (r.kind === 'new') fresh.push({ row, code: this.o.newCode(), keys: keysOf(cohortId, row.profile) });
-      else if (!r.doc.dropKeys?.length && sameProfile(r.doc.profile, row.profile)) results.set(row.line, { line: row.line, outcome: 'unchanged', code: r.doc._id, profile: r.doc.profile });
-      else slow.push({ row, resolved: r });
-    });
+    const insertKeys = (docs: KeyDoc[]) => insertAll((d) => this.c.keys.insertMany(d, { ordered: false }), docs);
 
-    // New people: strongest keys, then the others, then the invitations.
-    const strongest = await insertAll((d) => this.c.keys.insertMany(d, { ordered: false }), fresh.map((f) => ({ _id: f.keys[0]!, code: f.code })));
-    const lost = new Set<number>();
-    for (const i of strongest) if (!(await this.claimKey(fresh[i]!.keys[0]!, fresh[i]!.code))) lost.add(i);
-    const going = fresh.filter((_, i) => !lost.has(i));
-    for (const i of lost) slow.push({ row: fresh[i]!.row });
-    const weak = going.flatMap((f) => f.keys.slice(1).map((key) => ({ f, key })));
-    const refusedWeak = await insertAll((d) => this.c.keys.insertMany(d, { ordered: false }), weak.map((w) => ({ _id: w.key, code: w.f.code })));
-    for (const i of refusedWeak) {
+    const known = await insertKeys(cand.map((c) => ({ _id: c.keys[0]!, code: c.code })));
+    await mapLimit([...known], this.concurrency, async (i) => {
+      const c = cand[i]!;
+      const held = await this.c.keys.findOne({ _id: stringId(c.keys[0]!) });
+      if (held?.sig === c.sig) results.set(c.row.line, { line: c.row.line, outcome: 'unchanged', code: held.code, profile: c.row.profile });
+      else slow.push({ row: c.row });
+    });
+    const fresh = cand.filter((_, i) => !known.has(i));
+
+    const weak = fresh.flatMap((f) => f.keys.slice(1).map((key) => ({ f, key })));
+    const taken = await insertKeys(weak.map((w) => ({ _id: w.key, code: w.f.code })));
+    for (const i of [...taken].sort((a, b) => a - b)) {
       const { f, key } = weak[i]!;
-      if (!(await this.claimKey(key, f.code))) f.keys = f.keys.filter((k) => k !== key);
-    }
-    const now = this.o.now();
-    const docs = going.map((f) => this.newDoc(f.code, cohortId, importId, f.row, f.keys, now));
-    const refusedDocs = await insertAll((d) => this.c.invitations.insertMany(d, { ordered: false }), docs);
-    for (let i = 0; i < going.length; i++) {
-      const f = going[i]!;
-      if (refusedDocs.has(i)) slow.push({ row: f.row });
-      else {
-        const applied: Applied = { line: f.row.line, outcome: 'imported', code: f.code, profile: f.row.profile };
-        results.set(f.row.line, applied);
-        await invited?.(applied);
+      if (f.match) continue;
+      const held = await this.c.keys.findOne({ _id: stringId(key) });
+      const owner = held && held.code !== f.code ? await this.c.invitations.findOne({ _id: stringId(held.code) }) : null;
+      if (owner && owner.cohortId === cohortId && owner.keys.includes(key)) {
+        const ext = f.row.profile.externalId;
+        if (ext && owner.profile.externalId && owner.profile.externalId !== ext) f.keys = f.keys.filter((k) => k !== key);
+        else f.match = owner;
+      } else if (!(await this.claimKey(key, f.code))) {
+        f.keys = f.keys.filter((k) => k !== key);
       }
     }
+    for (const f of fresh) if (f.match) slow.push({ row: f.row, resolved: { kind: 'existing', doc: f.match } });
+    const going = fresh.filter((f) => !f.match);
+
+    const now = this.o.now();
+    const refusedDocs = await insertAll(
+      (d) => this.c.invitations.insertMany(d, { ordered: false }),
+      going.map((f) => this.newDoc(f.code, cohortId, importId, f.row, f.keys, now)),
+    );
+    const signed: AnyBulkWriteOperation<KeyDoc>[] = [];
+    for (let i = 0; i < going.length; i++) {
+      const f = going[i]!;
+      if (refusedDocs.has(i)) {
+        slow.push({ row: f.row });
+        continue;
+      }
+      const applied: Applied = { line: f.row.line, outcome: 'imported', code: f.code, profile: f.row.profile };
+      results.set(f.row.line, applied);
+      signed.push({ updateOne: { filter: { _id: stringId(f.keys[0]!) }, update: { $set: { sig: f.sig } } } });
+      await invited?.(applied);
+    }
+    await this.bulk(signed);
 
     for (const s of slow) {
       const applied = await this.applyOne(cohortId, importId, s.row, s.resolved);
@@ -176,6 +210,12 @@ export class RosterStore {
       if (applied.outcome === 'imported') await invited?.(applied);
     }
     return rows.map((r) => results.get(r.line)!);
+  }
+
+  private async bulk(ops: AnyBulkWriteOperation<KeyDoc>[]): Promise<void> {
+    const starts: number[] = [];
+    for (let i = 0; i < ops.length; i += WRITE_BATCH) starts.push(i);
+    await mapLimit(starts, 4, (i) => this.c.keys.bulkWrite(ops.slice(i, i + WRITE_BATCH), { ordered: false }));
   }
 
   private newDoc(code: string, cohortId: string, importId: string, row: RosterRow, keys: string[], now: Date): InvitationDoc {
@@ -194,6 +234,7 @@ export class RosterStore {
       for (const key of keys.slice(1)) if (await this.claimKey(key, code)) owned.push(key);
       try {
         await this.c.invitations.insertOne(this.newDoc(code, cohortId, importId, row, owned, this.o.now()));
+        await this.c.keys.updateOne({ _id: stringId(owned[0]!) }, { $set: { sig: signature(row.profile) } });
         return { line: row.line, outcome: 'imported', code, profile: row.profile };
       } catch (err) {
         // The code was drawn before: the keys now point at a stranger and are stale; the next attempt takes them over.
@@ -203,33 +244,42 @@ export class RosterStore {
     throw new Error(`roster line ${row.line}: could not write the person after 6 attempts`);
   }
 
+  /**
+   * The person as the row now says. The keys' signatures are removed before the invitation changes
+   * and the strongest key is signed after it, so a signature never vouches for an old profile.
+   */
   private async update(doc: InvitationDoc, importId: string, row: RosterRow): Promise<Applied> {
     const code = doc._id;
     const dropping = doc.dropKeys ?? [];
+    const wanted = keysOf(doc.cohortId, row.profile);
+    const sign = () => this.c.keys.updateOne({ _id: stringId(wanted[0]!) }, { $set: { sig: signature(row.profile) } });
     if (sameProfile(doc.profile, row.profile)) {
       if (dropping.length) await this.dropKeys(code, dropping);
+      if (doc.keys[0] === wanted[0]) await sign();
       return { line: row.line, outcome: 'unchanged', code, profile: doc.profile };
     }
-    const wanted = keysOf(doc.cohortId, row.profile);
     const owned = doc.keys.filter((k) => wanted.includes(k));
     for (const key of wanted) if (!owned.includes(key) && (await this.claimKey(key, code))) owned.push(key);
+    await this.bulk(doc.keys.map((k) => ({ updateOne: { filter: { _id: stringId(k) }, update: { $unset: { sig: '' } } } })));
     const drop = [...new Set([...dropping, ...doc.keys.filter((k) => !wanted.includes(k))])];
+    owned.sort((a, b) => wanted.indexOf(a) - wanted.indexOf(b));
     await this.c.invitations.updateOne(
       { _id: stringId(code) },
       { $set: { profile: { ...row.profile }, keys: owned, dropKeys: drop, lastImportId: importId, updatedAt: this.o.now() } },
     );
     await this.dropKeys(code, drop);
+    if (owned[0] === wanted[0]) await sign();
     return { line: row.line, outcome: 'updated', code, profile: row.profile };
   }
 
   /** Deletes the keys that still point at this person, then clears the list. */
   private async dropKeys(code: string, keys: string[]): Promise<void> {
-    const ops: AnyBulkWriteOperation<{ _id: string; code: string }>[] = [];
+    const ops: AnyBulkWriteOperation<KeyDoc>[] = [];
     for (const key of keys) {
       const held = await this.c.keys.findOne({ _id: stringId(key) });
       if (held?.code === code) ops.push({ deleteOne: { filter: { _id: stringId(key) } } });
     }
-    for (let i = 0; i < ops.length; i += WRITE_BATCH) await this.c.keys.bulkWrite(ops.slice(i, i + WRITE_BATCH), { ordered: false });
+    await this.bulk(ops);
     await this.c.invitations.updateOne({ _id: stringId(code) }, { $unset: { dropKeys: '' } });
   }
 }
