@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { createCanvas } from '@napi-rs/canvas';
 import * as jsqr from 'jsqr';
 import { useEngine } from '../../support/env.js';
 import { as, serveAdminRoutes } from '../../support/admin-routes.js';
@@ -31,8 +30,9 @@ async function pdfPage(bytes: Buffer) {
   const page = await pdf.getPage(1);
   const text = (await page.getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join('\n').normalize('NFC');
   const viewport = page.getViewport({ scale: 3 });
-  const canvas = createCanvas(Math.ceil(viewport.width), Math.ceil(viewport.height));
-  const context = canvas.getContext('2d');
+  // pdf.js's own canvas for Node (its @napi-rs/canvas dependency).
+  const factory = (pdf as unknown as { canvasFactory: { create(w: number, h: number): { canvas: { width: number; height: number }; context: CanvasRenderingContext2D } } }).canvasFactory;
+  const { canvas, context } = factory.create(Math.ceil(viewport.width), Math.ceil(viewport.height));
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, canvas.width, canvas.height);
   await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
