@@ -70,6 +70,10 @@ const schema = z
     DEFAULT_LOCALE: z.enum(['vi', 'en']).optional().default('vi'),
     TELEGRAM_BOT_TOKEN: optional,
     TELEGRAM_API_ROOT: url('https://api.telegram.org', ['http:', 'https:']),
+    /** The bot's username (without @), for invitation deep links `https://t.me/<bot>?start=<code>`. */
+    TELEGRAM_BOT_USERNAME: optional
+      .transform((v) => v?.replace(/^@/, ''))
+      .refine((v) => v === undefined || /^[A-Za-z][A-Za-z0-9_]{3,31}$/.test(v), 'must be a Telegram username (5-32 letters, digits or _)'),
     TELEGRAM_MODE: z.enum(['polling', 'webhook']).optional().default('polling'),
     TELEGRAM_WEBHOOK_SECRET: optional.refine(
       (v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v),

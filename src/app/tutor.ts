@@ -16,6 +16,7 @@ import {
 import { MongoCertificateStore } from '../storage/certificates.js';
 import { MongoReviewStore } from '../storage/review.js';
 import { FsrsMemory } from '../memory/fsrs.js';
+import { MongoInvitationStore } from '../storage/invitations.js';
 
 export interface TutorParts {
   config: Config;
@@ -43,6 +44,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     updates: new MongoUpdateLog(m),
     catalog: new ContentCatalog(p.content),
     reviews: new MongoReviewStore(m),
+    invitations: new MongoInvitationStore(p.db.conn),
     memory: new FsrsMemory(),
     clock: p.clock,
     random: p.random,

@@ -4,10 +4,12 @@ import { registerCohortCommands } from './cohort.js';
 import { registerQueueCommands } from './queue.js';
 import { registerCertificateCommands } from './certificate.js';
 import { registerAdminCommands } from './admin.js';
+import { registerRosterCommands } from './roster.js';
 
 const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
 registerCohortCommands(program);
 registerQueueCommands(program);
 registerCertificateCommands(program);
 registerAdminCommands(program);
+registerRosterCommands(program);
 await program.parseAsync();

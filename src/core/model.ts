@@ -42,7 +42,9 @@ export type Prompt =
   /** A review question of the current round (core/review-flow.ts). */
   | 'review'
   /** "5 questions to review before the test?": offered, not forced. */
-  | 'review_offer';
+  | 'review_offer'
+  /** "Bạn là …?": the profile an invite code brought, to confirm or correct (core/invites.ts). */
+  | 'invite_confirm';
 
 export interface Learner {
   id: string;

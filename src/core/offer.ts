@@ -33,6 +33,8 @@ const SYNONYMS: Record<string, readonly string[]> = {
   'final:later': ['de sau', 'sau', 'chua', 'later', 'not now'],
   'consent:yes': ['co', 'dong y', 'yes', 'ok', 'agree', 'u', 'vang'],
   'consent:no': ['khong', 'khong dong y', 'no'],
+  'invite:yes': ['dung', 'dung roi', 'phai', 'co', 'vang', 'yes', 'ok', 'correct', 'right'],
+  'invite:edit': ['sua', 'sai', 'chua dung', 'khong', 'khong dung', 'no', 'edit', 'wrong'],
   progress: ['tien do', 'xem tien do', 'progress'],
   certificate: ['chung nhan', 'certificate'],
   review: ['on lai', 'on tap', 'review'],

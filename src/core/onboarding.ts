@@ -4,6 +4,7 @@ import type { Choice, OutboundMessage } from './messages.js';
 import { ROLES, type Prompt, type Role } from './model.js';
 import { cleanText, fold, isGarbled, resolveChoice } from './parse.js';
 import type { Session } from './session.js';
+import { answerInviteConfirm, inviteConfirmMessage } from './invites.js';
 
 export const HOUR_CHOICES = [6, 7, 8, 12, 17, 19, 20] as const;
 
@@ -38,6 +39,8 @@ export function promptChoices(s: Session, prompt: Prompt): Choice[] {
       return consentChoices(s);
     case 'hour':
       return hourChoices();
+    case 'invite_confirm':
+      return inviteConfirmMessage(s).choices ?? [];
     case 'final_confirm':
       return [
         { label: s.t('final.startButton'), value: 'final:start' },
@@ -49,6 +52,7 @@ export function promptChoices(s: Session, prompt: Prompt): Choice[] {
 }
 
 export function promptMessage(s: Session, prompt: Prompt): OutboundMessage {
+  if (prompt === 'invite_confirm') return inviteConfirmMessage(s);
   const choices = promptChoices(s, prompt);
   const key = prompt === 'district' && s.cohort.usesDistrict ? 'district' : prompt;
   const text = prompt === 'final_confirm' ? finalConfirmText(s) : s.t(`prompt.${key}`);
@@ -129,6 +133,8 @@ export function answerPrompt(s: Session, prompt: Prompt, input: string): PromptO
       l.consent = chosen.value === 'consent:yes';
       return 'accepted';
     }
+    case 'invite_confirm':
+      return answerInviteConfirm(s, chosen?.value);
     case 'hour': {
       const hour = chosen ? Number(chosen.value.slice('hour:'.length)) : parseHour(input);
       if (hour === undefined) return reject(s, 'invalid.hour');

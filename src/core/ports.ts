@@ -4,6 +4,7 @@ import type { OutboundMessage } from './messages.js';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from './model.js';
 import type { CertificateStore } from './certificates.js';
 import type { MemoryCard, ReviewDeck } from './review.js';
+import type { InvitationStore } from './invites.js';
 
 export interface Clock {
   now(): Date;
@@ -115,6 +116,8 @@ export interface TutorDeps {
   leases: Leases;
   catalog: CourseCatalog;
   reviews: ReviewStore;
+  /** Roster invitations (`/start CODE`, or the code as a first message); without it codes are not looked up. */
+  invitations?: InvitationStore;
   memory: MemoryModel;
   clock: Clock;
   random: Random;

@@ -11,6 +11,7 @@ import { currentOffer, resolveOffer } from './offer.js';
 import { showProgress } from './progress.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 import { deliverCertificate, verifyInChat } from './certificates.js';
+import { applyInvite, greetInvite, takeInvite, type InviteOutcome } from './invites.js';
 import { handleReviewInput, loadForPrompt, offerExamReview, reviewProgressLine, startDemandReview } from './review-flow.js';
 
 function updateKey(event: InboundEvent): string {
@@ -21,7 +22,7 @@ function updateKey(event: InboundEvent): string {
 const COMMAND_VALUES: Readonly<Record<string, CommandName>> = { exam: 'exam', progress: 'progress', certificate: 'certificate', review: 'review' };
 
 /** A button value of ours: pressed (or pasted) when its message is no longer the current one. */
-const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final|rev|review):\S+|next)$/;
+const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final|rev|review|invite):\S+|next)$/;
 
 export class Tutor {
   constructor(private readonly deps: TutorDeps) {}
@@ -93,9 +94,14 @@ export class Tutor {
       learner = outcome.learner;
       linked = true;
     }
+    let invite = linked ? ({ kind: 'none' } as const) : await takeInvite(this.deps, event, command, learner);
     const isNew = !learner;
-    if (!learner) learner = await this.register(event, command);
+    if (!learner) learner = await this.register(event, command, invite);
+    // A code the old way (a learner record made with it) is not an unknown one.
+    if (isNew && invite.kind === 'unknown' && learner.inviteCode) invite = { kind: 'none' };
     const before = JSON.stringify(learner);
+    if (!isNew && invite.kind === 'accepted') applyInvite(learner, invite.invitation);
+    if (invite.kind === 'accepted') await this.deps.invitations?.markUsed(invite.invitation.code, learner.id, event.at);
     const cohort = await this.cohortOf(learner);
     const course = this.deps.catalog.get(cohort.courseId);
     if (!course) throw new Error(`cohort ${cohort.id} names course ${cohort.courseId}, which is not in the content`);
@@ -104,7 +110,7 @@ export class Tutor {
     await loadForPrompt(s);
 
     if (linked) await this.afterLink(s);
-    else if (isNew) this.greet(s);
+    else if (isNew || invite.kind !== 'none') this.greet(s, invite, isNew);
     else await this.dispatch(s, command);
 
     if (s.enrolment) s.enrolment.lastActivityAt = s.now;
@@ -116,8 +122,8 @@ export class Tutor {
     };
   }
 
-  private async register(event: InboundEvent, command: ParsedCommand | null): Promise<Learner> {
-    const code = command?.name === 'start' ? command.payload : '';
+  private async register(event: InboundEvent, command: ParsedCommand | null, invite: InviteOutcome): Promise<Learner> {
+    const code = command?.name === 'start' && invite.kind !== 'accepted' ? command.payload : '';
     if (code && /^[A-Za-z0-9_-]{1,64}$/.test(code)) {
       const invited = await this.deps.learners.findByInviteCode(code);
       if (invited && invited.conversations.length === 0 && (await this.deps.learners.attach(invited.id, event.conversation))) {
@@ -128,7 +134,7 @@ export class Tutor {
       }
     }
     const lang = event.sender?.languageCode?.slice(0, 2);
-    return this.deps.learners.create({
+    const fresh: Omit<Learner, 'id' | 'version'> = {
       conversations: [event.conversation],
       unreachable: [],
       profile: {},
@@ -138,7 +144,9 @@ export class Tutor {
       onboarded: false,
       prompt: 'language',
       createdAt: event.at,
-    });
+    };
+    if (invite.kind === 'accepted') applyInvite(fresh, invite.invitation);
+    return this.deps.learners.create(fresh);
   }
 
   private async cohortOf(learner: Learner): Promise<Cohort> {
@@ -147,7 +155,9 @@ export class Tutor {
     return cohort;
   }
 
-  private greet(s: Session): void {
+  private greet(s: Session, invite: InviteOutcome, isNew: boolean): void {
+    if (greetInvite(s, invite)) return;
+    if (!isNew) return this.reprompt(s);
     const name = s.learner.profile.fullName;
     s.say(name ? s.t('onboarding.welcomeInvited', { name }) : s.t('onboarding.welcome'));
     s.learner.prompt = 'language';
