@@ -29,6 +29,8 @@ export interface StatsParts {
   defaultLocale: Locale;
   defaultCohort: string;
   cohorts?: CohortStore;
+  /** See StatsRouteDeps.statsCacheMs. */
+  statsCacheMs?: number;
 }
 
 export interface Stats {
@@ -49,7 +51,7 @@ export function buildStats(p: StatsParts): Stats {
     tracker: new StatsTracker(p.db.conn, counters, p.catalog),
     questions,
     cohorts,
-    routes: statsRoutes({ models: p.db.models, counters, cohorts, catalog: p.catalog, i18n: p.i18n, clock: p.clock, questions, defaultLocale: p.defaultLocale }),
+    routes: statsRoutes({ models: p.db.models, counters, cohorts, catalog: p.catalog, i18n: p.i18n, clock: p.clock, questions, defaultLocale: p.defaultLocale, ...(p.statsCacheMs !== undefined ? { statsCacheMs: p.statsCacheMs } : {}) }),
     chat: new StatsChatCommand({ counters, cohorts, catalog: p.catalog, i18n: p.i18n, clock: p.clock, defaultCohort: p.defaultCohort }),
   };
 }

@@ -44,6 +44,20 @@ function bump(cells: CellCounts, commune: string, role: string, metric: Metric):
   r[metric] = (r[metric] ?? 0) + 1;
 }
 
+/** A mark written by a save while the recount ran stands (that save counted itself). */
+function racedInsert(err: unknown): void {
+  const e = err as { code?: number; writeErrors?: { code?: number }[] };
+  if (e?.code === 11000 || (e?.writeErrors ?? []).every((w) => w.code === 11000)) return;
+  throw err;
+}
+
+async function inParallel(commands: (() => Promise<unknown>)[], width: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < commands.length) await commands[next++]!();
+  }));
+}
+
 export async function recount(p: { models: Models; conn: Connection; counters: StatsCounters; tracker: StatsTracker; cohortId: string; now: Date }): Promise<RecountResult> {
   const started = Date.now();
   const cohortId = String(p.cohortId);
@@ -68,11 +82,17 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
   const fixes: Mark[] = [];
   let learners = 0;
   let marksFixed = 0;
+  // Marks missing (learners never saved since tracking began) are inserted, wrong ones replaced: 16 per command, 4 in flight.
   const flush = async () => {
     const batch = fixes.splice(0);
-    for (let i = 0; i < batch.length; i += WRITE_BATCH) {
-      await markCol.bulkWrite(batch.slice(i, i + WRITE_BATCH).map((m) => ({ replaceOne: { filter: { _id: m._id }, replacement: m, upsert: true } })));
+    const commands: (() => Promise<unknown>)[] = [];
+    const missing = batch.filter((m) => !marks.has(m._id));
+    const wrong = batch.filter((m) => marks.has(m._id));
+    for (let i = 0; i < missing.length; i += WRITE_BATCH) commands.push(() => markCol.insertMany(missing.slice(i, i + WRITE_BATCH), { ordered: false }).catch(racedInsert));
+    for (let i = 0; i < wrong.length; i += WRITE_BATCH) {
+      commands.push(() => markCol.bulkWrite(wrong.slice(i, i + WRITE_BATCH).map((m) => ({ replaceOne: { filter: { _id: m._id }, replacement: m, upsert: true } }))));
     }
+    await inParallel(commands, 4);
   };
   const weekAgo = p.now.getTime() - 7 * DAY_MS;
   for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, onboarded: 1, inviteCode: 1, version: 1 }).lean<any>().cursor({ batchSize: 500 })) {
@@ -96,7 +116,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     if (marks.get(mid) !== JSON.stringify(expected)) {
       fixes.push({ _id: mid, learnerId: id, cohortId, l, ...(seen ? { e: seen.side, ev: seen.version } : {}), lv: raw.version ?? 0, seq: Date.now() });
       marksFixed++;
-      if (fixes.length >= 256) await flush();
+      if (fixes.length >= 512) await flush();
     }
   }
   await flush();

@@ -17,6 +17,8 @@ export interface Row extends Totals {
 }
 
 export interface CohortStats {
+  /** When the counters were read (responses may be served for a few seconds). */
+  asOf: string;
   cohort: { id: string; title: string | null; opensAt: string; closesAt: string; daysLeft: number };
   province: string | null;
   commune: string | null;
@@ -117,6 +119,7 @@ export async function cohortStats(p: {
   for (const r of recounts) for (const [k, n] of Object.entries(r.lessonHist)) hist[k] = (hist[k] ?? 0) + n;
 
   return {
+    asOf: p.now.toISOString(),
     cohort: {
       id: p.cohort.id,
       title: p.cohort.title ?? null,

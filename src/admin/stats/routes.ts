@@ -14,7 +14,7 @@ import { principalOf, type AdminRoutes } from '../http-types.js';
 import { provinceFor, type AdminScope } from '../scope.js';
 import type { StatsCounters } from './counters.js';
 import { UNKNOWN } from './facts.js';
-import { cohortStats } from './report.js';
+import { cohortStats, type CohortStats } from './report.js';
 import { progressCsv, progressRows } from './export.js';
 import type { QuestionAnalysis } from './questions.js';
 import { listFeedback } from './feedback.js';
@@ -29,6 +29,11 @@ export interface StatsRouteDeps {
   questions: QuestionAnalysis;
   /** The language of CSV headers when the request names none. */
   defaultLocale: Locale;
+  /**
+   * How long one scope's stats are served before the counters are read again (the whole cohort is
+   * 35 reads by `_id`; a dashboard polled by many admins reads them once per period). @defaultValue 15000
+   */
+  statsCacheMs?: number;
 }
 
 const name = z.string().trim().min(1).max(120).transform((s) => s.normalize('NFC'));
@@ -71,6 +76,19 @@ function provinceIn(d: StatsRouteDeps, scope: AdminScope, cohort: Cohort, asked:
 }
 
 export function statsRoutes(d: StatsRouteDeps): AdminRoutes {
+  const ttl = d.statsCacheMs ?? 15_000;
+  const cache = new Map<string, { until: number; stats: Promise<CohortStats> }>();
+  /** Concurrent requests for one scope share one read of the counters. */
+  const statsOf = (cohort: Cohort, province: string | undefined, commune: string | undefined): Promise<CohortStats> => {
+    const key = `${cohort.id}|${province ?? ''}|${commune ?? ''}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.stats;
+    if (cache.size > 5000) cache.clear();
+    const stats = cohortStats({ counters: d.counters, cohort, provinces: d.catalog.provinces(cohort.provinceList), province, commune, now: d.clock.now() });
+    cache.set(key, { until: Date.now() + ttl, stats });
+    stats.catch(() => cache.delete(key));
+    return stats;
+  };
   return async (api: FastifyInstance) => {
     await api.register(async (scoped) => {
       scoped.setValidatorCompiler(validatorCompiler);
@@ -82,7 +100,7 @@ export function statsRoutes(d: StatsRouteDeps): AdminRoutes {
         const cohort = await cohortOf(d, req.query.cohort);
         const province = provinceIn(d, scope, cohort, req.query.province);
         if (req.query.commune !== undefined && province === undefined) throw new ReportInputError('commune needs a province', 400);
-        return cohortStats({ counters: d.counters, cohort, provinces: d.catalog.provinces(cohort.provinceList), province, commune: req.query.commune, now: d.clock.now() });
+        return statsOf(cohort, province, req.query.commune);
       });
 
       app.get('/exports/progress.csv', { schema: { tags: ['reports'], summary: 'One row per learner (streamed CSV, UTF-8 with BOM)', querystring: exportQuery } }, async (req, reply) => {
