@@ -52,6 +52,12 @@ export function counterId(cohortId: string, province: string): string {
   return `${cohortId}|${province}`;
 }
 
+/**
+ * The cohort's summary document: the same shape with provinces where a province document has
+ * communes, so the whole cohort is one read by `_id`. Every op changes it too (under its own lease).
+ */
+export const SUMMARY = '*';
+
 function decode(raw: any): CounterDoc {
   const cells: CellCounts = {};
   for (const [c, roles] of Object.entries<any>(raw?.cells ?? {})) {
@@ -89,17 +95,21 @@ export class StatsCounters {
   /** Applies signed changes, one locked update per province document; an op already applied there is skipped. */
   async apply(cohortId: string, deltas: Delta[], op: string, at: Date = this.o.clock.now()): Promise<void> {
     const day = DateTime.fromJSDate(at, { zone: this.o.timezone }).toISODate() ?? 'unknown';
-    const byProvince = new Map<string, Delta[]>();
-    for (const d of deltas) byProvince.set(d.province, [...(byProvince.get(d.province) ?? []), d]);
-    // A fixed order of documents: two ops moving learners between the same provinces never wait on each other in a ring.
-    for (const province of [...byProvince.keys()].sort()) {
+    const byDoc = new Map<string, Delta[]>();
+    for (const d of deltas) {
+      byDoc.set(d.province, [...(byDoc.get(d.province) ?? []), d]);
+      // In the summary a province stands where a commune does.
+      byDoc.set(SUMMARY, [...(byDoc.get(SUMMARY) ?? []), { ...d, commune: d.province }]);
+    }
+    // A fixed order of documents: two ops on the same documents never wait on each other in a ring.
+    for (const province of [...byDoc.keys()].sort()) {
       const id = counterId(cohortId, province);
       await this.o.leases.run(`stats:${id}`, async () => {
         const doc = await this.col.findOne({ _id: id as never }, { projection: { ops: 1 } });
         const ops: string[] = doc?.ops ?? [];
         if (ops.includes(op)) return;
         const inc: Record<string, number> = {};
-        for (const d of byProvince.get(province)!) {
+        for (const d of byDoc.get(province)!) {
           const cell = `cells.${enc(d.commune)}.${enc(d.role)}.${d.metric}`;
           inc[cell] = (inc[cell] ?? 0) + d.n;
           if ((FUNNEL as readonly string[]).includes(d.metric)) inc[`days.${day}.${d.metric}`] = (inc[`days.${day}.${d.metric}`] ?? 0) + d.n;
@@ -124,7 +134,7 @@ export class StatsCounters {
     return Promise.all(provinces.map((p) => this.read(cohortId, p)));
   }
 
-  /** Replaces a province's cells (and recount figures) with a recount's, under its lease; the daily flow stays. */
+  /** Replaces a province's cells (or, for SUMMARY, the cohort's by province) and recount figures with a recount's, under its lease; the daily flow stays. */
   async replace(cohortId: string, province: string, cells: CellCounts, recount: NonNullable<CounterDoc['recount']>): Promise<void> {
     const id = counterId(cohortId, province);
     const stored: Record<string, Record<string, unknown>> = {};
@@ -140,6 +150,6 @@ export class StatsCounters {
   /** The provinces that have a counter document for the cohort (a scan: for the recount and the CLI only). */
   async provincesCounted(cohortId: string): Promise<string[]> {
     const docs = await this.col.find({ cohortId: String(cohortId) }, { projection: { province: 1 } }).toArray();
-    return docs.map((d) => String(d.province));
+    return docs.map((d) => String(d.province)).filter((p) => p !== SUMMARY);
   }
 }

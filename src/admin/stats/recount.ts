@@ -10,7 +10,7 @@
 import type { Models } from '../../storage/models.js';
 import type { Connection } from 'mongoose';
 import { contribution, enrolmentSide, learnerSide, type EnrolmentSide, type Metric } from './facts.js';
-import { type CellCounts, type StatsCounters } from './counters.js';
+import { SUMMARY, type CellCounts, type StatsCounters } from './counters.js';
 import { markId, MARKS, type Mark, type StatsTracker } from './tracking.js';
 
 const WRITE_BATCH = 16;
@@ -141,5 +141,21 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     const x = extra.get(province) ?? { active7: 0, lessonHist: {} };
     await p.counters.replace(cohortId, province, want, { at: p.now, ...x });
   }
+  // The summary: each province's cells added up by role, with the province where the commune was.
+  const summary: CellCounts = {};
+  const all = { active7: 0, lessonHist: {} as Record<string, number> };
+  for (const [province, communes] of cells) {
+    const byRole: CellCounts[string] = (summary[province] = {});
+    for (const roles of Object.values(communes))
+      for (const [role, metrics] of Object.entries(roles)) {
+        const r = (byRole[role] ??= {});
+        for (const [m, n] of Object.entries(metrics) as [Metric, number][]) r[m] = (r[m] ?? 0) + n;
+      }
+  }
+  for (const x of extra.values()) {
+    all.active7 += x.active7;
+    for (const [k, n] of Object.entries(x.lessonHist)) all.lessonHist[k] = (all.lessonHist[k] ?? 0) + n;
+  }
+  await p.counters.replace(cohortId, SUMMARY, summary, { at: p.now, ...all });
   return { learners, marksFixed, drift, ms: Date.now() - started };
 }

@@ -3,8 +3,8 @@
  * from counter documents read by `_id` (never the learners).
  */
 import type { Cohort } from '../../core/model.js';
-import { FUNNEL, STATUSES, UNKNOWN, type FunnelStep, type Metric } from './facts.js';
-import type { CellCounts, CounterDoc, StatsCounters } from './counters.js';
+import { FUNNEL, STATUSES, type FunnelStep, type Metric } from './facts.js';
+import { SUMMARY, type CellCounts, type CounterDoc, type StatsCounters } from './counters.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -79,32 +79,31 @@ export function quartiles(hist: Record<string, number>): [number, number, number
 export async function cohortStats(p: {
   counters: StatsCounters;
   cohort: Cohort;
-  /** The provinces of the cohort's list. */
+  /** The provinces of the cohort's list (each gets a row for the whole cohort, counted or not). */
   provinces: readonly string[];
   province?: string;
   commune?: string;
   now: Date;
 }): Promise<CohortStats> {
-  const names = p.province !== undefined ? [p.province] : [...p.provinces, UNKNOWN];
-  const docs = await p.counters.readMany(p.cohort.id, names);
+  // The whole cohort is its summary document (provinces where communes are); a province is its own document.
+  const docs = [await p.counters.read(p.cohort.id, p.province ?? SUMMARY)];
   const all: Record<string, number> = {};
   const roles = new Map<string, Record<string, number>>();
   const places = new Map<string, Record<string, number>>();
-  docs.forEach((doc, i) => {
-    for (const [commune, byRole] of Object.entries(cellsOf([doc], p.commune)[0]!)) {
-      const key = p.province === undefined ? doc.province : commune;
-      const place = places.get(key) ?? {};
+  if (p.province === undefined) for (const name of p.provinces) places.set(name, {});
+  for (const doc of docs) {
+    for (const [place, byRole] of Object.entries(cellsOf([doc], p.commune)[0]!)) {
+      const counts = places.get(place) ?? {};
       for (const [role, metrics] of Object.entries(byRole)) {
         addMetrics(all, metrics);
-        addMetrics(place, metrics);
+        addMetrics(counts, metrics);
         const r = roles.get(role) ?? {};
         addMetrics(r, metrics);
         roles.set(role, r);
       }
-      places.set(key, place);
+      places.set(place, counts);
     }
-    if (p.province === undefined && !places.has(names[i]!) && names[i] !== UNKNOWN) places.set(names[i]!, {});
-  });
+  }
 
   const totals = totalsOf(all);
   const daily = new Map<string, Record<string, number>>();

@@ -78,7 +78,9 @@ export class StatsTracker {
     const next: Mark = { ...base, ...change };
     const deltas = difference(contribution(base.l, base.e), contribution(next.l, next.e));
     if (deltas.length === 0) {
-      if (JSON.stringify(base) !== JSON.stringify(next)) await this.marks.replaceOne({ _id: id }, next, { upsert: true });
+      // Sides changed without changing the counts (a learner not started yet): kept, so the next difference starts from them.
+      // A save that changed neither side (most saves: a new cursor, a new activity time) writes nothing.
+      if (JSON.stringify([base.l, base.e]) !== JSON.stringify([next.l, next.e])) await this.marks.replaceOne({ _id: id }, next, { upsert: true });
       return;
     }
     next.seq = base.seq + 1;
