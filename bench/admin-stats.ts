@@ -33,7 +33,7 @@ import { progressCsv, progressRows } from '../src/admin/stats/export.js';
 import { lessonsOf } from '../src/core/course.js';
 import { parseScope } from '../src/admin/scope.js';
 
-const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' } } });
 const N = Number(values.learners);
 const REQUESTS = Number(values.requests);
 const COMMUNES = 3321;
@@ -119,6 +119,36 @@ async function scanBaseline(): Promise<number> {
   return Date.now() - t;
 }
 
+/**
+ * `--ops N`: only the write side. N counter ops from 8 concurrent writers, each op a learner moving
+ * a step in a random province (so every op takes its province's lease and the cohort summary's):
+ * what the tracked saves cost, and the summary's lease as the cohort-wide ceiling.
+ */
+if (values.ops) {
+  const total = Number(values.ops);
+  const t = Date.now();
+  let next = 0;
+  const lat: number[] = [];
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < total) {
+      const i = next++;
+      const province = provinces[i % provinces.length]!;
+      const s0 = performance.now();
+      await stats.counters.apply('bench-ops', [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `op${i}`);
+      lat.push(performance.now() - s0);
+    }
+  }));
+  const secs = (Date.now() - t) / 1000;
+  const sum = await stats.counters.read('bench-ops', '*');
+  const counted = Object.values(sum.cells).reduce((n, roles) => n + (roles.chair?.started ?? 0), 0);
+  log(`ops: ${total} in ${secs.toFixed(1)} s = ${Math.round(total / secs)} ops/s; p50 ${pct(lat, 0.5).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms per op; summary counts ${counted} (exact: ${counted === total})`);
+  await db.conn.collection('stats_counters').deleteMany({ cohortId: 'bench-ops' });
+  clearInterval(sampler);
+  await redis.quit();
+  await db.close();
+  process.exit(0);
+}
+
 await seed();
 
 log('recount (first: writes every mark)…');
@@ -141,7 +171,7 @@ const cachedApp = await serve(cached.routes);
 const province = provinces[8]!;
 const commune = `Xã ${8}`;
 for (const [label, server, q] of [
-  ['cohort (34 provinces + "?"), uncached', app, ''],
+  ['cohort (its summary document), uncached', app, ''],
   [`province ${province}, uncached`, app, `&province=${encodeURIComponent(province)}`],
   [`commune ${commune}, uncached`, app, `&province=${encodeURIComponent(province)}&commune=${encodeURIComponent(commune)}`],
   ['cohort, served from the 15 s cache', cachedApp, ''],
