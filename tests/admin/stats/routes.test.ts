@@ -110,3 +110,16 @@ describe('GET /admin/api/exports/progress.csv', () => {
     expect((await get('/exports/progress.csv?cohort=demo&province=' + encodeURIComponent('Nghệ An'), 'province:Hà Nội')).statusCode).toBe(403);
   });
 });
+
+describe('GET /admin/api/questions/stats and /admin/api/feedback', () => {
+  it('should answer the question analysis and the feedback of the scope, refusing another province', async () => {
+    const q = await get('/questions/stats?cohort=demo');
+    expect(q.statusCode).toBe(200);
+    expect(q.json()).toMatchObject({ cohort: 'demo', questions: [] });
+    const own = await get('/feedback', 'province:Hà Nội');
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toMatchObject({ items: [], next: null, ratings: [] });
+    expect((await get('/feedback?province=' + encodeURIComponent('Nghệ An'), 'province:Hà Nội')).statusCode).toBe(403);
+    expect((await get('/feedback?before=nope')).statusCode).toBe(400);
+  });
+});
