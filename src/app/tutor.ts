@@ -18,6 +18,7 @@ import { MongoReviewStore } from '../storage/review.js';
 import { FsrsMemory } from '../memory/fsrs.js';
 import { StatsCounters } from '../admin/stats/counters.js';
 import { StatsTracker, TrackedEnrolmentStore, TrackedLearnerStore } from '../admin/stats/tracking.js';
+import { MongoTopicRatingStore } from '../admin/stats/ratings.js';
 
 export interface TutorParts {
   config: Config;
@@ -42,6 +43,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
     feedback: new MongoFeedbackStore(m),
+    ratings: new MongoTopicRatingStore(p.db.conn),
     links: new MongoLinkCodeStore(m),
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: p.reachability,
