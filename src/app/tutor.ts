@@ -17,6 +17,9 @@ import { MongoCertificateStore } from '../storage/certificates.js';
 import { MongoReviewStore } from '../storage/review.js';
 import { FsrsMemory } from '../memory/fsrs.js';
 import { MongoInvitationStore } from '../storage/invitations.js';
+import { StatsCounters } from '../admin/stats/counters.js';
+import { StatsTracker, TrackedEnrolmentStore, TrackedLearnerStore } from '../admin/stats/tracking.js';
+import { MongoTopicRatingStore } from '../admin/stats/ratings.js';
 
 export interface TutorParts {
   config: Config;
@@ -31,18 +34,23 @@ export interface TutorParts {
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {
   const m = p.db.models;
+  const catalog = new ContentCatalog(p.content);
+  // The stats counters follow every learner and enrolment save (src/admin/stats/tracking.ts).
+  const counters = new StatsCounters({ conn: p.db.conn, leases: p.leases, clock: p.clock, timezone: p.config.TIMEZONE });
+  const tracker = new StatsTracker(p.db.conn, counters, catalog);
   return {
-    learners: new MongoLearnerStore(m),
-    enrolments: new MongoEnrolmentStore(m),
+    learners: new TrackedLearnerStore(new MongoLearnerStore(m), tracker),
+    enrolments: new TrackedEnrolmentStore(new MongoEnrolmentStore(m), tracker),
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
     feedback: new MongoFeedbackStore(m),
+    ratings: new MongoTopicRatingStore(p.db.conn),
     links: new MongoLinkCodeStore(m),
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: p.reachability,
     leases: p.leases,
     updates: new MongoUpdateLog(m),
-    catalog: new ContentCatalog(p.content),
+    catalog,
     reviews: new MongoReviewStore(m),
     invitations: new MongoInvitationStore(p.db.conn),
     memory: new FsrsMemory(),

@@ -6,6 +6,7 @@ import type { LoadedContent } from '../content/load.js';
 import type { Database } from '../storage/mongo.js';
 import type { Queues } from '../scheduler/queues.js';
 import type { Translator } from '../core/ports.js';
+import type { Redis } from 'ioredis';
 import { buildServices, projectRoot, type Services } from '../app/services.js';
 
 const root = projectRoot(import.meta.url);
@@ -15,6 +16,8 @@ export interface CliContext {
   content: LoadedContent;
   db: Database;
   queues: Queues;
+  /** The shared Redis (leases under `queues.settings.prefix`, as the app takes them). */
+  redis: Redis;
   i18n: Translator;
   print(text: string): void;
 }

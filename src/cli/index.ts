@@ -5,6 +5,7 @@ import { registerQueueCommands } from './queue.js';
 import { registerCertificateCommands } from './certificate.js';
 import { registerAdminCommands } from './admin.js';
 import { registerRosterCommands } from './roster.js';
+import { registerReportCommands } from './report.js';
 
 const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
 registerCohortCommands(program);
@@ -12,4 +13,5 @@ registerQueueCommands(program);
 registerCertificateCommands(program);
 registerAdminCommands(program);
 registerRosterCommands(program);
+registerReportCommands(program);
 await program.parseAsync();

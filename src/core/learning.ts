@@ -117,6 +117,16 @@ export async function handleCourseInput(s: Session, e: Enrolment, input: string)
     await answerCheckQuestion(s, e, lesson, q, Number(chosen.value.split(':').pop()));
     return true;
   }
+  const rated = /^rate:([^:]{1,64}):([1-5])$/.exec(input);
+  if (rated && s.deps.ratings) {
+    const topic = topicsOf(s.course).find((t) => t.id === rated[1]);
+    if (!topic || !topic.lessons.every((l) => e.completedLessons.includes(l.id))) return false;
+    const province = s.learner.profile.province;
+    await s.deps.ratings.rate({ learnerId: s.learner.id, cohortId: e.cohortId, courseId: s.course.id, topicId: topic.id, rating: Number(rated[2]) as 1 | 2 | 3 | 4 | 5, ...(province ? { province } : {}), at: s.now });
+    s.say(s.t('rating.thanks'));
+    showNextLesson(s, e);
+    return true;
+  }
   if (input === 'next' || isNextWord(input)) {
     showNextLesson(s, e);
     return true;

@@ -75,6 +75,22 @@ export interface CohortStore {
   get(id: string): Promise<Cohort | null>;
 }
 
+/** A learner's 1–5 rating of a topic ("was it useful for your work?"), offered at the topic's end, skippable. */
+export interface TopicRating {
+  learnerId: string;
+  cohortId: string;
+  courseId: string;
+  topicId: string;
+  rating: 1 | 2 | 3 | 4 | 5;
+  province?: string;
+  at: Date;
+}
+
+/** One rating per learner, cohort and topic: rating again replaces it. */
+export interface TopicRatingStore {
+  rate(r: TopicRating): Promise<void>;
+}
+
 export interface FeedbackStore {
   add(entry: { learnerId: string; text: string; channel: string; at: Date }): Promise<void>;
 }
@@ -110,6 +126,8 @@ export interface TutorDeps {
   answers: AnswerStore;
   cohorts: CohortStore;
   feedback: FeedbackStore;
+  /** Topic ratings; when absent, the end of a topic offers none. */
+  ratings?: TopicRatingStore;
   links: LinkCodeStore;
   certificates: CertificateStore;
   reachability: Reachability;

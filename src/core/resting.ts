@@ -9,6 +9,8 @@ import type { Enrolment } from './model.js';
 import { bestScore, finishedAttempts } from './attempts.js';
 import type { Session } from './session.js';
 
+const RATINGS = [1, 2, 3, 4, 5] as const;
+
 /** The choice that moves on in the course; its label says where to ("Bài tiếp theo ▶"). */
 export function nextChoice(s: Session, key = 'lesson.next'): Choice {
   return { label: s.t(key), value: 'next' };
@@ -28,7 +30,11 @@ export function restingMessage(s: Session, e: Enrolment | null): OutboundMessage
     if (!lastLesson) return { text: s.t('lesson.ready'), choices: [nextChoice(s, 'lesson.start')] };
     const topic = topicsOf(s.course).find((t) => t.id === lastLesson.topicId)!;
     if (topic.lessons.every((l) => done.has(l.id))) {
-      return { text: s.t('lesson.topicDone', { topic: s.text(topic.title) }), choices: [nextChoice(s, 'lesson.nextTopic')] };
+      const text = s.t('lesson.topicDone', { topic: s.text(topic.title) });
+      if (!s.deps.ratings) return { text, choices: [nextChoice(s, 'lesson.nextTopic')] };
+      // Rated 1–5 by number or words, or skipped by going on to the next topic.
+      const ratings = RATINGS.map((n) => ({ label: s.t(`rating.choice${n}`), value: `rate:${topic.id}:${n}` }));
+      return { text: `${text}\n\n${s.t('rating.ask')}`, choices: [...ratings, nextChoice(s, 'lesson.nextTopic')] };
     }
     const count = all.filter((l) => done.has(l.id)).length;
     return { text: s.t('lesson.lessonDone', { done: count, total: all.length }), choices: [nextChoice(s, 'lesson.nextLesson')] };

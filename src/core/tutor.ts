@@ -22,7 +22,7 @@ function updateKey(event: InboundEvent): string {
 const COMMAND_VALUES: Readonly<Record<string, CommandName>> = { exam: 'exam', progress: 'progress', certificate: 'certificate', review: 'review' };
 
 /** A button value of ours: pressed (or pasted) when its message is no longer the current one. */
-const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final|rev|review|invite):\S+|next)$/;
+const BUTTON_VALUE = /^(?:(?:ans|fin|lang|role|consent|hour|final|rev|review|invite|rate):\S+|next)$/;
 
 export class Tutor {
   constructor(private readonly deps: TutorDeps) {}

@@ -20,3 +20,22 @@ export function learnerFacts(l: FactsSource): LearnerFacts {
   };
 }
 
+
+/** The copy of a learner that their enrolment carries for the admin reports (field `learnerProfile`): one scan of enrolments gives a whole progress row. */
+export interface LearnerProfileCopy {
+  fullName?: string;
+  role?: string;
+  province?: string;
+  commune?: string;
+  phone?: string;
+  onboarded: boolean;
+  createdAt?: Date;
+}
+
+export function learnerProfileCopy(l: Pick<Learner, 'profile' | 'onboarded' | 'createdAt'>): LearnerProfileCopy {
+  const p = l.profile ?? {};
+  const copy: LearnerProfileCopy = { onboarded: l.onboarded === true };
+  for (const k of ['fullName', 'role', 'province', 'commune', 'phone'] as const) if (typeof p[k] === 'string') copy[k] = p[k];
+  if (l.createdAt) copy.createdAt = new Date(l.createdAt);
+  return copy;
+}

@@ -54,6 +54,8 @@ const enrolmentSchema = new Schema(
     version: { type: Number, default: 0 },
     /** The sweeps' copy of the learner (src/storage/learner-facts.ts). */
     learnerFacts: { type: Schema.Types.Mixed },
+    /** The admin reports' copy of the learner's profile (src/storage/learner-facts.ts). */
+    learnerProfile: { type: Schema.Types.Mixed },
   },
   { collection: 'enrolments', versionKey: false, minimize: false },
 );

@@ -15,7 +15,7 @@ import {
 } from '../core/ports.js';
 import type { OutboundMessage } from '../core/messages.js';
 import type { Models } from './models.js';
-import { learnerFacts } from './learner-facts.js';
+import { learnerFacts, learnerProfileCopy } from './learner-facts.js';
 
 const DUPLICATE_KEY = 11000;
 
@@ -35,7 +35,7 @@ export function toLearner(doc: any): Learner {
 
 export function toEnrolment(doc: any): Enrolment {
   // learnerFacts is the sweeps' copy of the learner, written with the learner: never saved back from here.
-  const { _id, learnerFacts: _facts, ...rest } = doc;
+  const { _id, learnerFacts: _facts, learnerProfile: _profile, ...rest } = doc;
   return { ...rest, id: String(_id) } as Enrolment;
 }
 
@@ -112,7 +112,7 @@ export class MongoLearnerStore implements LearnerStore {
   async save(learner: Learner): Promise<Learner> {
     await this.m.Learner.updateOne({ _id: learner.id }, replaceFields(learner));
     // The sweeps' copy, on the enrolment in the learner's cohort (none yet: ensure() writes it).
-    await this.m.Enrolment.collection.updateOne({ _id: stringId(enrolmentId(learner.id, learner.cohortId)) }, { $set: { learnerFacts: learnerFacts(learner) } });
+    await this.m.Enrolment.collection.updateOne({ _id: stringId(enrolmentId(learner.id, learner.cohortId)) }, { $set: { learnerFacts: learnerFacts(learner), learnerProfile: learnerProfileCopy(learner) } });
     return { ...learner, version: learner.version + 1 };
   }
 }
@@ -133,7 +133,7 @@ export class MongoEnrolmentStore implements EnrolmentStore {
   async ensure(init: Omit<Enrolment, 'id' | 'version'>): Promise<Enrolment> {
     try {
       const learner = validId(init.learnerId) ? await this.m.Learner.findById(init.learnerId).lean() : null;
-      const facts = learner ? { learnerFacts: learnerFacts(toLearner(learner)) } : {};
+      const facts = learner ? { learnerFacts: learnerFacts(toLearner(learner)), learnerProfile: learnerProfileCopy(toLearner(learner)) } : {};
       const doc = await this.m.Enrolment.create({ _id: enrolmentId(init.learnerId, init.cohortId), ...init, ...facts, version: 0 });
       return toEnrolment(doc.toObject());
     } catch (err) {

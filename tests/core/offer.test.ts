@@ -98,15 +98,28 @@ describe('what the bot offers', () => {
   });
 
   describe('at the end of a topic', () => {
-    it('should take 1 for "Sang chuyên đề tiếp theo ▶" and open the next topic', async () => {
+    it('should offer a 1–5 rating of the topic, skipped by 6 for "Sang chuyên đề tiếp theo ▶", which opens the next topic', async () => {
       const a = await onboarded();
       const [t1, t2] = topicsOf(h.course);
       await jumpTo(a, t1!.lessons.at(-1)!.id);
       const end = await finishLesson(a);
       expect(end.text).toContain('Bạn đã hoàn thành chuyên đề');
-      expect(end.choices?.map((c) => c.label)).toEqual(['Sang chuyên đề tiếp theo ▶']);
-      await a.say('1');
+      expect(end.text).toContain('Chuyên đề này hữu ích với công việc của bạn không?');
+      expect(end.choices?.map((c) => c.label)).toEqual(['Không hữu ích', 'Ít hữu ích', 'Bình thường', 'Hữu ích', 'Rất hữu ích', 'Sang chuyên đề tiếp theo ▶']);
+      await a.say('6');
       expect(a.last.at(-1)!.text).toContain(t2!.lessons[0]!.title.vi);
+      expect(await h.db.conn.collection('topic_ratings').countDocuments({ topicId: t1!.id })).toBe(0);
+    });
+
+    it('should take 4 as the rating 4 of the topic, thank, and open the next topic', async () => {
+      const a = await onboarded();
+      const [t1, t2] = topicsOf(h.course);
+      await jumpTo(a, t1!.lessons.at(-1)!.id);
+      await finishLesson(a);
+      await a.say('4');
+      expect(a.last[0]!.text).toContain('Cảm ơn bạn đã đánh giá');
+      expect(a.last.at(-1)!.text).toContain(t2!.lessons[0]!.title.vi);
+      expect(await h.db.conn.collection('topic_ratings').countDocuments({ topicId: t1!.id, rating: 4 })).toBe(1);
     });
   });
 

@@ -1,0 +1,216 @@
+/**
+ * Benchmark: the admin reports at scale. N learners (default 100,000) of one cohort in the 34
+ * provinces and 3,321 communes (commune i in province i mod 34), every one invited, some started,
+ * most onboarded with an enrolment in every status. Measures:
+ *   - the recount (`report recount`): first run (writes every learner's mark), then a steady run;
+ *   - `GET /admin/api/stats` p50/p95 for the whole cohort, a province and a commune, through
+ *     Fastify (route module, zod, counters read by `_id`); baseline in the same run: the same
+ *     totals computed by scanning the learners and enrolments (what the counters replace);
+ *   - the progress export (the CLI's and the route's code path) to a discarding sink: rows/s and
+ *     RSS sampled every 50 ms.
+ *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data
+ *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data   # reuses the data
+ * Inserts go 16 documents per command (FerretDB), 4 commands in flight.
+ */
+import { parseArgs } from 'node:util';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { resolve } from 'node:path';
+import { Types } from 'mongoose';
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/storage/mongo.js';
+import { upsertCohort } from '../src/storage/cohorts.js';
+import { enrolmentId } from '../src/storage/stores.js';
+import { loadContent } from '../src/content/load.js';
+import { ContentCatalog } from '../src/content/catalog.js';
+import { createTranslator } from '../src/i18n/index.js';
+import { RedisLeases } from '../src/scheduler/leases.js';
+import { buildStats } from '../src/admin/stats/index.js';
+import { recount } from '../src/admin/stats/recount.js';
+import { progressCsv, progressRows } from '../src/admin/stats/export.js';
+import { lessonsOf } from '../src/core/course.js';
+import { parseScope } from '../src/admin/scope.js';
+
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' } } });
+const N = Number(values.learners);
+const REQUESTS = Number(values.requests);
+const COMMUNES = 3321;
+const COHORT = 'bench-admin';
+const log = (...a: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...a);
+
+const root = resolve(import.meta.dirname, '..');
+const base = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+const url = new URL(base.MONGODB_URL);
+url.pathname = '/bench_admin_stats';
+const db = await connectDatabase(url.toString());
+const content = loadContent(resolve(root, 'content'));
+const catalog = new ContentCatalog(content);
+const course = content.courses.get('cds-xa')!;
+const lessons = lessonsOf(course).map((l) => l.id);
+const provinces = catalog.provinces('current');
+const redis = new Redis(base.REDIS_URL, { maxRetriesPerRequest: null });
+const prefix = `benchadmin${Date.now().toString(36)}`;
+const i18n = await createTranslator(resolve(root, 'locales'), 'vi');
+const parts = { db, leases: new RedisLeases(redis, prefix), clock: { now: () => new Date() }, catalog, i18n, timezone: base.TIMEZONE, defaultLocale: 'vi' as const, defaultCohort: COHORT };
+const stats = buildStats({ ...parts, statsCacheMs: 0 });
+const cached = buildStats(parts);
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const mb = (b: number) => `${Math.round(b / 1e6)} MB`;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+async function seed(): Promise<void> {
+  const now = Date.now();
+  await upsertCohort(db.models, { id: COHORT, courseId: 'cds-xa', opensAt: new Date(now - 5 * 86400e3), closesAt: new Date(now + 12 * 86400e3), reminders: [], quietHours: null, lessonHour: 8 });
+  const have = await db.models.Learner.collection.estimatedDocumentCount();
+  if (have >= N) return log(`reusing ${have} learners`);
+  log(`inserting ${N} learners (+ enrolments)…`);
+  const t = Date.now();
+  let next = have;
+  const worker = async () => {
+    for (;;) {
+      const from = next;
+      next += 16;
+      if (from >= N) return;
+      const learners: any[] = [];
+      const enrolments: any[] = [];
+      for (let i = from; i < Math.min(from + 16, N); i++) {
+        const _id = new Types.ObjectId();
+        const c = i % COMMUNES;
+        const profile = { fullName: `Học viên ${i}`, role: i % 2 ? 'vice_chair' : 'chair', province: provinces[c % provinces.length]!, commune: `Xã ${c}`, phone: `09${String(i).padStart(8, '0')}` };
+        const kind = i % 10; // 0–1 invited only, 2 started, 3–9 onboarded
+        const onboarded = kind >= 3;
+        const createdAt = new Date(now - (i % 5) * 86400e3);
+        learners.push({ _id, conversations: kind >= 2 ? [`telegram:${i}`] : [], unreachable: [], profile, locale: 'vi', cohortId: COHORT, inviteCode: `B${i}`, stopped: false, onboarded, createdAt, version: 1 });
+        if (onboarded) {
+          const done = lessons.slice(0, (i * 7) % (lessons.length + 1));
+          const finished = done.length === lessons.length;
+          const passed = finished && kind >= 6;
+          const status = passed ? (kind >= 8 ? 'certified' : 'completed') : done.length ? 'in_progress' : 'not_started';
+          enrolments.push({
+            _id: enrolmentId(String(_id), COHORT), learnerId: String(_id), cohortId: COHORT, courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: done, checkResults: {},
+            finalAttempts: finished ? [{ n: 1, questionIds: [], correct: 20, answered: 30, startedAt: createdAt, finishedAt: createdAt, scorePercent: passed ? 80 : 50, passed }] : [],
+            lastActivityAt: new Date(now - (i % 12) * 86400e3), version: 1,
+            learnerFacts: { id: String(_id), stopped: false, onboarded: true, lessonHour: null, conversation: `telegram:${i}` },
+            learnerProfile: { ...profile, onboarded: true, createdAt },
+          });
+        }
+      }
+      await db.models.Learner.collection.insertMany(learners);
+      if (enrolments.length) await db.models.Enrolment.collection.insertMany(enrolments);
+    }
+  };
+  await Promise.all([1, 2, 3, 4].map(worker));
+  log(`inserted in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+async function scanBaseline(): Promise<number> {
+  // What stats would cost without counters: every learner and enrolment of the cohort read.
+  const t = Date.now();
+  const totals: Record<string, number> = {};
+  for await (const l of db.models.Learner.collection.find({ cohortId: COHORT }, { projection: { 'profile.province': 1, onboarded: 1, conversations: 1 } }).batchSize(1000)) {
+    totals.invited = (totals.invited ?? 0) + 1;
+    if ((l.conversations?.length ?? 0) > 0) totals.started = (totals.started ?? 0) + 1;
+  }
+  for await (const e of db.models.Enrolment.collection.find({ cohortId: COHORT }, { projection: { status: 1 } }).batchSize(1000)) totals[e.status] = (totals[e.status] ?? 0) + 1;
+  return Date.now() - t;
+}
+
+/**
+ * `--ops N`: only the write side. N counter ops from 8 concurrent writers, each op a learner moving
+ * a step in a random province (so every op takes its province's lease and the cohort summary's):
+ * what the tracked saves cost, and the summary's lease as the cohort-wide ceiling.
+ */
+if (values.ops) {
+  const total = Number(values.ops);
+  const t = Date.now();
+  let next = 0;
+  const lat: number[] = [];
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < total) {
+      const i = next++;
+      const province = provinces[i % provinces.length]!;
+      const s0 = performance.now();
+      await stats.counters.apply('bench-ops', [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `op${i}`);
+      lat.push(performance.now() - s0);
+    }
+  }));
+  const secs = (Date.now() - t) / 1000;
+  const sum = await stats.counters.read('bench-ops', '*');
+  const counted = Object.values(sum.cells).reduce((n, roles) => n + (roles.chair?.started ?? 0), 0);
+  log(`ops: ${total} in ${secs.toFixed(1)} s = ${Math.round(total / secs)} ops/s; p50 ${pct(lat, 0.5).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms per op; summary counts ${counted} (exact: ${counted === total})`);
+  await db.conn.collection('stats_counters').deleteMany({ cohortId: 'bench-ops' });
+  clearInterval(sampler);
+  await redis.quit();
+  await db.close();
+  process.exit(0);
+}
+
+await seed();
+
+log('recount (first: writes every mark)…');
+let r = await recount({ models: db.models, conn: db.conn, counters: stats.counters, tracker: stats.tracker, cohortId: COHORT, now: new Date() });
+log(`recount: ${r.learners} learners, ${(r.ms / 1000).toFixed(1)} s, ${r.drift.length} cells drifted, ${r.marksFixed} marks written`);
+if (r.marksFixed > 0) r = await recount({ models: db.models, conn: db.conn, counters: stats.counters, tracker: stats.tracker, cohortId: COHORT, now: new Date() });
+log(`recount (steady): ${(r.ms / 1000).toFixed(1)} s, ${r.drift.length} cells drifted, ${r.marksFixed} marks written`);
+
+async function serve(routes: typeof stats.routes) {
+  const app = Fastify();
+  app.addHook('onRequest', async (req) => {
+    req.admin = { id: 'bench', name: 'bench', scope: parseScope(String(req.headers['x-scope'] ?? 'ministry')) };
+  });
+  await app.register(async (api) => routes(api), { prefix: '/admin/api' });
+  await app.ready();
+  return app;
+}
+const app = await serve(stats.routes);
+const cachedApp = await serve(cached.routes);
+const province = provinces[8]!;
+const commune = `Xã ${8}`;
+for (const [label, server, q] of [
+  ['cohort (its summary document), uncached', app, ''],
+  [`province ${province}, uncached`, app, `&province=${encodeURIComponent(province)}`],
+  [`commune ${commune}, uncached`, app, `&province=${encodeURIComponent(province)}&commune=${encodeURIComponent(commune)}`],
+  ['cohort, served from the 15 s cache', cachedApp, ''],
+] as const) {
+  const times: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const t = performance.now();
+    const res = await server.inject({ method: 'GET', url: `/admin/api/stats?cohort=${COHORT}${q}` });
+    times.push(performance.now() - t);
+    if (res.statusCode !== 200) throw new Error(res.body);
+    if (i === 0 && q === '' && server === app) log('totals', JSON.stringify(res.json().totals));
+  }
+  log(`stats ${label}: p50 ${pct(times, 0.5).toFixed(1)} ms, p95 ${pct(times, 0.95).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (${REQUESTS} requests)`);
+}
+for (let i = 0; i < 1; i++) log(`baseline: totals by scanning learners + enrolments: ${((await scanBaseline()) / 1000).toFixed(1)} s`);
+
+const rssBefore = process.memoryUsage().rss;
+peakRss = rssBefore;
+let rows = 0;
+let bytes = 0;
+const t = Date.now();
+async function* counted(src: AsyncIterable<any>) {
+  for await (const row of src) {
+    rows++;
+    yield row;
+  }
+}
+await pipeline(
+  progressCsv(counted(progressRows({ models: db.models, cohortId: COHORT, lessonsTotal: lessons.length })), i18n, 'vi'),
+  new Writable({ write(chunk, _e, cb) { bytes += chunk.length; cb(); } }),
+);
+const s = (Date.now() - t) / 1000;
+log(`export: ${rows} rows, ${mb(bytes)} in ${s.toFixed(1)} s = ${Math.round(rows / s)} rows/s; RSS ${mb(rssBefore)} → peak ${mb(peakRss)}`);
+
+clearInterval(sampler);
+await app.close();
+await cachedApp.close();
+if (!values['keep-data']) await db.conn.dropDatabase();
+const keys = await redis.keys(`${prefix}:*`);
+if (keys.length) await redis.del(...keys);
+await redis.quit();
+await db.close();

@@ -1,0 +1,176 @@
+/**
+ * The progress export: one CSV row per learner of a cohort (of one province for a province
+ * account), streamed from two scans read in batches — the enrolments, which carry a copy of their
+ * learner's profile (`learnerProfile`), for everyone who finished onboarding; the learners who did
+ * not (invited, or still answering the profile questions), who have no progress yet. No join and
+ * nothing held: memory stays flat however many learners there are. Excel-friendly: UTF-8 with a
+ * BOM, and every text cell that a spreadsheet would read as a formula starts with `'`.
+ */
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { Locale } from '../../core/course.js';
+import type { Translator } from '../../core/ports.js';
+import type { Models } from '../../storage/models.js';
+import type { LearnerProfileCopy } from '../../storage/learner-facts.js';
+
+const BATCH = 500;
+
+export const PROGRESS_COLUMNS = [
+  'learnerId',
+  'fullName',
+  'role',
+  'province',
+  'commune',
+  'phone',
+  'onboarded',
+  'status',
+  'lessonsDone',
+  'lessonsTotal',
+  'bestPercent',
+  'passed',
+  'certified',
+  'lastActivityAt',
+  'joinedAt',
+] as const;
+
+export type ProgressRow = Record<(typeof PROGRESS_COLUMNS)[number], string | number | boolean | null>;
+
+/** A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return) gets a leading `'`. */
+export function neutralise(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function iso(d: unknown): string | null {
+  if (!d) return null;
+  const t = new Date(d as string);
+  return Number.isNaN(t.getTime()) ? null : t.toISOString();
+}
+
+function enrolmentRow(e: any, profile: LearnerProfileCopy, lessonsTotal: number): ProgressRow {
+  const attempts: any[] = Array.isArray(e.finalAttempts) ? e.finalAttempts : [];
+  const scores = attempts.map((a) => a?.scorePercent).filter((s): s is number => typeof s === 'number');
+  return {
+    learnerId: String(e.learnerId),
+    fullName: profile.fullName ?? null,
+    role: profile.role ?? null,
+    province: profile.province ?? null,
+    commune: profile.commune ?? null,
+    phone: profile.phone ?? null,
+    onboarded: profile.onboarded === true,
+    status: String(e.status),
+    lessonsDone: new Set(Array.isArray(e.completedLessons) ? e.completedLessons : []).size,
+    lessonsTotal,
+    bestPercent: scores.length ? Math.max(...scores) : null,
+    passed: attempts.some((a) => a?.passed === true),
+    certified: e.status === 'certified',
+    lastActivityAt: iso(e.lastActivityAt),
+    joinedAt: iso(profile.createdAt),
+  };
+}
+
+function learnerRow(l: any, lessonsTotal: number): ProgressRow {
+  const p = l.profile ?? {};
+  return {
+    learnerId: String(l._id),
+    fullName: p.fullName ?? null,
+    role: p.role ?? null,
+    province: p.province ?? null,
+    commune: p.commune ?? null,
+    phone: p.phone ?? null,
+    onboarded: false,
+    status: (l.conversations?.length ?? 0) > 0 ? 'not_started' : 'invited',
+    lessonsDone: 0,
+    lessonsTotal,
+    bestPercent: null,
+    passed: false,
+    certified: false,
+    lastActivityAt: null,
+    joinedAt: iso(l.createdAt),
+  };
+}
+
+async function profileOf(models: Models, learnerId: string): Promise<LearnerProfileCopy | null> {
+  const l = await models.Learner.findById(learnerId).lean<any>().catch(() => null);
+  return l ? { ...(l.profile ?? {}), onboarded: l.onboarded === true, createdAt: l.createdAt } : null;
+}
+
+/** Onboarded learners, from the enrolments and their profile copy (a learner read by `_id` where an old enrolment has none). */
+async function* fromEnrolments(models: Models, cohortId: string, province: string | undefined, lessonsTotal: number): AsyncGenerator<ProgressRow> {
+  const filter: Record<string, unknown> = { cohortId };
+  if (province !== undefined) filter['learnerProfile.province'] = province;
+  const projection = { learnerId: 1, status: 1, completedLessons: 1, finalAttempts: 1, lastActivityAt: 1, learnerProfile: 1 };
+  const cursor = models.Enrolment.collection.find(filter as never, { projection }).batchSize(BATCH);
+  try {
+    for await (const e of cursor) {
+      const profile = (e.learnerProfile as LearnerProfileCopy | undefined) ?? (await profileOf(models, String(e.learnerId)));
+      if (!profile || profile.onboarded !== true) continue;
+      if (province !== undefined && profile.province !== province) continue;
+      yield enrolmentRow(e, profile, lessonsTotal);
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** Learners who have not finished onboarding: no progress to read. */
+async function* notOnboarded(models: Models, cohortId: string, province: string | undefined, lessonsTotal: number): AsyncGenerator<ProgressRow> {
+  const filter: Record<string, unknown> = { cohortId, onboarded: { $ne: true } };
+  if (province !== undefined) filter['profile.province'] = province;
+  const cursor = models.Learner.collection.find(filter as never, { projection: { profile: 1, conversations: 1, createdAt: 1 } }).batchSize(BATCH);
+  try {
+    for await (const l of cursor) yield learnerRow(l, lessonsTotal);
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** Both streams at once, each row as soon as either has it (two scans run side by side); at most one row waits per stream. */
+async function* merge<T>(...sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
+  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
+  const pull = (i: number) => pending.set(i, sources[i]!.next().then((r) => ({ i, r })));
+  sources.forEach((_, i) => pull(i));
+  try {
+    while (pending.size) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done) pending.delete(i);
+      else {
+        pull(i);
+        yield r.value;
+      }
+    }
+  } finally {
+    await Promise.allSettled(sources.map((s) => s.return(undefined)));
+  }
+}
+
+export interface ProgressQuery {
+  models: Models;
+  cohortId: string;
+  /** Only this province's learners (a province account's export). */
+  province?: string;
+  lessonsTotal: number;
+}
+
+export function progressRows(q: ProgressQuery): AsyncGenerator<ProgressRow> {
+  const cohortId = String(q.cohortId);
+  const province = q.province === undefined ? undefined : String(q.province);
+  return merge(fromEnrolments(q.models, cohortId, province, q.lessonsTotal), notOnboarded(q.models, cohortId, province, q.lessonsTotal));
+}
+
+/** The rows as CSV: a BOM, a header in the reader's language, formula cells neutralised. */
+export function progressCsv(rows: AsyncIterable<ProgressRow>, i18n: Translator, locale: Locale): Readable {
+  const header = PROGRESS_COLUMNS.map((c) => i18n.t(locale, `stats.csv.${c}`));
+  const csv = stringify({
+    bom: true,
+    header: true,
+    columns: PROGRESS_COLUMNS.map((key, i) => ({ key, header: header[i]! })),
+    cast: {
+      string: (v) => neutralise(v),
+      boolean: (v) => (v ? '1' : '0'),
+    },
+  });
+  const source = Readable.from(rows);
+  // A read that fails midway ends the download with an error, never a silently short file.
+  source.on('error', (err) => csv.destroy(err));
+  return source.pipe(csv);
+}

@@ -1,0 +1,144 @@
+/**
+ * Keeps the counters in step with the records: the learner and enrolment stores the tutor uses are
+ * wrapped so that each save, once written, updates the learner's mark (`stats_marks`, `_id`
+ * `<learner>|<cohort>`: what they count as now) and applies the difference to the counters.
+ *
+ * Order, so that a crash anywhere leaves nothing counted twice: the record is saved; the mark is
+ * written with its new sides and the pending op; the op is applied to each province document
+ * (skipped where already applied); the pending op is cleared. A save cut short before the mark is
+ * caught up by the learner's next save (the difference is taken from the mark, not the record); a
+ * pending op left by a crash is finished first. A retried save of the same version finds the mark
+ * already there: no difference, nothing counted. Saves run under the learner's lease (the tutor's),
+ * so one learner's mark has one writer at a time.
+ */
+import type { Connection } from 'mongoose';
+import { lessonsOf } from '../../core/course.js';
+import type { Enrolment, Learner } from '../../core/model.js';
+import type { CourseCatalog, EnrolmentStore, LearnerStore } from '../../core/ports.js';
+import { contribution, difference, enrolmentSide, learnerSide, type Delta, type EnrolmentSide, type LearnerSide } from './facts.js';
+import type { StatsCounters } from './counters.js';
+
+export const MARKS = 'stats_marks';
+
+export interface Mark {
+  _id: string;
+  learnerId: string;
+  cohortId: string;
+  l?: LearnerSide;
+  e?: EnrolmentSide;
+  /** Versions of the records the sides were taken from: an older save arriving late changes nothing. */
+  lv?: number;
+  ev?: number;
+  seq: number;
+  pending?: { op: string; deltas: Delta[]; at: Date };
+}
+
+export function markId(learnerId: string, cohortId: string): string {
+  return `${learnerId}|${cohortId}`;
+}
+
+export class StatsTracker {
+  private readonly lessonCounts = new Map<string, number>();
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly counters: StatsCounters,
+    private readonly catalog: CourseCatalog,
+  ) {}
+
+  private get marks() {
+    return this.conn.collection<Mark>(MARKS);
+  }
+
+  lessonCount(courseId: string): number {
+    let n = this.lessonCounts.get(courseId);
+    if (n === undefined) {
+      const course = this.catalog.get(courseId);
+      n = course ? lessonsOf(course).length : 0;
+      this.lessonCounts.set(courseId, n);
+    }
+    return n;
+  }
+
+  learnerSaved(l: Learner): Promise<void> {
+    return this.track(l.id, l.cohortId, { l: learnerSide(l), lv: l.version });
+  }
+
+  enrolmentSaved(e: Enrolment): Promise<void> {
+    return this.track(e.learnerId, e.cohortId, { e: enrolmentSide(e, this.lessonCount(e.courseId)), ev: e.version });
+  }
+
+  private async track(learnerId: string, cohortId: string, change: Pick<Mark, 'l' | 'lv'> | Pick<Mark, 'e' | 'ev'>): Promise<void> {
+    const id = markId(learnerId, cohortId);
+    let mark = await this.marks.findOne({ _id: id });
+    if (mark?.pending) mark = await this.finish(mark);
+    if ('lv' in change && mark?.lv !== undefined && change.lv! < mark.lv) return;
+    if ('ev' in change && mark?.ev !== undefined && change.ev! < mark.ev) return;
+    const base: Mark = mark ?? { _id: id, learnerId, cohortId, seq: 0 };
+    const next: Mark = { ...base, ...change };
+    const deltas = difference(contribution(base.l, base.e), contribution(next.l, next.e));
+    if (deltas.length === 0) {
+      // Sides changed without changing the counts (a learner not started yet): kept, so the next difference starts from them.
+      // A save that changed neither side (most saves: a new cursor, a new activity time) writes nothing.
+      if (JSON.stringify([base.l, base.e]) !== JSON.stringify([next.l, next.e])) await this.marks.replaceOne({ _id: id }, next, { upsert: true });
+      return;
+    }
+    next.seq = base.seq + 1;
+    next.pending = { op: `${id}#${next.seq}`, deltas, at: this.counters.now() };
+    await this.marks.replaceOne({ _id: id }, next, { upsert: true });
+    await this.finish(next);
+  }
+
+  /** Applies a mark's pending op (each province document once) and clears it. */
+  private async finish(mark: Mark): Promise<Mark> {
+    const p = mark.pending!;
+    await this.counters.apply(mark.cohortId, p.deltas, p.op, new Date(p.at));
+    await this.marks.updateOne({ _id: mark._id }, { $unset: { pending: '' } });
+    const { pending: _p, ...rest } = mark;
+    return rest;
+  }
+}
+
+/** The learner store, counting each save and each new learner. */
+export class TrackedLearnerStore implements LearnerStore {
+  constructor(
+    private readonly inner: LearnerStore,
+    private readonly tracker: StatsTracker,
+  ) {}
+
+  findByConversation: LearnerStore['findByConversation'] = (id) => this.inner.findByConversation(id);
+  findById: LearnerStore['findById'] = (id) => this.inner.findById(id);
+  findByInviteCode: LearnerStore['findByInviteCode'] = (code) => this.inner.findByInviteCode(code);
+  attach: LearnerStore['attach'] = (learnerId, conversation) => this.inner.attach(learnerId, conversation);
+  learnerIdOf: LearnerStore['learnerIdOf'] = (conversation) => this.inner.learnerIdOf(conversation);
+  move: LearnerStore['move'] = (conversation, from, to) => this.inner.move(conversation, from, to);
+
+  async create(learner: Omit<Learner, 'id' | 'version'>): Promise<Learner> {
+    const created = await this.inner.create(learner);
+    await this.tracker.learnerSaved(created);
+    return created;
+  }
+
+  async save(learner: Learner): Promise<Learner> {
+    const saved = await this.inner.save(learner);
+    await this.tracker.learnerSaved(learner);
+    return saved;
+  }
+}
+
+/** The enrolment store, counting each save. */
+export class TrackedEnrolmentStore implements EnrolmentStore {
+  constructor(
+    private readonly inner: EnrolmentStore,
+    private readonly tracker: StatsTracker,
+  ) {}
+
+  find: EnrolmentStore['find'] = (learnerId, cohortId) => this.inner.find(learnerId, cohortId);
+  ensure: EnrolmentStore['ensure'] = (init) => this.inner.ensure(init);
+
+  async save(enrolment: Enrolment): Promise<Enrolment> {
+    const saved = await this.inner.save(enrolment);
+    await this.tracker.enrolmentSaved(enrolment);
+    return saved;
+  }
+}

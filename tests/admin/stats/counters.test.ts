@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { useEngine, seededRandom } from '../../support/env.js';
+import { contribution, difference, learnerSide, type LearnerSide } from '../../../src/admin/stats/facts.js';
+import { counterId, COUNTERS } from '../../../src/admin/stats/counters.js';
+import { recount } from '../../../src/admin/stats/recount.js';
+import { TrackedLearnerStore } from '../../../src/admin/stats/tracking.js';
+import { MongoLearnerStore } from '../../../src/storage/stores.js';
+import { miniContent, randomJourney, useStats } from './support.js';
+
+const h = useEngine({ content: miniContent(), courseId: 'mini' });
+const s = useStats(h);
+
+function total(doc: Awaited<ReturnType<typeof s.counters.read>>, metric: string): number {
+  let n = 0;
+  for (const roles of Object.values(doc.cells)) for (const m of Object.values(roles)) n += (m as Record<string, number>)[metric] ?? 0;
+  return n;
+}
+
+describe('a learner\'s contribution to the counters', () => {
+  const side: LearnerSide = { province: 'Nghệ An', commune: 'Xã A', role: 'chair', started: true, onboarded: false };
+
+  it('should count nothing before the learner started', () => {
+    expect(contribution({ ...side, started: false }, undefined)).toBeNull();
+  });
+
+  it('should move every metric from one commune to another when the profile changes', () => {
+    const d = difference(contribution(side, undefined), contribution({ ...side, commune: 'Xã B', onboarded: true }, undefined));
+    expect(d).toEqual(
+      expect.arrayContaining([
+        { province: 'Nghệ An', commune: 'Xã A', role: 'chair', metric: 'started', n: -1 },
+        { province: 'Nghệ An', commune: 'Xã B', role: 'chair', metric: 'started', n: 1 },
+        { province: 'Nghệ An', commune: 'Xã B', role: 'chair', metric: 'onboarded', n: 1 },
+      ]),
+    );
+    expect(d).toHaveLength(5);
+  });
+
+  it('should place a learner with no province yet under "?"', () => {
+    expect(learnerSide({ profile: {}, conversations: ['console:1'], onboarded: false }).province).toBe('?');
+  });
+});
+
+describe('the stats counters', () => {
+  it('should count concurrent invitations exactly (each document changed under its lease)', async () => {
+    const place = { cohortId: 'inv', province: 'Nghệ An', commune: 'Xã Nghi Lộc', role: 'chair' };
+    await Promise.all(Array.from({ length: 20 }, () => s.counters.invited(place)));
+    expect(total(await s.counters.read('inv', 'Nghệ An'), 'invited')).toBe(20);
+  });
+
+  it('should equal a recount after a randomised journey of learners through the tutor', async () => {
+    const rnd = seededRandom(13);
+    const next = () => rnd.next();
+    // Four learners at a time: their saves meet on the same province documents.
+    for (let i = 0; i < 24; i += 4) await Promise.all([0, 1, 2, 3].map((k) => randomJourney(h, next, i + k)));
+    const before = await s.counters.readMany('demo', ['Nghệ An', 'Hà Nội', '?']);
+    expect(before.reduce((n, d) => n + total(d, 'started'), 0)).toBe(24);
+    expect(before.reduce((n, d) => n + total(d, 'passed'), 0)).toBeGreaterThan(0);
+    const r = await recount({ models: h.db.models, conn: h.db.conn, counters: s.counters, tracker: s.tracker, cohortId: 'demo', now: h.clock.now() });
+    expect(r.learners).toBe(24);
+    expect(r.drift).toEqual([]);
+    expect(r.marksFixed).toBe(0);
+    const certified = before.reduce((n, d) => n + total(d, 'certified'), 0);
+    expect(certified).toBe(await h.db.models.Enrolment.countDocuments({ cohortId: 'demo', status: 'certified' }));
+  }, 40_000);
+
+  it('should not count a retried save of the same version twice', async () => {
+    const store = new TrackedLearnerStore(new MongoLearnerStore(h.db.models), s.tracker);
+    const created = await store.create({ conversations: ['console:retry'], unreachable: [], profile: { province: 'Hà Nội', commune: 'Xã Retry', role: 'chair' }, locale: 'vi', cohortId: 'demo', stopped: false, onboarded: false, createdAt: new Date() });
+    const onboarded = { ...created, onboarded: true };
+    await store.save(onboarded);
+    await store.save(onboarded);
+    const doc = await s.counters.read('demo', 'Hà Nội');
+    expect(doc.cells['Xã Retry']?.chair).toMatchObject({ started: 1, onboarded: 1 });
+  });
+
+  it('should report and correct the drift a recount finds', async () => {
+    await h.db.conn.collection(COUNTERS).updateOne({ _id: counterId('demo', 'Hà Nội') as never }, { $inc: { 'cells.X%C3%A3%20Retry.chair.started': 5 } });
+    const r = await recount({ models: h.db.models, conn: h.db.conn, counters: s.counters, tracker: s.tracker, cohortId: 'demo', now: h.clock.now() });
+    expect(r.drift).toEqual([{ province: 'Hà Nội', commune: 'Xã Retry', role: 'chair', metric: 'started', counted: 6, recounted: 1 }]);
+    expect((await s.counters.read('demo', 'Hà Nội')).cells['Xã Retry']?.chair?.started).toBe(1);
+  });
+});
