@@ -3,7 +3,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ChatPacing } from './pacing.js';
 import type { Tutor } from '../core/tutor.js';
-import type { InboundEvent } from '../core/messages.js';
+import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { Ingress } from '../channels/types.js';
 import { jobId, type InboundJob, type InboundJobName } from './jobs.js';
 import type { Queues } from './queues.js';
@@ -45,6 +45,8 @@ export interface InboundWorkerOptions {
   order: ChatPacing;
   /** @defaultValue 1 */
   concurrency?: number;
+  /** Takes an update before the tutor (a broadcast's acknowledgement): its reply, or null to let the tutor have it. */
+  intercept?: (event: InboundEvent) => Promise<OutboundMessage[] | null>;
 }
 
 export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob, void, InboundJobName> {
@@ -59,6 +61,12 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
       }
       let messages;
       try {
+        const taken = await o.intercept?.(event);
+        if (taken) {
+          await o.outbox.add(replyJobs(event.conversation, event.channel, event.updateId, taken));
+          await o.order.release(event.conversation, job.id!);
+          return;
+        }
         messages = await o.tutor.handle(event);
       } catch (err) {
         // The chat's later updates wait while this one is retried; after its last attempt they go on.
