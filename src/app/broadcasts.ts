@@ -24,6 +24,8 @@ export interface BroadcastParts {
   service: BroadcastService;
   acks: BroadcastAcks;
   delivery: BroadcastDelivery;
+  /** Plans a broadcast now rather than at the next tick. */
+  kick(id: string): Promise<void>;
   /** Starts the planner's worker and its tick (worker role). */
   startWorker(stopping: () => boolean): Promise<Worker<BroadcastJob, unknown, BroadcastJobName>>;
   close(): Promise<void>;
@@ -49,6 +51,9 @@ export function buildBroadcasts(s: Services, o: BroadcastOptions): BroadcastPart
   const store = new MongoBroadcastStore(s.db.conn);
   const live = new BroadcastLive(redis, prefix);
   const queue = broadcastQueue(queues.settings.connection, prefix);
+  const kick = async (id: string) => {
+    await queue.add('plan', { id }, { jobId: `plan-${id}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}` });
+  };
   const day = new Intl.DateTimeFormat('en-CA', { timeZone: config.TIMEZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
   const service = new BroadcastService({
     store,
@@ -56,9 +61,7 @@ export function buildBroadcasts(s: Services, o: BroadcastOptions): BroadcastPart
     audit: o.audit ?? logAudit(s),
     clock,
     channels: o.channels,
-    kick: async (id) => {
-      await queue.add('plan', { id }, { jobId: `plan-${id}-${Date.now()}` });
-    },
+    kick: (id) => kick(id),
     budget: { redis, prefix, perDay: config.ZALO_UNPROMPTED_PER_DAY, day: (now) => day.format(now) },
   });
   const learners = s.db.conn.collection('learners');
@@ -93,6 +96,7 @@ export function buildBroadcasts(s: Services, o: BroadcastOptions): BroadcastPart
     service,
     acks,
     delivery,
+    kick,
     async startWorker(stopping) {
       await store.ensureIndexes();
       const rates = Object.fromEntries(o.channels.map((c) => [c, rateOf(s, c)]).filter(([, r]) => r !== undefined));

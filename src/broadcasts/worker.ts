@@ -17,6 +17,7 @@ export interface BroadcastJob {
 }
 
 const LEASE_MS = 2 * 60 * 1000;
+const FOLLOW_MS = 1000;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
@@ -48,7 +49,14 @@ export interface BroadcastWorkerOptions {
 }
 
 export function createBroadcastWorker(o: BroadcastWorkerOptions): Worker<BroadcastJob, unknown, BroadcastJobName> {
+  const queue = broadcastQueue(o.connection, o.prefix);
   const planOne = async (id: string): Promise<string> => {
+    const outcome = await planUnderLease(id);
+    // Planned but not finished: look again in a second (to mark it done soon after its last send), not only at the next tick.
+    if (outcome === 'planned') await queue.add('plan', { id }, { jobId: `plan-${id}-follow-${Math.floor(Date.now() / 1000)}`, delay: FOLLOW_MS });
+    return outcome;
+  };
+  const planUnderLease = async (id: string): Promise<string> => {
     const key = `${o.prefix}:lease:broadcast:${id}`;
     const token = randomUUID();
     if ((await o.redis.set(key, token, 'PX', LEASE_MS, 'NX')) !== 'OK') return 'busy';
@@ -65,7 +73,7 @@ export function createBroadcastWorker(o: BroadcastWorkerOptions): Worker<Broadca
       await o.redis.eval(RELEASE, 1, key, token);
     }
   };
-  return new Worker<BroadcastJob, unknown, BroadcastJobName>(
+  const worker = new Worker<BroadcastJob, unknown, BroadcastJobName>(
     'broadcast',
     async (job) => {
       if (job.name === 'plan' && job.data.id) return planOne(job.data.id);
@@ -75,4 +83,6 @@ export function createBroadcastWorker(o: BroadcastWorkerOptions): Worker<Broadca
     },
     { connection: o.connection, prefix: o.prefix, concurrency: 2 },
   );
+  worker.on('closed', () => void queue.close());
+  return worker;
 }
