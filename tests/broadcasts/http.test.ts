@@ -8,6 +8,7 @@ import { BroadcastService } from '../../src/broadcasts/service.js';
 import type { AuditEntry } from '../../src/admin/scope.js';
 import { CaptureAdapter } from '../support/scheduling.js';
 import { seed } from './population.js';
+import { announceCommand } from '../../src/broadcasts/chat.js';
 
 const clock = new TestClock(new Date('2026-06-02T03:00:00Z'));
 let app: Awaited<ReturnType<typeof application>>;
@@ -81,5 +82,43 @@ describe('the broadcasts admin API', () => {
     }
     expect((await api.inject({ method: 'POST', url: `/admin/api/broadcasts/${id}/resume`, headers: as('ministry') })).statusCode).toBe(400);
     expect((await api.inject({ method: 'GET', url: '/admin/api/broadcasts/nosuchid', headers: as('ministry') })).statusCode).toBe(404);
+  });
+});
+
+describe('the /thongbao chat command', () => {
+  const ctx = (text: string, command: boolean, args = '') => ({
+    principal: { id: 'chat:console:admin', name: 'Admin', scope: { kind: 'ministry' as const } },
+    conversation: 'console:admin',
+    locale: 'vi' as const,
+    text,
+    args,
+    command,
+    at: clock.now(),
+  });
+
+  it('should ask for the text, preview, and send only after "1", keeping the dialogue open until then', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    expect(cmd.names).toEqual(['thongbao', 'announce']);
+    const ask = await cmd.handle(ctx('/thongbao', true));
+    expect(ask).toMatchObject({ open: true, reply: [{ text: 'Nhập nội dung thông báo (tiếng Việt):' }] });
+    const before = (await app.broadcasts.store.list()).length;
+    const preview = await cmd.handle(ctx('Họp trực tuyến lúc 14:00', false));
+    expect(preview.open).toBe(true);
+    expect(preview.reply[0]!.text).toContain('Số người nhận: 3');
+    expect(preview.reply[1]!.choices!.map((c) => c.label)).toEqual(['Gửi', 'Huỷ']);
+    expect((await app.broadcasts.store.list()).length).toBe(before);
+    expect((await cmd.handle(ctx('sao', false))).open).toBe(true);
+    const sent = await cmd.handle(ctx('1', false));
+    expect(sent.open).toBeFalsy();
+    expect(sent.reply[0]!.text).toMatch(/^Đã tạo thông báo \w+\. Đang gửi tới 3 người\.$/);
+    expect((await app.broadcasts.store.list()).length).toBe(before + 1);
+  });
+
+  it('should take the text after the command and send nothing on "2"', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    const before = (await app.broadcasts.store.list()).length;
+    expect((await cmd.handle(ctx('/thongbao Tin thử', true, 'Tin thử'))).open).toBe(true);
+    expect((await cmd.handle(ctx('Huỷ', false))).reply[0]!.text).toBe('Đã huỷ, không gửi gì.');
+    expect((await app.broadcasts.store.list()).length).toBe(before);
   });
 });
