@@ -40,6 +40,14 @@ export interface BroadcastOptions {
   tickMs?: number;
 }
 
+/** The channels a deployment sends on, from its configuration: the tokens set, else the console. */
+export function deploymentChannels(config: Services['config']): ChannelName[] {
+  const on: ChannelName[] = [];
+  if (config.TELEGRAM_BOT_TOKEN) on.push('telegram');
+  if (config.ZALO_BOT_TOKEN) on.push('zalo');
+  return on.length ? on : ['console'];
+}
+
 /** An audit sink that writes to the log, until the admin issue's store is wired in its place. */
 function logAudit(s: Services): AuditSink {
   return { record: async (entry) => s.logger.info({ audit: entry }, 'audit') };

@@ -3,9 +3,11 @@ import { Command } from 'commander';
 import { registerCohortCommands } from './cohort.js';
 import { registerQueueCommands } from './queue.js';
 import { registerCertificateCommands } from './certificate.js';
+import { registerBroadcastCommands } from './broadcast.js';
 
 const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
 registerCohortCommands(program);
 registerQueueCommands(program);
 registerCertificateCommands(program);
+registerBroadcastCommands(program);
 await program.parseAsync();
