@@ -60,7 +60,7 @@ export class BroadcastPlanner {
     if (!(await this.replanDeferred(b))) return 'window full';
     const plan = b.plan;
     if (!plan.planned) {
-      for await (const { rows, position } of this.d.store.recipients(b.segment, plan.position, this.size, needsEnrolment(b.segment))) {
+      for await (const { rows, position } of this.d.store.recipients(b.segment, plan.position, this.size, needsEnrolment(b.segment, now))) {
         const jobs = this.select(b, rows, plan, now);
         if (jobs.length && this.d.window && !(await this.d.window.room(jobs.map((j) => channelOf(j.data.conversation)), this.d.onBatch))) return 'window full';
         await this.add(jobs);

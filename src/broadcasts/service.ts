@@ -79,7 +79,7 @@ export class BroadcastService {
     const segment = this.scoped(p, input);
     const now = this.d.clock.now();
     const out: Preview = { targeted: 0, byChannel: {}, byProvince: {}, unreachable: 0, heldByBudget: 0 };
-    for await (const { rows } of this.d.store.recipients(segment, 0, 1000, needsEnrolment(segment))) {
+    for await (const { rows } of this.d.store.recipients(segment, 0, 1000, needsEnrolment(segment, now))) {
       const zalo: string[] = [];
       for (const r of rows) {
         if (!inSegment(r, segment, now)) continue;

@@ -83,9 +83,14 @@ export interface Recipient {
   lastActivityAt?: Date;
 }
 
-/** Whether the segment needs the learner's enrolment (status or inactivity). */
-export function needsEnrolment(s: Segment): boolean {
-  return s.status !== undefined || s.inactiveDays !== undefined;
+/**
+ * Whether the segment needs the learner's enrolment (status or inactivity): false, or which
+ * learners need it read (those the rest of the segment keeps), so the others cost no lookup.
+ */
+export function needsEnrolment(s: Segment, now = new Date()): false | ((r: Recipient) => boolean) {
+  if (s.status === undefined && s.inactiveDays === undefined) return false;
+  const rest: Segment = { ...s, status: undefined, inactiveDays: undefined };
+  return (r) => inSegment(r, rest, now);
 }
 
 const same = (a: string | undefined, b: string) => (a ?? '').normalize('NFC') === b.normalize('NFC');

@@ -169,7 +169,7 @@ export class MongoBroadcastStore {
    * deleted, new ones come at the end, so a position holds between runs), as recipients in batches.
    * The enrolment in each learner's current cohort is read by `_id` only when the segment needs it.
    */
-  async *recipients(segment: Segment, from: number, size: number, withEnrolment: boolean): AsyncGenerator<{ rows: Recipient[]; position: number }> {
+  async *recipients(segment: Segment, from: number, size: number, withEnrolment: boolean | ((r: Recipient) => boolean)): AsyncGenerator<{ rows: Recipient[]; position: number }> {
     const learners = this.conn.collection('learners');
     const enrolments = this.conn.collection('enrolments');
     const cursor = learners.find({}, { projection: LEARNER_FIELDS }).skip(Math.max(0, Math.floor(from))).batchSize(size);
@@ -182,6 +182,7 @@ export class MongoBroadcastStore {
         await Promise.all(
           rows.map(async (r) => {
             if (segment.cohort !== undefined && r.cohortId !== segment.cohort) return;
+            if (typeof withEnrolment === 'function' && !withEnrolment(r)) return;
             const e = await enrolments.findOne({ _id: `${r.learnerId}|${r.cohortId}` as never }, { projection: { status: 1, lastActivityAt: 1 } });
             if (e) Object.assign(r, { status: e.status as EnrolmentStatus, lastActivityAt: e.lastActivityAt as Date });
           }),
