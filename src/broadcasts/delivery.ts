@@ -34,6 +34,8 @@ export interface BroadcastDeliveryDeps {
   channels: readonly ChannelName[];
 }
 
+const recordId = (m: { id: string; reminder?: boolean }) => (m.reminder ? `${m.id}~r` : m.id);
+
 /** Broadcasts change rarely once created: their text is cached a little; their state never is. */
 const CACHE_MS = 30_000;
 
@@ -63,7 +65,8 @@ export class BroadcastDelivery {
     const state = (await this.d.live.state(m.id)) ?? b.state;
     const now = this.d.clock.now();
     const owner = `${job.id}@${job.timestamp}`;
-    const record = { broadcastId: m.id, learnerId: job.data.push.learnerId, province: m.province, conversation: job.data.conversation, owner, at: now };
+    // A reminder has records of its own (`<broadcast>~r|<learner>`): one reminder per learner, ever.
+    const record = { broadcastId: recordId(m), learnerId: job.data.push.learnerId, province: m.province, conversation: job.data.conversation, locale: m.locale, owner, at: now };
     if (state === 'cancelled') {
       if (await this.d.store.claim(record)) await this.outcome(job.data, 'cancelled');
       return { skipped: 'cancelled' };
@@ -73,7 +76,7 @@ export class BroadcastDelivery {
       return { skipped: state === 'paused' ? 'paused' : 'quiet hours' };
     }
     if (!(await this.d.store.claim(record))) return { skipped: 'already_sent' };
-    return [broadcastMessage(b, m.locale, this.d.i18n)];
+    return [broadcastMessage(b, m.locale, this.d.i18n, m.reminder === true)];
   }
 
   async sent(job: PushJob, outcome = 'sent'): Promise<void> {
@@ -107,8 +110,13 @@ export class BroadcastDelivery {
   /** Marks the record; counts only a change (a retry or a re-run counts once). */
   private async outcome(job: PushJob, state: 'sent' | 'held' | 'rerouted' | 'failed' | 'blocked' | 'cancelled', reason?: string, conversation?: ConversationId): Promise<void> {
     const m = this.meta(job);
-    const before = await this.d.store.finish(m.id, job.push.learnerId, state, this.d.clock.now(), reason, conversation);
+    const before = await this.d.store.finish(recordId(m), job.push.learnerId, state, this.d.clock.now(), reason, conversation);
     if (before === state) return;
+    // A reminder's outcomes stay on its records; only the reminders sent are counted.
+    if (m.reminder) {
+      if (state === 'sent') await this.d.live.count(m.id, 'reminded', m.province);
+      return;
+    }
     await this.d.live.count(m.id, state === 'failed' ? `failed:${reason ?? 'unknown'}` : state, m.province);
   }
 

@@ -13,6 +13,7 @@
 import { inSegment, needsEnrolment, pickConversation, quietNow, type Broadcast, type Recipient } from '../core/broadcast.js';
 import { channelOf, type ChannelName } from '../core/model.js';
 import type { Clock } from '../core/ports.js';
+import { durationMs } from '../core/durations.js';
 import { jobId, type PushJob } from '../scheduler/jobs.js';
 import type { Queues } from '../scheduler/queues.js';
 import type { SendWindow } from '../scheduler/window.js';
@@ -48,8 +49,9 @@ export class BroadcastPlanner {
   /** Plans what may be planned now of one broadcast; marks it done when every recipient has an outcome. */
   async plan(id: string): Promise<PlanOutcome> {
     const b = await this.d.store.get(id);
-    if (!b || b.state === 'cancelled' || b.state === 'done') return 'over';
     const now = this.d.clock.now();
+    if (b?.state === 'done' && b.remindAfter && !b.plan.reminded) return this.remind(b, now);
+    if (!b || b.state === 'cancelled' || b.state === 'done') return 'over';
     if (b.state === 'paused') return 'paused';
     if (b.state === 'scheduled') {
       if (now < new Date(b.sendAt)) return 'not yet';
@@ -128,6 +130,37 @@ export class BroadcastPlanner {
       await this.d.live.dropDeferred(b.id, raw);
       await this.d.onBatch?.();
     }
+  }
+
+  /**
+   * Once, `remindAfter` after sending started: the broadcast again, marked as a reminder, to each
+   * learner it was sent to who has not acknowledged (their acknowledgement read by `_id`). Pages of
+   * the delivery records are read whole (the send workers write to that collection), checkpointed.
+   */
+  private async remind(b: Broadcast & { plan: PlanState; startedAt?: Date }, now: Date): Promise<PlanOutcome> {
+    const start = new Date(b.startedAt ?? b.sendAt).getTime();
+    if (now.getTime() < start + durationMs(b.remindAfter!)) return 'not yet';
+    if (quietNow(b, now, this.d.timezone)) return 'quiet hours';
+    const plan = b.plan;
+    for (;;) {
+      const page = await this.d.store.sentPage(b.id, plan.remindPosition ?? 0, this.size);
+      if (!page.length) break;
+      const due = [];
+      for (const r of page) if (!(await this.d.store.ackOf(b.id, r.learnerId))) due.push(r);
+      const jobs = due.map((r) => {
+        const j = this.job(b.id, r, '', 'r');
+        j.data.push.broadcast!.reminder = true;
+        return j;
+      });
+      if (jobs.length && this.d.window && !(await this.d.window.room(jobs.map((j) => channelOf(j.data.conversation)), this.d.onBatch))) return 'window full';
+      await this.add(jobs);
+      plan.remindPosition = (plan.remindPosition ?? 0) + page.length;
+      await this.d.store.savePlan(b.id, plan);
+      await this.d.onBatch?.();
+    }
+    plan.reminded = true;
+    await this.d.store.savePlan(b.id, plan);
+    return 'done';
   }
 
   /** Done when the whole segment is planned, nothing is deferred, and every recipient has an outcome: then the exact counts are kept. */

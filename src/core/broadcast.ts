@@ -44,6 +44,8 @@ export interface BroadcastCounts {
   rerouted: number;
   cancelled: number;
   acknowledged: number;
+  /** Reminders sent to those who had not acknowledged (`remindAfter`). */
+  reminded: number;
 }
 
 export interface Broadcast {
@@ -166,7 +168,7 @@ export function parseAck(text: string): { broadcastId: string } | 'pending' | nu
 }
 
 export function emptyCounts(): BroadcastCounts {
-  return { targeted: 0, queued: 0, sent: 0, failed: 0, failedReasons: {}, blocked: 0, held: 0, rerouted: 0, cancelled: 0, acknowledged: 0 };
+  return { targeted: 0, queued: 0, sent: 0, failed: 0, failedReasons: {}, blocked: 0, held: 0, rerouted: 0, cancelled: 0, acknowledged: 0, reminded: 0 };
 }
 
 /**
@@ -182,6 +184,7 @@ export function countsFrom(t: Record<string, number>): BroadcastCounts {
   c.rerouted = n('rerouted') + n('reroutedAtPlan');
   c.cancelled = n('cancelled');
   c.acknowledged = n('acknowledged');
+  c.reminded = n('reminded');
   c.blocked = n('blocked') + n('unreachable');
   for (const k of Object.keys(t)) if (k.startsWith('failed:')) c.failedReasons[k.slice(7)] = n(k);
   c.failed = Object.values(c.failedReasons).reduce((a, b) => a + b, 0);

@@ -59,7 +59,7 @@ export interface ScheduledPush {
   /** Nudges: the last activity (ISO instant) that opened the gap. */
   gapStart?: string;
   /** Broadcasts: which one, and the recipient's locale and province (src/broadcasts/). */
-  broadcast?: { id: string; locale: Locale; province: string };
+  broadcast?: { id: string; locale: Locale; province: string; reminder?: boolean };
 }
 
 /** Why a message goes out, for metrics, held messages and the dead-letter view. */

@@ -12,6 +12,7 @@ import type { Collection, Document } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Broadcast, BroadcastState, Outcome, Recipient, Segment } from '../core/broadcast.js';
 import type { ConversationId, EnrolmentStatus } from '../core/model.js';
+import type { Locale } from '../core/course.js';
 import { isDuplicateKey } from './stores.js';
 
 export interface PlanState {
@@ -25,6 +26,9 @@ export interface PlanState {
   planned: boolean;
   /** Deferred recipients (paused, quiet hours) re-planned so far: makes their new job ids. */
   round: number;
+  /** The reminder to those who have not acknowledged: records of the sent read so far, and whether it is all planned. */
+  remindPosition?: number;
+  reminded?: boolean;
 }
 
 export interface DeliveryRecord {
@@ -32,6 +36,7 @@ export interface DeliveryRecord {
   learnerId: string;
   province: string;
   conversation: ConversationId;
+  locale?: Locale;
   owner: string;
   state: 'claimed' | Outcome;
   reason?: string;
@@ -75,10 +80,22 @@ export class MongoBroadcastStore {
     return docs.map(toBroadcast);
   }
 
-  /** Broadcasts that may still plan or send. */
+  /** Broadcasts that may still plan or send, and finished ones with a reminder still to plan. */
   async active(): Promise<(Broadcast & { plan: PlanState })[]> {
-    const docs = await this.broadcasts.find({ state: { $in: ['scheduled', 'sending', 'paused'] } }).toArray();
+    const docs = await this.broadcasts
+      .find({ $or: [{ state: { $in: ['scheduled', 'sending', 'paused'] } }, { state: 'done', remindAfter: { $exists: true }, 'plan.reminded': { $ne: true } }] })
+      .toArray();
     return docs.map(toBroadcast);
+  }
+
+  /** One page of the learners a broadcast was sent to, in stored order after `from` (read whole, then closed: the send workers write to this collection). */
+  async sentPage(broadcastId: string, from: number, size: number): Promise<{ learnerId: string; conversation: ConversationId; province: string; locale: Locale }[]> {
+    const docs = await this.deliveries
+      .find({ broadcastId: str(broadcastId), state: 'sent' }, { projection: { learnerId: 1, conversation: 1, province: 1, locale: 1 } })
+      .skip(from)
+      .limit(size)
+      .toArray();
+    return docs.map((d) => ({ learnerId: String(d.learnerId), conversation: d.conversation as ConversationId, province: String(d.province ?? ''), locale: d.locale === 'en' ? 'en' : 'vi' }));
   }
 
   async setState(id: string, state: BroadcastState, extra: Record<string, unknown> = {}): Promise<void> {

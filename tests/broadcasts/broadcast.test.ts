@@ -157,10 +157,10 @@ describe('an acknowledgement', () => {
   let id: string;
   beforeAll(async () => {
     const p = province();
-    people = await seed(app.db.conn, [{ conversations: [tgConv()], province: p }, { conversations: [zaloConv()], province: p }], clock.now());
-    const b = await send({ text: { vi: 'Vui lòng xác nhận đã đọc.' }, segment: { province: p }, ack: true });
+    people = await seed(app.db.conn, [{ conversations: [tgConv()], province: p }, { conversations: [zaloConv()], province: p }, { conversations: [tgConv()], province: p }], clock.now());
+    const b = await send({ text: { vi: 'Vui lòng xác nhận đã đọc.' }, segment: { province: p }, ack: true, remindAfter: 'PT24H' });
     id = b.id;
-    await until(id, (v) => v.counts.sent === 2, 'both sent');
+    await until(id, (v) => v.counts.sent === 3, 'all three sent');
   });
 
   it('should be recorded once from the Telegram button, pressed twice', async () => {
@@ -185,5 +185,22 @@ describe('an acknowledgement', () => {
     expect(after).toEqual(before);
     const v = await app.broadcasts.service.show(ministry, id);
     expect(v.counts.acknowledged).toBe(2);
+  });
+
+  it('should remind those who have not acknowledged, once, after --remind-after', async () => {
+    const reminder = 'Nhắc lại: bạn chưa xác nhận đã đọc thông báo dưới đây.\n\nVui lòng xác nhận đã đọc.';
+    const [a, z, silent] = people.map((l) => l.conversations[0]!);
+    await app.broadcasts.kick(id);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(texts(silent!)).not.toContain(reminder);
+    clock.advance(25 * 3600_000);
+    await app.broadcasts.kick(id);
+    await eventually(() => texts(silent!).includes(reminder), 'the reminder');
+    await app.broadcasts.kick(id);
+    await eventually(async () => (await app.broadcasts.service.show(ministry, id)).counts.reminded === 1, 'the reminder counted');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(texts(silent!).filter((t) => t === reminder)).toHaveLength(1);
+    expect(texts(a!)).not.toContain(reminder);
+    expect(texts(z!).some((t) => t.startsWith('Nhắc lại'))).toBe(false);
   });
 });
