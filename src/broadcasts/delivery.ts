@@ -107,11 +107,10 @@ export class BroadcastDelivery {
     await this.outcome(data, 'rerouted', undefined, other);
   }
 
-  /** Marks the record; counts only a change (a retry or a re-run counts once). */
+  /** Marks the record and counts it (live counts; the end of the broadcast recounts from the records). */
   private async outcome(job: PushJob, state: 'sent' | 'held' | 'rerouted' | 'failed' | 'blocked' | 'cancelled', reason?: string, conversation?: ConversationId): Promise<void> {
     const m = this.meta(job);
-    const before = await this.d.store.finish(recordId(m), job.push.learnerId, state, this.d.clock.now(), reason, conversation);
-    if (before === state) return;
+    await this.d.store.finish(recordId(m), job.push.learnerId, state, this.d.clock.now(), reason, conversation);
     // A reminder's outcomes stay on its records; only the reminders sent are counted.
     if (m.reminder) {
       if (state === 'sent') await this.d.live.count(m.id, 'reminded', m.province);

@@ -5,8 +5,9 @@
  * deferred by a pause or quiet hours (to be planned again); and, per conversation, the broadcast
  * awaiting its acknowledgement. A few small keys per broadcast however many recipients it has.
  *
- * Counts are live, not exact: each is raised only when the delivery record's state changes, so a
- * retry or a redelivery counts once, but a crash between the record and the count can lose one.
+ * Counts are live, not exact: each is raised when the delivery record is marked, so a send job
+ * re-run after a crash between its send and its completion counts twice, and a crash between the
+ * record and the count loses one.
  * `recount` (the records) is exact; it runs when a broadcast ends and on `broadcast show --recount`.
  */
 import type { Redis } from 'ioredis';

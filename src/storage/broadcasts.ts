@@ -132,19 +132,16 @@ export class MongoBroadcastStore {
     return doc ? (doc as unknown as DeliveryRecord) : null;
   }
 
-  /** Marks the outcome; returns the state it had (so a repeat is not counted twice). */
-  async finish(broadcastId: string, learnerId: string, state: Outcome, at: Date, reason?: string, conversation?: ConversationId): Promise<string | null> {
+  /**
+   * Marks the outcome (one write by `_id`; rerouted is a mark, not a final state: the message then
+   * goes, or not, on the other channel). The live count is raised by the caller each time: a job
+   * re-run after a crash between its send and its completion counts twice, which the recount at
+   * the end of the broadcast corrects.
+   */
+  async finish(broadcastId: string, learnerId: string, state: Outcome, at: Date, reason?: string, conversation?: ConversationId): Promise<void> {
     const _id = `${broadcastId}|${learnerId}` as never;
-    const before = await this.deliveries.findOne({ _id }, { projection: { state: 1, rerouted: 1 } });
-    // Rerouted is a mark, not a final state: the message then goes (or not) on the other channel.
-    if (state === 'rerouted') {
-      if (before?.rerouted === true) return 'rerouted';
-      await this.deliveries.updateOne({ _id }, { $set: { rerouted: true, ...(conversation ? { conversation } : {}) } });
-      return null;
-    }
-    if (before?.state === state) return state;
-    await this.deliveries.updateOne({ _id }, { $set: { state, at, ...(reason ? { reason } : {}), ...(conversation ? { conversation } : {}) } });
-    return before ? String(before.state) : null;
+    const set = state === 'rerouted' ? { rerouted: true } : { state, at, ...(reason ? { reason } : {}) };
+    await this.deliveries.updateOne({ _id }, { $set: { ...set, ...(conversation ? { conversation } : {}) } });
   }
 
   /** Records the first acknowledgement; false when there was one already. */
