@@ -26,6 +26,7 @@ import { startWorkers, type AnyWorker } from './workers.js';
 import { buildWeb } from './web.js';
 import { buildAdminChat } from './admin.js';
 import type { AdminChatCommand } from '../admin/chat-types.js';
+import { buildBroadcasts, type BroadcastParts } from './broadcasts.js';
 
 export { buildServices, contentDirOf, projectRoot, type Services, type ServiceOptions } from './services.js';
 export { buildTutorDeps, type TutorParts } from './tutor.js';
@@ -61,6 +62,8 @@ export interface App {
   metrics: Metrics;
   /** Unprompted-message budgets, held messages and their count. */
   unprompted: UnpromptedGate;
+  /** Announcements: the service the admin surfaces use (broadcastRoutes, the CLI, /thongbao). */
+  broadcasts: BroadcastParts;
   server?: FastifyInstance;
   ingress: Ingress;
   logger: Logger;
@@ -98,9 +101,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     channels: channels.map((c) => c.name),
   });
 
+  const broadcasts = buildBroadcasts(s, { channels: channels.map((c) => c.name) });
+
   let stopped = false;
   const workers: AnyWorker[] =
-    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, opts.adminCommands ?? []), stopping: () => stopped });
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, opts.adminCommands ?? []), stopping: () => stopped, broadcasts });
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {
@@ -127,6 +132,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     reachability,
     metrics: s.metrics,
     unprompted,
+    broadcasts,
     server,
     ingress,
     logger,
@@ -139,6 +145,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       for (const adapter of channels) await adapter.stop();
       await server?.close();
       await Promise.all(workers.map((w) => w.close()));
+      await broadcasts.close();
       await s.close();
     },
   };

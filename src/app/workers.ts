@@ -22,6 +22,8 @@ import type { Services } from './services.js';
 import { CertificateDelivery } from '../certificates/delivery.js';
 import { buildCertificates } from './certificates.js';
 import type { AdminChatDispatcher } from '../admin/chat-dispatch.js';
+import type { BroadcastParts } from './broadcasts.js';
+import { routedPushes } from '../broadcasts/delivery.js';
 
 export interface WorkerParts {
   tutor: Tutor;
@@ -35,6 +37,8 @@ export interface WorkerParts {
   adminChat?: AdminChatDispatcher;
   /** True once the process is stopping: a sweep stops after the batch in hand. */
   stopping(): boolean;
+  /** Announcements: their acknowledgements, their sends and their planner (buildBroadcasts). */
+  broadcasts?: BroadcastParts;
 }
 
 export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWorker[]> {
@@ -42,7 +46,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const prefix = queues.settings.prefix;
   const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS);
   const outbox = new Outbox(queues, pacing);
-  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, admin: p.adminChat, concurrency: config.INBOUND_CONCURRENCY })];
+  const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, admin: p.adminChat, concurrency: config.INBOUND_CONCURRENCY, intercept: p.broadcasts && ((e) => p.broadcasts!.acks.intercept(e)) })];
   workers.push(
     createPlanWorker(
       queues,
@@ -79,12 +83,13 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         concurrency: config.SEND_CONCURRENCY,
         // Order always; the gap per chat only where a platform imposes it.
         pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0) : pacing,
-        pushes,
+        pushes: p.broadcasts ? routedPushes(pushes, p.broadcasts.delivery) : pushes,
         unprompted: p.unprompted.policyFor(adapter.name),
         documents,
       }),
     );
   }
+  if (p.broadcasts) workers.push(await p.broadcasts.startWorker(p.stopping));
   for (const w of workers) w.on('failed', (job, err) => s.logger.warn({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
   return workers;
 }

@@ -6,6 +6,7 @@ import { registerCertificateCommands } from './certificate.js';
 import { registerAdminCommands } from './admin.js';
 import { registerRosterCommands } from './roster.js';
 import { registerReportCommands } from './report.js';
+import { registerBroadcastCommands } from './broadcast.js';
 
 const program = new Command('cds-tutor').description('Administer cds-tutor: cohorts and queues').showHelpAfterError();
 registerCohortCommands(program);
@@ -14,4 +15,5 @@ registerCertificateCommands(program);
 registerAdminCommands(program);
 registerRosterCommands(program);
 registerReportCommands(program);
+registerBroadcastCommands(program);
 await program.parseAsync();

@@ -27,7 +27,7 @@ export interface DeliveryOptions {
   /** Order and a least gap per chat (pacing.ts); undefined = neither. */
   pacing?: ChatPacing;
   /** Composes and records scheduled pushes; push jobs without `composed` fail without it. */
-  pushes?: PushDelivery;
+  pushes?: PushOutcomes;
   /** The channel's budget of unprompted messages; none = no budget. */
   unprompted?: UnpromptedPolicy;
   /** Finds the file of a document job (rendering it if need be) and records that it went out; document jobs fail without it. */
@@ -42,6 +42,15 @@ export interface DocumentDelivery {
   sent(job: DocumentJob): Promise<void>;
 }
 
+/** What the send worker asks about scheduled pushes (PushDelivery; broadcasts add `failed`, src/broadcasts/). */
+export interface PushOutcomes {
+  prepare: PushDelivery['prepare'];
+  /** The push was handled: `outcome` is `sent`, `over budget: held`, `refused: rerouted`, …. */
+  sent(job: PushJob, outcome?: string): Promise<void>;
+  /** It did not go: `unreachable` (dropped before sending), or the kind of the platform's final refusal. */
+  failed?(job: Job<PushJob>, why: string): Promise<void>;
+}
+
 export class Delivery {
   private readonly channel: ChannelAdapter['name'];
 
@@ -52,7 +61,10 @@ export class Delivery {
   /** Processes one send job; resolves with what became of it, or throws a BullMQ signal. */
   async deliver(job: Job<SendJob>, token?: string): Promise<string> {
     const data = job.data;
-    if (await this.dropped(job)) return this.done(job, 'dropped: unreachable', { dropped: 'unreachable' });
+    if (await this.dropped(job)) {
+      if (data.kind === 'push') await this.o.pushes?.failed?.(job as Job<PushJob>, 'unreachable');
+      return this.done(job, 'dropped: unreachable', { dropped: 'unreachable' });
+    }
     await this.awaitTurn(job, token);
 
     let messages: OutboundMessage[];
@@ -77,7 +89,11 @@ export class Delivery {
       this.o.metrics.messagesFailed.inc({ channel: this.channel, kind: err.kind });
       // Zalo answers 429 "quota exceeded" to unprompted messages: divert rather than pause everyone.
       if (err.kind === 'rate_limited' && push && this.o.unprompted) return this.finished(job, `refused: ${await this.o.unprompted.divert(job.id!, push)}`);
-      throw await this.toQueueSignal(job, err);
+      const signal = await this.toQueueSignal(job, err);
+      if (data.kind === 'push' && (signal instanceof UnrecoverableError || (err.kind !== 'rate_limited' && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)))) {
+        await this.o.pushes?.failed?.(job as Job<PushJob>, err.kind);
+      }
+      throw signal;
     }
     return this.finished(job, 'sent');
   }
@@ -158,7 +174,7 @@ export class Delivery {
   }
 
   private async finished(job: Job<SendJob>, outcome: string): Promise<string> {
-    if (job.data.kind === 'push') await this.o.pushes?.sent(job.data);
+    if (job.data.kind === 'push') await this.o.pushes?.sent(job.data, outcome);
     if (job.data.kind === 'document') await this.o.documents?.sent(job.data);
     return this.done(job, outcome);
   }

@@ -47,6 +47,8 @@ export interface InboundWorkerOptions {
   admin?: { handle(event: InboundEvent): Promise<OutboundMessage[] | null> };
   /** @defaultValue 1 */
   concurrency?: number;
+  /** Takes an update before the tutor (a broadcast's acknowledgement): its reply, or null to let the tutor have it. */
+  intercept?: (event: InboundEvent) => Promise<OutboundMessage[] | null>;
 }
 
 export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob, void, InboundJobName> {
@@ -62,6 +64,12 @@ export function createInboundWorker(o: InboundWorkerOptions): Worker<InboundJob,
       let messages;
       let admin: OutboundMessage[] | null = null;
       try {
+        const taken = await o.intercept?.(event);
+        if (taken) {
+          await o.outbox.add(replyJobs(event.conversation, event.channel, event.updateId, taken));
+          await o.order.release(event.conversation, job.id!);
+          return;
+        }
         admin = (await o.admin?.handle(event)) ?? null;
         messages = admin ?? (await o.tutor.handle(event));
       } catch (err) {

@@ -2,6 +2,7 @@
 import type { InboundEvent, OutboundMessage } from '../core/messages.js';
 import type { ChannelName, ConversationId } from '../core/model.js';
 import type { PushKind } from '../core/schedule.js';
+import type { Locale } from '../core/course.js';
 
 export type QueueName = 'inbound' | 'plan' | `send-${ChannelName}`;
 
@@ -51,16 +52,18 @@ export type SendJobName = SendJob['kind'];
 
 /** What a scheduled push is about; `key` names its record in scheduled_sends (one send per key, ever). */
 export interface ScheduledPush {
-  kind: PushKind;
+  kind: PushKind | 'broadcast';
   key: string;
   learnerId: string;
   cohortId: string;
   /** Nudges: the last activity (ISO instant) that opened the gap. */
   gapStart?: string;
+  /** Broadcasts: which one, and the recipient's locale and province (src/broadcasts/). */
+  broadcast?: { id: string; locale: Locale; province: string; reminder?: boolean };
 }
 
 /** Why a message goes out, for metrics, held messages and the dead-letter view. */
-export type SendReason = 'reply' | 'document' | PushKind;
+export type SendReason = 'reply' | 'document' | PushKind | 'broadcast';
 
 export function reasonOf(job: SendJob): SendReason {
   if (job.kind === 'push') return job.push.kind;

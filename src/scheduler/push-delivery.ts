@@ -2,7 +2,7 @@
  * The send worker's side of scheduled pushes: claim the push's record (one send per key,
  * ever), let the core compose it for this moment, and mark it sent or skipped.
  */
-import type { Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Clock } from '../core/ports.js';
 import type { OutboundMessage } from '../core/messages.js';
 import type { Pushes } from '../core/push.js';
@@ -22,10 +22,11 @@ export class PushDelivery {
    */
   async prepare(job: Job<PushJob>): Promise<OutboundMessage[] | { skipped: string }> {
     const { push } = job.data;
+    if (push.kind === 'broadcast') throw new UnrecoverableError('broadcast pushes are prepared by src/broadcasts/delivery.ts');
     const owner = `${job.id}@${job.timestamp}`;
     const claim = await this.log.claim(push.key, { kind: push.kind, learnerId: push.learnerId, owner }, this.clock.now());
     if (claim === 'already_sent') return { skipped: 'already_sent' };
-    const result = await this.pushes.compose({ ...push, conversation: job.data.conversation });
+    const result = await this.pushes.compose({ ...push, kind: push.kind, conversation: job.data.conversation });
     if ('skipped' in result) {
       await this.log.finish(push.key, 'skipped', this.clock.now());
       return result;

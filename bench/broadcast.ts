@@ -1,0 +1,218 @@
+/**
+ * Benchmark: a broadcast to N Telegram learners through the real planner (BroadcastPlanner with its
+ * SendWindow) and the real send worker (createSendWorker with the broadcasts' delivery: claim by
+ * insert, counts in Redis), against a local fake Bot API.
+ *   node --import tsx bench/broadcast.ts --learners 100000 --limit 0 [--window 7500] [--keep-data]
+ *   node --import tsx bench/broadcast.ts --learners 3000 --limit 30 [--keep-data]
+ * --limit: what the fake API allows per second (token bucket, 429 with retry_after beyond); the
+ *          worker's limiter is set to it. 0 = no limit and a no-op platform: measures planning.
+ * --window: jobs allowed waiting on the channel (PLAN_WINDOW_SECONDS × rate in the app).
+ * --no-send: no send worker: plan the whole segment into the queue (use --window N) and stop; measures
+ *          planning alone and what Redis would hold without a window.
+ * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue 4
+ * Prints: time to plan (create → whole segment planned), time to done, Redis memory above the
+ * start (peak, sampled every 100 ms), peak RSS, the delivery rate first → last and its share of
+ * the limit, duplicates and losses at the fake.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import axios from 'axios';
+import { Redis } from 'ioredis';
+import { Types } from 'mongoose';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/storage/mongo.js';
+import { MongoReachability } from '../src/storage/reachability.js';
+import { MongoConversationDirectory } from '../src/storage/held-messages.js';
+import { MongoBroadcastStore } from '../src/storage/broadcasts.js';
+import { Queues } from '../src/scheduler/queues.js';
+import { createSendWorker } from '../src/scheduler/send-worker.js';
+import { SendWindow } from '../src/scheduler/window.js';
+import { SendError } from '../src/channels/shared/errors.js';
+import type { ChannelAdapter } from '../src/channels/types.js';
+import type { OutboundMessage } from '../src/core/messages.js';
+import { Metrics } from '../src/metrics.js';
+import { createTranslator } from '../src/i18n/index.js';
+import { BroadcastLive } from '../src/broadcasts/live.js';
+import { BroadcastDelivery, routedPushes } from '../src/broadcasts/delivery.js';
+import { BroadcastPlanner } from '../src/broadcasts/planner.js';
+import type { Broadcast } from '../src/core/broadcast.js';
+import type { PushDelivery } from '../src/scheduler/push-delivery.js';
+import { deleteKeys } from '../tests/support/cleanup.js';
+
+const { values } = parseArgs({
+  options: {
+    learners: { type: 'string', default: '100000' },
+    limit: { type: 'string', default: '0' },
+    window: { type: 'string', default: '7500' },
+    'keep-data': { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '4' },
+    'no-send': { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.learners);
+const LIMIT = Number(values.limit);
+const WINDOW = Number(values.window);
+const TOKEN = '123456:bench-token';
+
+const delivered = new Map<string, number>();
+let tooMany = 0;
+let first = 0;
+let last = 0;
+let tokens = LIMIT;
+let refilled = performance.now();
+const body = (req: IncomingMessage) =>
+  new Promise<string>((r) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => r(data));
+  });
+const server = createServer(async (req, res) => {
+  const payload = JSON.parse(await body(req)) as { chat_id: string };
+  res.setHeader('content-type', 'application/json');
+  if (LIMIT > 0) {
+    const t = performance.now();
+    tokens = Math.min(LIMIT, tokens + ((t - refilled) / 1000) * LIMIT);
+    refilled = t;
+    if (tokens < 1) {
+      tooMany += 1;
+      res.statusCode = 429;
+      res.end(JSON.stringify({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } }));
+      return;
+    }
+    tokens -= 1;
+  }
+  const now = performance.now();
+  if (!first) first = now;
+  last = now;
+  delivered.set(payload.chat_id, (delivered.get(payload.chat_id) ?? 0) + 1);
+  res.end(JSON.stringify({ ok: true, result: { message_id: delivered.size } }));
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const http = axios.create({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeout: 10_000, validateStatus: () => true });
+const adapter: ChannelAdapter = {
+  name: 'telegram',
+  async start() {},
+  async stop() {},
+  async send(address: string, messages: OutboundMessage[]) {
+    for (const m of messages) {
+      const r = await http.post(`/bot${TOKEN}/sendMessage`, { chat_id: address, text: m.text });
+      if (r.status === 429) throw new SendError('rate_limited', r.data.description, (r.data.parameters?.retry_after ?? 1) * 1000);
+      if (r.status !== 200) throw new SendError('network', `HTTP ${r.status}`);
+    }
+  },
+};
+
+const config = loadConfig();
+const url = new URL(config.MONGODB_URL);
+url.pathname = `/cds_bench_broadcast_${N}`;
+const db = await connectDatabase(url.toString());
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+const prefix = `cdsbcbench${Date.now().toString(36)}`;
+const learners = db.conn.collection('learners');
+
+const have = await learners.estimatedDocumentCount();
+if (have !== N) {
+  await learners.drop().catch(() => undefined);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += 16) {
+    const docs = Array.from({ length: Math.min(16, N - i) }, (_, j) => ({
+      _id: new Types.ObjectId(),
+      conversations: [`telegram:${4_000_000_000 + i + j}`],
+      unreachable: [],
+      profile: { province: (i + j) % 3 === 0 ? 'Hà Tĩnh' : 'Nghệ An', role: 'chair' },
+      locale: 'vi',
+      cohortId: 'demo',
+      stopped: false,
+      onboarded: true,
+      createdAt: new Date(),
+      version: 1,
+    }));
+    await learners.insertMany(docs, { ordered: false });
+  }
+  process.stderr.write(`inserted ${N} learners in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+await db.conn.collection('broadcast_deliveries').drop().catch(() => undefined);
+await db.conn.collection('broadcasts').drop().catch(() => undefined);
+
+const queues = new Queues({ connection: redis, prefix });
+const store = new MongoBroadcastStore(db.conn);
+const live = new BroadcastLive(redis, prefix);
+const i18n = await createTranslator(resolve(import.meta.dirname, '../locales'), 'vi');
+const clock = { now: () => new Date() };
+const delivery = new BroadcastDelivery({ store, live, queues, directory: new MongoConversationDirectory(db.models), i18n, clock, timezone: config.TIMEZONE, channels: ['telegram'] });
+const noPushes = { prepare: async () => ({ skipped: 'none' }), sent: async () => undefined } as unknown as PushDelivery;
+const worker = values['no-send'] ? undefined : createSendWorker(queues, {
+  adapter,
+  metrics: new Metrics(),
+  reachability: new MongoReachability(db.models, { redis, key: `${prefix}:blocked` }),
+  ratePerSec: LIMIT > 0 ? LIMIT : undefined,
+  concurrency: Number(values.concurrency),
+  pushes: routedPushes(noPushes, delivery),
+});
+
+const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+const memStart = await usedMemory();
+let memPeak = 0;
+let rssPeak = 0;
+const sampler = setInterval(() => {
+  void usedMemory().then((m) => (memPeak = Math.max(memPeak, m - memStart)));
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+}, 100);
+
+const b: Broadcast = {
+  id: `bench${Date.now().toString(36)}`,
+  text: { vi: 'Hạn chót làm bài kiểm tra là 23:59 ngày 22/5.' },
+  segment: {},
+  sendAt: new Date(),
+  quietHours: null,
+  ack: false,
+  createdBy: { id: 'bench', name: 'bench' },
+  createdAt: new Date(),
+  state: 'sending',
+};
+await store.create(b);
+await live.setState(b.id, 'sending');
+const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: 2_000 }) });
+const started = performance.now();
+let planned = 0;
+let outcome = '';
+while (outcome !== 'done') {
+  outcome = await planner.plan(b.id);
+  if (!planned && (await store.get(b.id))!.plan.planned) planned = performance.now();
+  if (planned && values['no-send']) break;
+  if (outcome !== 'done') await new Promise((r) => setTimeout(r, 200));
+}
+const queuedJobs = await queues.send.telegram.getJobCounts('prioritized', 'waiting');
+const doneAt = performance.now();
+clearInterval(sampler);
+await new Promise((r) => setTimeout(r, 1000)); // anything still in flight would show as a duplicate
+const v = await store.get(b.id);
+await worker?.close();
+const seconds = (last - first) / 1000;
+const rate = (delivered.size - 1) / seconds;
+process.stdout.write(
+  `${JSON.stringify({
+    learners: N,
+    limitPerSec: LIMIT || 'none (no-op platform)',
+    window: WINDOW,
+    concurrency: Number(values.concurrency),
+    queuedAtEnd: queuedJobs,
+    planSeconds: Number(((planned - started) / 1000).toFixed(1)),
+    doneSeconds: Number(((doneAt - started) / 1000).toFixed(1)),
+    redisPeakMB: Number((memPeak / 1e6).toFixed(1)),
+    rssPeakMB: Number((rssPeak / 1e6).toFixed(0)),
+    messagesPerSec: Number(rate.toFixed(2)),
+    shareOfLimit: LIMIT ? `${((100 * rate) / LIMIT).toFixed(1)}%` : undefined,
+    http429: tooMany,
+    duplicates: [...delivered.values()].reduce((n, c) => n + c - 1, 0),
+    lost: N - delivered.size,
+    counts: v?.counts,
+  })}\n`,
+);
+await deleteKeys(redis, prefix);
+if (!values['keep-data']) await db.conn.dropDatabase();
+await redis.quit();
+await db.close();
+server.close();

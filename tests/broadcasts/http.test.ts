@@ -1,0 +1,124 @@
+/** The broadcasts' admin API: validation, the explicit confirm, scope (a province sees and targets only itself), audit. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { application, TestClock } from '../support/env.js';
+import { as, serveAdminRoutes } from '../support/admin-routes.js';
+import { broadcastRoutes } from '../../src/broadcasts/http.js';
+import { BroadcastService } from '../../src/broadcasts/service.js';
+import type { AuditEntry } from '../../src/admin/scope.js';
+import { CaptureAdapter } from '../support/scheduling.js';
+import { seed } from './population.js';
+import { announceCommand } from '../../src/broadcasts/chat.js';
+
+const clock = new TestClock(new Date('2026-06-02T03:00:00Z'));
+let app: Awaited<ReturnType<typeof application>>;
+let api: FastifyInstance;
+const audit: AuditEntry[] = [];
+
+beforeAll(async () => {
+  app = await application([new CaptureAdapter()], { SCHEDULER_SWEEP_SECONDS: '86400' }, { clock });
+  const b = app.broadcasts;
+  const service = new BroadcastService({ store: b.store, live: b.live, clock, channels: ['console'], kick: b.kick, audit: { record: async (e) => void audit.push(e) } });
+  api = await serveAdminRoutes(broadcastRoutes({ service }));
+  await seed(
+    app.db.conn,
+    [
+      { conversations: ['console:h1'], province: 'Nghệ An', role: 'chair' },
+      { conversations: ['console:h2'], province: 'Nghệ An', role: 'vice_chair' },
+      { conversations: ['console:h3'], province: 'Hà Tĩnh', role: 'chair' },
+    ],
+    clock.now(),
+  );
+}, 60_000);
+afterAll(async () => {
+  await api?.close();
+  await app?.dispose();
+});
+
+describe('the broadcasts admin API', () => {
+  it('should preview a segment per channel and province, sending nothing', async () => {
+    const res = await api.inject({ method: 'POST', url: '/admin/api/broadcasts/preview', headers: as('ministry'), payload: { role: 'chair' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().preview).toMatchObject({ targeted: 2, byChannel: { console: 2 }, byProvince: { 'Nghệ An': 1, 'Hà Tĩnh': 1 }, unreachable: 0 });
+    expect((await app.broadcasts.store.list()).length).toBe(0);
+  });
+
+  it('should refuse to create without confirm, and a bad body, with a 400 naming the field', async () => {
+    const noConfirm = await api.inject({ method: 'POST', url: '/admin/api/broadcasts', headers: as('ministry'), payload: { text: 'Xin chào' } });
+    expect(noConfirm.statusCode).toBe(400);
+    expect(noConfirm.json().error).toContain('confirm');
+    const badRole = await api.inject({ method: 'POST', url: '/admin/api/broadcasts/preview', headers: as('ministry'), payload: { role: { $ne: 1 } } });
+    expect(badRole.statusCode).toBe(400);
+    expect(badRole.json().error).toContain('role');
+  });
+
+  it('should let a province account target only its own province (403 otherwise), and default to it', async () => {
+    const other = await api.inject({ method: 'POST', url: '/admin/api/broadcasts', headers: as('province:Nghệ An'), payload: { text: 'Tin tỉnh', segment: { province: 'Hà Tĩnh' }, confirm: true } });
+    expect(other.statusCode).toBe(403);
+    const own = await api.inject({ method: 'POST', url: '/admin/api/broadcasts', headers: as('province:Nghệ An'), payload: { text: 'Tin tỉnh', confirm: true } });
+    expect(own.statusCode).toBe(201);
+    expect(own.json().broadcast.segment).toEqual({ province: 'Nghệ An' });
+    expect(audit.at(-1)).toMatchObject({ action: 'broadcast.create', target: own.json().broadcast.id });
+  });
+
+  it('should hide another province\'s broadcast and the other provinces of a ministry one', async () => {
+    const ministry = await api.inject({ method: 'POST', url: '/admin/api/broadcasts', headers: as('ministry'), payload: { text: 'Tin của Bộ', segment: { province: 'Hà Tĩnh' }, confirm: true, at: '2030-01-01T00:00:00Z' } });
+    const id = ministry.json().broadcast.id as string;
+    expect((await api.inject({ method: 'GET', url: `/admin/api/broadcasts/${id}`, headers: as('province:Nghệ An') })).statusCode).toBe(403);
+    expect((await api.inject({ method: 'POST', url: `/admin/api/broadcasts/${id}/cancel`, headers: as('province:Nghệ An') })).statusCode).toBe(403);
+    const list = await api.inject({ method: 'GET', url: '/admin/api/broadcasts', headers: as('province:Nghệ An') });
+    expect(list.json().broadcasts.map((b: { id: string }) => b.id)).not.toContain(id);
+    expect(list.json().broadcasts.every((b: { segment: { province: string } }) => b.segment.province === 'Nghệ An')).toBe(true);
+  });
+
+  it('should pause, resume and cancel, auditing each', async () => {
+    const created = await api.inject({ method: 'POST', url: '/admin/api/broadcasts', headers: as('ministry'), payload: { text: 'Tin sau', confirm: true, at: '2030-01-01T00:00:00Z' } });
+    const id = created.json().broadcast.id as string;
+    for (const [action, state] of [['pause', 'paused'], ['resume', 'sending'], ['cancel', 'cancelled']] as const) {
+      const res = await api.inject({ method: 'POST', url: `/admin/api/broadcasts/${id}/${action}`, headers: as('ministry') });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().broadcast.state).toBe(state);
+      expect(audit.at(-1)).toMatchObject({ action: `broadcast.${action}`, target: id });
+    }
+    expect((await api.inject({ method: 'POST', url: `/admin/api/broadcasts/${id}/resume`, headers: as('ministry') })).statusCode).toBe(400);
+    expect((await api.inject({ method: 'GET', url: '/admin/api/broadcasts/nosuchid', headers: as('ministry') })).statusCode).toBe(404);
+  });
+});
+
+describe('the /thongbao chat command', () => {
+  const ctx = (text: string, command: boolean, args = '') => ({
+    principal: { id: 'chat:console:admin', name: 'Admin', scope: { kind: 'ministry' as const } },
+    conversation: 'console:admin',
+    locale: 'vi' as const,
+    text,
+    args,
+    command,
+    at: clock.now(),
+  });
+
+  it('should ask for the text, preview, and send only after "1", keeping the dialogue open until then', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    expect(cmd.names).toEqual(['thongbao', 'announce']);
+    const ask = await cmd.handle(ctx('/thongbao', true));
+    expect(ask).toMatchObject({ open: true, reply: [{ text: 'Nhập nội dung thông báo (tiếng Việt):' }] });
+    const before = (await app.broadcasts.store.list()).length;
+    const preview = await cmd.handle(ctx('Họp trực tuyến lúc 14:00', false));
+    expect(preview.open).toBe(true);
+    expect(preview.reply[0]!.text).toContain('Số người nhận: 3');
+    expect(preview.reply[1]!.choices!.map((c) => c.label)).toEqual(['Gửi', 'Huỷ']);
+    expect((await app.broadcasts.store.list()).length).toBe(before);
+    expect((await cmd.handle(ctx('sao', false))).open).toBe(true);
+    const sent = await cmd.handle(ctx('1', false));
+    expect(sent.open).toBeFalsy();
+    expect(sent.reply[0]!.text).toMatch(/^Đã tạo thông báo \w+\. Đang gửi tới 3 người\.$/);
+    expect((await app.broadcasts.store.list()).length).toBe(before + 1);
+  });
+
+  it('should take the text after the command and send nothing on "2"', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    const before = (await app.broadcasts.store.list()).length;
+    expect((await cmd.handle(ctx('/thongbao Tin thử', true, 'Tin thử'))).open).toBe(true);
+    expect((await cmd.handle(ctx('Huỷ', false))).reply[0]!.text).toBe('Đã huỷ, không gửi gì.');
+    expect((await app.broadcasts.store.list()).length).toBe(before);
+  });
+});
