@@ -24,7 +24,12 @@ import { buildTutorDeps } from './tutor.js';
 import { buildChannels } from './channels.js';
 import { startWorkers, type AnyWorker } from './workers.js';
 import { buildWeb } from './web.js';
-import { buildAdminChat } from './admin.js';
+import { buildAdmin, buildAdminChat } from './admin.js';
+import { buildStats } from '../admin/stats/index.js';
+import { rosterRoutes } from '../admin/roster/routes.js';
+import { broadcastRoutes } from '../broadcasts/http.js';
+import { announceCommand } from '../broadcasts/chat.js';
+import type { AdminRoutes } from '../admin/http-types.js';
 import type { AdminChatCommand } from '../admin/chat-types.js';
 import { buildBroadcasts, type BroadcastParts } from './broadcasts.js';
 
@@ -101,15 +106,28 @@ export async function createApp(opts: AppOptions): Promise<App> {
     channels: channels.map((c) => c.name),
   });
 
-  const broadcasts = buildBroadcasts(s, { channels: channels.map((c) => c.name) });
+  // Administration: the audit log, the stats counters, broadcasts, and what the API and the admins' chats reach.
+  const admin = buildAdmin(s);
+  const stats = buildStats({ db, leases: tutorDeps.leases, clock: s.clock, catalog: tutorDeps.catalog, i18n: s.i18n, timezone: config.TIMEZONE, defaultLocale: config.DEFAULT_LOCALE, defaultCohort: config.DEFAULT_COHORT });
+  const broadcasts = buildBroadcasts(s, { channels: channels.map((c) => c.name), audit: admin.audit });
+  const adminCommands: AdminChatCommand[] = [
+    stats.chat,
+    announceCommand({ service: broadcasts.service, i18n: s.i18n, redis: s.redis, prefix: queues.settings.prefix }),
+    ...(opts.adminCommands ?? []),
+  ];
+  const adminModules: AdminRoutes[] = [
+    stats.routes,
+    rosterRoutes({ conn: db.conn, cohorts: stats.cohorts, catalog: tutorDeps.catalog, i18n: s.i18n, clock: s.clock, audit: admin.audit, onInvited: (e) => stats.counters.invited(e), ...(config.TELEGRAM_BOT_USERNAME ? { telegramBot: config.TELEGRAM_BOT_USERNAME } : {}) }),
+    broadcastRoutes({ service: broadcasts.service }),
+  ];
 
   let stopped = false;
   const workers: AnyWorker[] =
-    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, opts.adminCommands ?? []), stopping: () => stopped, broadcasts });
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, adminCommands), stopping: () => stopped, broadcasts });
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {
-    server = await buildWeb(s, channels);
+    server = await buildWeb(s, channels, adminModules);
     try {
       await server.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
     } catch (err) {
