@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { AdminAccounts } from '../../src/admin/accounts.js';
@@ -117,9 +117,13 @@ describe('the admin API', () => {
 
   it('should never write the query string to the audit log', async () => {
     await call('GET', '/admin/api/learners?q=secret-in-query', 'ministry');
-    const audit = (await call('GET', '/admin/api/audit?limit=5', 'boot')).json();
+    // The entry is written once the response has gone (onResponse): wait for it rather than race it.
+    const audit = await vi.waitFor(async () => {
+      const page = (await call('GET', '/admin/api/audit?limit=50', 'boot')).json();
+      expect(page.entries.map((e: { action: string }) => e.action)).toContain('GET /admin/api/learners');
+      return page;
+    });
     expect(JSON.stringify(audit)).not.toContain('secret-in-query');
-    expect(audit.entries.map((e: { action: string }) => e.action)).toContain('GET /admin/api/learners');
   });
 
   it('should page the audit log by cursor and refuse a malformed one', async () => {
