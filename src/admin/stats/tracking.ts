@@ -99,6 +99,17 @@ export class StatsTracker {
   }
 }
 
+/**
+ * Counting never fails the learner's save: the record is written, and a counter update that cannot
+ * finish (a counter's lease held by a worker killed with it, Redis or the database busy) is left as a
+ * crash there would leave it — the pending op in the mark, finished by the learner's next save, and
+ * any drift shown and corrected by `report recount`. Failing the save instead made the update's job
+ * fail and, after its last retry, lost the learner's answer (the crash test, 25 SIGKILLs).
+ */
+function counted(update: Promise<void>): Promise<void> {
+  return update.catch(() => undefined);
+}
+
 /** The learner store, counting each save and each new learner. */
 export class TrackedLearnerStore implements LearnerStore {
   constructor(
@@ -115,13 +126,13 @@ export class TrackedLearnerStore implements LearnerStore {
 
   async create(learner: Omit<Learner, 'id' | 'version'>): Promise<Learner> {
     const created = await this.inner.create(learner);
-    await this.tracker.learnerSaved(created);
+    await counted(this.tracker.learnerSaved(created));
     return created;
   }
 
   async save(learner: Learner): Promise<Learner> {
     const saved = await this.inner.save(learner);
-    await this.tracker.learnerSaved(learner);
+    await counted(this.tracker.learnerSaved(learner));
     return saved;
   }
 }
@@ -138,7 +149,7 @@ export class TrackedEnrolmentStore implements EnrolmentStore {
 
   async save(enrolment: Enrolment): Promise<Enrolment> {
     const saved = await this.inner.save(enrolment);
-    await this.tracker.enrolmentSaved(enrolment);
+    await counted(this.tracker.enrolmentSaved(enrolment));
     return saved;
   }
 }
