@@ -14,8 +14,7 @@
  * start (peak, sampled every 100 ms), peak RSS, the delivery rate first → last and its share of
  * the limit, duplicates and losses at the fake.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startFakeBotApi } from './fake-bot-api.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
@@ -56,41 +55,9 @@ const LIMIT = Number(values.limit);
 const WINDOW = Number(values.window);
 const TOKEN = '123456:bench-token';
 
-const delivered = new Map<string, number>();
-let tooMany = 0;
-let first = 0;
-let last = 0;
-let tokens = LIMIT;
-let refilled = performance.now();
-const body = (req: IncomingMessage) =>
-  new Promise<string>((r) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => r(data));
-  });
-const server = createServer(async (req, res) => {
-  const payload = JSON.parse(await body(req)) as { chat_id: string };
-  res.setHeader('content-type', 'application/json');
-  if (LIMIT > 0) {
-    const t = performance.now();
-    tokens = Math.min(LIMIT, tokens + ((t - refilled) / 1000) * LIMIT);
-    refilled = t;
-    if (tokens < 1) {
-      tooMany += 1;
-      res.statusCode = 429;
-      res.end(JSON.stringify({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } }));
-      return;
-    }
-    tokens -= 1;
-  }
-  const now = performance.now();
-  if (!first) first = now;
-  last = now;
-  delivered.set(payload.chat_id, (delivered.get(payload.chat_id) ?? 0) + 1);
-  res.end(JSON.stringify({ ok: true, result: { message_id: delivered.size } }));
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const http = axios.create({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeout: 10_000, validateStatus: () => true });
+const fake = await startFakeBotApi({ token: TOKEN, limit: LIMIT });
+const { delivered } = fake;
+const http = axios.create({ baseURL: fake.base, timeout: 10_000, validateStatus: () => true });
 const adapter: ChannelAdapter = {
   name: 'telegram',
   async start() {},
@@ -190,7 +157,7 @@ clearInterval(sampler);
 await new Promise((r) => setTimeout(r, 1000)); // anything still in flight would show as a duplicate
 const v = await store.get(b.id);
 await worker?.close();
-const seconds = (last - first) / 1000;
+const seconds = (fake.last() - fake.first()) / 1000;
 const rate = (delivered.size - 1) / seconds;
 process.stdout.write(
   `${JSON.stringify({
@@ -205,7 +172,7 @@ process.stdout.write(
     rssPeakMB: Number((rssPeak / 1e6).toFixed(0)),
     messagesPerSec: Number(rate.toFixed(2)),
     shareOfLimit: LIMIT ? `${((100 * rate) / LIMIT).toFixed(1)}%` : undefined,
-    http429: tooMany,
+    http429: fake.tooMany(),
     duplicates: [...delivered.values()].reduce((n, c) => n + c - 1, 0),
     lost: N - delivered.size,
     counts: v?.counts,
@@ -215,4 +182,4 @@ await deleteKeys(redis, prefix);
 if (!values['keep-data']) await db.conn.dropDatabase();
 await redis.quit();
 await db.close();
-server.close();
+await fake.close();

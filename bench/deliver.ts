@@ -13,8 +13,7 @@
  *           does nothing (same concurrency, no limiter): the ceiling the send path is compared to.
  * Prints the achieved rate (first to last delivery), its share of the limit, 429s, duplicates, losses.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startFakeBotApi } from './fake-bot-api.js';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
 import { Redis } from 'ioredis';
@@ -51,47 +50,9 @@ const RATE = values.rate !== undefined ? Number(values.rate) : LIMIT;
 const CONCURRENCY = Number(values.concurrency);
 const TOKEN = '123456:bench-token';
 
-/** The fake Bot API: sendMessage only, a token bucket of LIMIT per second, 429 with retry_after beyond. */
-const delivered = new Map<string, number>();
-let tooMany = 0;
-let first = 0;
-let last = 0;
-let tokens = LIMIT;
-let refilled = performance.now();
-const body = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => resolve(data));
-  });
-const server = createServer(async (req, res) => {
-  const payload = JSON.parse(await body(req)) as { chat_id: string; text: string };
-  res.setHeader('content-type', 'application/json');
-  if (req.url !== `/bot${TOKEN}/sendMessage`) {
-    res.statusCode = 404;
-    res.end(JSON.stringify({ ok: false, error_code: 404, description: 'Not Found' }));
-    return;
-  }
-  if (LIMIT > 0) {
-    const t = performance.now();
-    tokens = Math.min(LIMIT, tokens + ((t - refilled) / 1000) * LIMIT);
-    refilled = t;
-    if (tokens < 1) {
-      tooMany += 1;
-      res.statusCode = 429;
-      res.end(JSON.stringify({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } }));
-      return;
-    }
-    tokens -= 1;
-  }
-  const now = performance.now();
-  if (!first) first = now;
-  last = now;
-  delivered.set(payload.chat_id, (delivered.get(payload.chat_id) ?? 0) + 1);
-  res.end(JSON.stringify({ ok: true, result: { message_id: delivered.size, chat: { id: Number(payload.chat_id), type: 'private' }, date: Math.floor(Date.now() / 1000), text: payload.text } }));
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const fake = await startFakeBotApi({ token: TOKEN, limit: LIMIT });
+const { delivered } = fake;
+const base = fake.base;
 
 /** Just enough of a Telegram adapter: sendMessage, and 429 → rate_limited with retry_after. */
 const http = axios.create({ baseURL: base, timeout: 10_000, validateStatus: () => true });
@@ -156,7 +117,7 @@ while (delivered.size < N || (await queues.send.telegram.getJobCounts('waiting',
   await new Promise((r) => setTimeout(r, 200));
   if (performance.now() - lastReport > 30_000) {
     lastReport = performance.now();
-    process.stderr.write(`${delivered.size}/${N} delivered, ${tooMany} × 429\n`);
+    process.stderr.write(`${delivered.size}/${N} delivered, ${fake.tooMany()} × 429\n`);
   }
   if (performance.now() - started > 3600_000) break;
 }
@@ -164,7 +125,7 @@ await new Promise((r) => setTimeout(r, 2000)); // anything still in flight would
 const failed = await queues.send.telegram.getJobCounts('failed');
 await worker.close();
 
-const seconds = (last - first) / 1000;
+const seconds = (fake.last() - fake.first()) / 1000;
 const rate = (N - 1) / seconds;
 const duplicates = [...delivered.values()].reduce((n, c) => n + c - 1, 0);
 process.stdout.write(
@@ -177,7 +138,7 @@ process.stdout.write(
     seconds: Number(seconds.toFixed(1)),
     messagesPerSec: Number(rate.toFixed(2)),
     shareOfLimit: LIMIT ? `${((100 * rate) / LIMIT).toFixed(1)}%` : undefined,
-    http429: tooMany,
+    http429: fake.tooMany(),
     duplicates,
     lost: N - delivered.size,
     failedJobs: failed.failed ?? 0,
@@ -213,4 +174,4 @@ await queues.close();
 await redis.quit();
 await db.conn.dropDatabase();
 await db.close();
-server.close();
+await fake.close();

@@ -15,10 +15,23 @@ export const INVITE_ALPHABET = 'ABCDEFGHJKMNPQRSTVWXYZ23456789';
 export const INVITE_CODE_LENGTH = 8;
 
 /** An invitation as the roster import stored it: who the person is and the cohort they join. */
+/** An official as the roster lists them: what an invitation pre-fills, and what re-imports are matched by. */
+export interface InvitationProfile {
+  fullName: string;
+  role: Role;
+  province: string;
+  /** Where the cohort still uses districts (the 2022 cohort); optional. */
+  district?: string;
+  commune: string;
+  phone?: string;
+  email?: string;
+  externalId?: string;
+}
+
 export interface Invitation {
   code: string;
   cohortId: string;
-  profile: { fullName: string; role: Role; province: string; district?: string; commune: string; phone?: string };
+  profile: InvitationProfile;
 }
 
 export interface InvitationStore {

@@ -8,21 +8,12 @@
  *   insert decides who used a code first.
  */
 import type { Connection } from 'mongoose';
-import type { Invitation, InvitationStore } from '../core/invites.js';
+import type { Invitation, InvitationProfile, InvitationStore } from '../core/invites.js';
 import { normalizeInviteCode } from '../core/invites.js';
-import type { ConversationId, Role } from '../core/model.js';
+import type { ConversationId } from '../core/model.js';
 import { isDuplicateKey, stringId } from './stores.js';
 
-export interface InvitationProfile {
-  fullName: string;
-  role: Role;
-  province: string;
-  district?: string;
-  commune: string;
-  phone?: string;
-  email?: string;
-  externalId?: string;
-}
+export type { InvitationProfile };
 
 export interface InvitationDoc {
   _id: string;

@@ -8,20 +8,12 @@ import { ROLES, type Role } from '../../core/model.js';
 import { fold } from '../../core/parse.js';
 import { matchProvince } from '../../core/onboarding.js';
 import { covers, type AdminScope } from '../scope.js';
+import type { InvitationProfile } from '../../core/invites.js';
 import { FIELD_LABEL, type Columns, type Field } from './columns.js';
 import type { Table } from './read.js';
 
-export interface RosterProfile {
-  fullName: string;
-  role: Role;
-  province: string;
-  /** Where the cohort still uses districts (the 2022 cohort); optional. */
-  district?: string;
-  commune: string;
-  phone?: string;
-  email?: string;
-  externalId?: string;
-}
+/** A valid row's official: the profile its invitation pre-fills. */
+export type RosterProfile = InvitationProfile;
 
 export interface RosterRow {
   line: number;
