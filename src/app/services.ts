@@ -73,7 +73,7 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
   const db = await connectDatabase(config.MONGODB_URL);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   try {
-    await syncContentCohorts(db.models, content.cohorts, clock.now());
+    await syncContentCohorts(db.models, content.cohorts, clock.now(), config.TIMEZONE);
     const i18n = await createTranslator(resolve(opts.root, 'locales'), config.DEFAULT_LOCALE);
     const queues = new Queues({ connection: redis, prefix: opts.queuePrefix ?? config.QUEUE_PREFIX });
     const metrics = new Metrics(opts.defaultMetrics ?? false);

@@ -5,10 +5,17 @@
 import type { CohortDefinition } from '../content/cohorts.js';
 import type { Cohort } from '../core/model.js';
 import type { Models } from './models.js';
+import { DateTime } from 'luxon';
 
-const DAY_MS = 24 * 3600 * 1000;
+/**
+ * A window of `durationDays` closes at the end of that day where the learners are (23:59:59),
+ * not at the minute the first process happened to start.
+ */
+export function closingAfter(now: Date, durationDays: number, timezone: string): Date {
+  return DateTime.fromJSDate(now, { zone: timezone }).plus({ days: durationDays }).endOf('day').toJSDate();
+}
 
-export async function syncContentCohorts(models: Models, defs: CohortDefinition[], now: Date): Promise<void> {
+export async function syncContentCohorts(models: Models, defs: CohortDefinition[], now: Date, timezone = 'UTC'): Promise<void> {
   for (const d of defs) {
     // An administrator's later change with `cohort upsert` wins over the content file.
     const current = await models.Cohort.findById(d.id).lean<{ managedBy?: string }>();
@@ -25,7 +32,7 @@ export async function syncContentCohorts(models: Models, defs: CohortDefinition[
     if ('durationDays' in d.window) {
       await models.Cohort.updateOne(
         { _id: d.id },
-        { $set: fields, $setOnInsert: { opensAt: now, closesAt: new Date(now.getTime() + d.window.durationDays * DAY_MS) } },
+        { $set: fields, $setOnInsert: { opensAt: now, closesAt: closingAfter(now, d.window.durationDays, timezone) } },
         { upsert: true },
       );
     } else {
