@@ -118,11 +118,29 @@ export function resolveChoice(text: string, choices: readonly Choice[]): Choice 
     const i = Number(num[1]) - 1;
     if (i >= 0 && i < choices.length) return choices[i];
   }
-  const w = words(text);
-  const byWords = w === '' ? [] : choices.filter((c) => words(c.label) === w);
-  if (byWords.length === 1) return byWords[0];
+  return byWords(words(text), choices);
+}
+
+/**
+ * An option by its words: the whole label, else the one label that starts with what was typed
+ * ("phó chủ tịch" → "Phó Chủ tịch UBND xã"), else the one label that holds it as whole words
+ * ("khác" → "Chức vụ khác"). Two candidates at the same level are no answer: the learner is asked again.
+ */
+function byWords(w: string, choices: readonly Choice[]): Choice | undefined {
+  if (w === '') return undefined;
+  const labels = choices.map((c) => ` ${words(c.label)} `);
+  const levels = [(l: string) => l === ` ${w} `, (l: string) => l.startsWith(` ${w} `), (l: string) => l.includes(` ${w} `)];
+  for (const [level, matches] of levels.entries()) {
+    if (level > 0 && w.length < MIN_PARTIAL) return undefined;
+    const found = choices.filter((_, i) => matches(labels[i] ?? ''));
+    if (found.length === 1) return found[0];
+    if (found.length > 1) return undefined;
+  }
   return undefined;
 }
+
+/** Fewer letters than this are not read as part of an option's words ("a", "xa" stay unread). */
+const MIN_PARTIAL = 3;
 
 /**
  * Text a learner gives us to keep (a name, a place, feedback): NFC, without invisible

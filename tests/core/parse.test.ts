@@ -30,8 +30,27 @@ describe('reading what learners type', () => {
     const next = [{ label: 'Bài tiếp theo ▶', value: 'next' }];
     expect(resolveChoice('Bài tiếp theo', next)?.value).toBe('next');
     expect(resolveChoice('bai tiep theo ▶', next)?.value).toBe('next');
-    expect(resolveChoice('bai tiep', next)).toBeUndefined();
+    expect(resolveChoice('bai tiep', next)?.value).toBe('next');
     expect(resolveChoice('▶', next)).toBeUndefined();
+  });
+
+  it('should read an option by the start of its words or a whole-word part of it, when only one option has it', () => {
+    const roles = [
+      { label: 'Chủ tịch UBND xã', value: 'chair' },
+      { label: 'Phó Chủ tịch UBND xã', value: 'vice' },
+      { label: 'Cán bộ Sở / đội ngũ nòng cốt CĐS', value: 'core' },
+      { label: 'Chức vụ khác', value: 'other' },
+    ];
+    expect(resolveChoice('phó chủ tịch', roles)?.value).toBe('vice');
+    expect(resolveChoice('pho chu tich', roles)?.value).toBe('vice');
+    expect(resolveChoice('Chủ tịch', roles)?.value).toBe('chair');
+    expect(resolveChoice('khác', roles)?.value).toBe('other');
+    expect(resolveChoice('can bo so', roles)?.value).toBe('core');
+    // In two labels, or too short, or not whole words: asked again rather than guessed.
+    expect(resolveChoice('UBND xã', roles)).toBeUndefined();
+    expect(resolveChoice('xa', roles)).toBeUndefined();
+    expect(resolveChoice('chu ti', roles)).toBeUndefined();
+    expect(resolveChoice('tich ubnd xa nghi loc', roles)).toBeUndefined();
   });
 
   it('should read commands in Vietnamese and English, with a bot suffix and a payload', () => {
