@@ -1,5 +1,5 @@
 /** Lesson cards and their check questions: card → next → question → feedback → next card. */
-import { findLesson, nextLesson, topicsOf, type Lesson, type Question } from './course.js';
+import { findLesson, lessonsOf, nextLesson, topicsOf, type Lesson, type Question } from './course.js';
 import type { Choice, OutboundMessage } from './messages.js';
 import type { Enrolment } from './model.js';
 import { isNextWord, letterOf, resolveChoice } from './parse.js';
@@ -88,7 +88,11 @@ function advanceFromCard(s: Session, e: Enrolment, lesson: Lesson): void {
 
 function completeLesson(s: Session, e: Enrolment, lesson: Lesson): void {
   if (!e.completedLessons.includes(lesson.id)) e.completedLessons.push(lesson.id);
-  e.cursor = { at: 'idle' };
+  const done = new Set(e.completedLessons);
+  const topic = topicsOf(s.course).find((t) => t.id === lesson.topicId);
+  // The last topic has no next topic to skip its rating to: the offer is kept on the cursor until it is rated or skipped.
+  const lastTopicDone = s.deps.ratings && topic && lessonsOf(s.course).every((l) => done.has(l.id));
+  e.cursor = lastTopicDone ? { at: 'idle', rating: topic.id } : { at: 'idle' };
   s.say(restingMessage(s, e));
 }
 

@@ -74,7 +74,11 @@ export type EnrolmentStatus = 'not_started' | 'in_progress' | 'completed' | 'cer
 
 /** Where the learner stands in the course. */
 export type Cursor =
-  | { at: 'idle' }
+  /**
+   * At rest. `rating` names the course's last topic while its 1–5 rating is offered, between its
+   * last lesson and the course end (other topics offer theirs until the next topic opens).
+   */
+  | { at: 'idle'; rating?: string }
   | { at: 'card'; lessonId: string }
   | { at: 'question'; lessonId: string; questionId: string }
   | { at: 'final'; attempt: number; index: number };

@@ -20,6 +20,10 @@ function progressChoice(s: Session): Choice {
   return { label: s.t('progress.button'), value: 'progress' };
 }
 
+function ratingChoices(s: Session, topicId: string): Choice[] {
+  return RATINGS.map((n) => ({ label: s.t(`rating.choice${n}`), value: `rate:${topicId}:${n}` }));
+}
+
 /** The message for a learner at rest in the course, computed from the enrolment alone. */
 export function restingMessage(s: Session, e: Enrolment | null): OutboundMessage {
   const done = new Set(e?.completedLessons ?? []);
@@ -33,13 +37,19 @@ export function restingMessage(s: Session, e: Enrolment | null): OutboundMessage
       const text = s.t('lesson.topicDone', { topic: s.text(topic.title) });
       if (!s.deps.ratings) return { text, choices: [nextChoice(s, 'lesson.nextTopic')] };
       // Rated 1–5 by number or words, or skipped by going on to the next topic.
-      const ratings = RATINGS.map((n) => ({ label: s.t(`rating.choice${n}`), value: `rate:${topic.id}:${n}` }));
-      return { text: `${text}\n\n${s.t('rating.ask')}`, choices: [...ratings, nextChoice(s, 'lesson.nextTopic')] };
+      return { text: `${text}\n\n${s.t('rating.ask')}`, choices: [...ratingChoices(s, topic.id), nextChoice(s, 'lesson.nextTopic')] };
     }
     const count = all.filter((l) => done.has(l.id)).length;
     return { text: s.t('lesson.lessonDone', { done: count, total: all.length }), choices: [nextChoice(s, 'lesson.nextLesson')] };
   }
   const finished = e ? finishedAttempts(e) : [];
+  const rated = e?.cursor.at === 'idle' ? e.cursor.rating : undefined;
+  const lastTopic = rated && s.deps.ratings && finished.length === 0 ? topicsOf(s.course).find((t) => t.id === rated) : undefined;
+  if (lastTopic) {
+    // The last topic's rating, before the course end: skipping it ("next") leads to the final test's offer.
+    const text = s.t('lesson.topicDone', { topic: s.text(lastTopic.title) });
+    return { text: `${text}\n\n${s.t('rating.askLast')}`, choices: [...ratingChoices(s, lastTopic.id), nextChoice(s, 'rating.skipLast')] };
+  }
   const rules = s.course.final;
   const passed = finished.filter((a) => a.passed).at(-1);
   const last = passed ?? finished.at(-1);

@@ -50,11 +50,12 @@ async function onboarded(): Promise<ChatLearner> {
   return a;
 }
 
-/** A learner who has studied every lesson and is offered the final test. */
+/** A learner who has studied every lesson, skipped the last topic's rating, and is offered the final test. */
 async function atCourseEnd(): Promise<ChatLearner> {
   const a = await onboarded();
   await jumpTo(a, lessonsOf(h.course).at(-1)!.id);
   await finishLesson(a);
+  await a.say('Tiếp tục');
   return a;
 }
 
@@ -120,6 +121,49 @@ describe('what the bot offers', () => {
       expect(a.last[0]!.text).toContain('Cảm ơn bạn đã đánh giá');
       expect(a.last.at(-1)!.text).toContain(t2!.lessons[0]!.title.vi);
       expect(await h.db.conn.collection('topic_ratings').countDocuments({ topicId: t1!.id, rating: 4 })).toBe(1);
+    });
+  });
+
+  describe('at the end of the last topic', () => {
+    const ratingLabels = ['Không hữu ích', 'Ít hữu ích', 'Bình thường', 'Hữu ích', 'Rất hữu ích'];
+
+    it('should offer its 1–5 rating, walking there lesson by lesson, take 5, thank, and then offer the final test', async () => {
+      const a = await onboarded();
+      const last = topicsOf(h.course).at(-1)!;
+      await jumpTo(a, last.lessons[0]!.id);
+      let end = await finishLesson(a);
+      for (const _ of last.lessons.slice(1)) {
+        expect(end.choices).toEqual([{ label: 'Bài tiếp theo ▶', value: 'next' }]);
+        await a.say('1');
+        end = await finishLesson(a);
+      }
+      expect(end.text).toContain(`Bạn đã hoàn thành chuyên đề`);
+      expect(end.text).toContain(last.title.vi);
+      expect(end.text).toContain('Chuyên đề này hữu ích với công việc của bạn không?');
+      expect(end.choices?.map((c) => c.label)).toEqual([...ratingLabels, 'Tiếp tục ▶']);
+      await a.say('5');
+      expect(a.last[0]!.text).toContain('Cảm ơn bạn đã đánh giá');
+      expect(a.last.at(-1)!.choices).toEqual([{ label: 'Làm bài kiểm tra', value: 'exam' }]);
+      const { learner } = await stored(a);
+      expect(await h.db.conn.collection('topic_ratings').find({ learnerId: learner.id }).toArray()).toMatchObject([{ topicId: last.id, rating: 5 }]);
+      // Offered once: asking for the current step again shows the test, not the rating.
+      await a.say('/hoc');
+      expect(a.text()).not.toContain('hữu ích với công việc');
+      await a.say('1');
+      expect(a.lastChoices()).toEqual(['final:start', 'final:later']);
+    });
+
+    it('should keep offering it until it is rated or skipped, and skip it by "Tiếp tục" without a rating', async () => {
+      const a = await onboarded();
+      await jumpTo(a, lessonsOf(h.course).at(-1)!.id);
+      const end = await finishLesson(a);
+      await a.say('hôm nay trời đẹp');
+      expect(a.last.at(-1)).toEqual(end);
+      await a.say('6');
+      expect(a.text()).not.toContain('Cảm ơn bạn đã đánh giá');
+      expect(a.last.at(-1)!.choices).toEqual([{ label: 'Làm bài kiểm tra', value: 'exam' }]);
+      const { learner } = await stored(a);
+      expect(await h.db.conn.collection('topic_ratings').countDocuments({ learnerId: learner.id })).toBe(0);
     });
   });
 

@@ -1,7 +1,7 @@
 /** SPEC §4 steps 1–3 and 5 as a Telegram learner does them: buttons where the bot offers them, typing elsewhere. */
 import { expect } from 'vitest';
 import type { App } from '../../src/app/index.js';
-import { findFinalQuestion, lessonsOf, type Course } from '../../src/core/course.js';
+import { findFinalQuestion, lessonsOf, topicsOf, type Course } from '../../src/core/course.js';
 import type { TelegramUser } from './telegram.js';
 import { shownAt } from './final-answers.js';
 
@@ -50,6 +50,10 @@ export async function fullJourney(app: App, user: TelegramUser, course: Course):
       break;
     }
   }
+  // The last topic's rating comes before the final test.
+  const lastTopic = topicsOf(course).at(-1)!.id;
+  expect(user.buttons().map((b) => b.callback_data)).toEqual([1, 2, 3, 4, 5].map((n) => `rate:${lastTopic}:${n}`).concat('next'));
+  await user.press(`rate:${lastTopic}:4`);
   expect(user.buttons().map((b) => b.callback_data)).toEqual(['exam']);
   await user.say('/tiendo');
   expect(user.lastText()).toContain(`Đã học ${total}/${total} bài`);
