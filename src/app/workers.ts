@@ -21,6 +21,7 @@ import { rateOf } from './channels.js';
 import type { Services } from './services.js';
 import { CertificateDelivery } from '../certificates/delivery.js';
 import { buildCertificates } from './certificates.js';
+import { MongoOutboundFailures } from '../storage/outbound-failures.js';
 import type { AdminChatDispatcher } from '../admin/chat-dispatch.js';
 import type { BroadcastParts } from './broadcasts.js';
 import { routedPushes } from '../broadcasts/delivery.js';
@@ -73,6 +74,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const pushes = new PushDelivery(new MongoScheduledSendLog(s.db.models), new Pushes(p.tutorDeps), clock);
   const certificates = buildCertificates(s);
   const documents = new CertificateDelivery(certificates.files, certificates.store, clock);
+  const failures = new MongoOutboundFailures(s.db.conn);
   for (const adapter of p.channels) {
     workers.push(
       createSendWorker(queues, {
@@ -86,6 +88,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         pushes: p.broadcasts ? routedPushes(pushes, p.broadcasts.delivery) : pushes,
         unprompted: p.unprompted.policyFor(adapter.name),
         documents,
+        failures,
       }),
     );
   }

@@ -4,13 +4,14 @@
  * within the budget, then send it (resuming where a retry left off). What the platform answered
  * becomes a queue signal in one place, `toQueueSignal`.
  */
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ChannelAdapter } from '../channels/types.js';
 import { SendError } from '../channels/shared/errors.js';
 import type { OutboundMessage } from '../core/messages.js';
 import type { Reachability } from '../core/ports.js';
 import type { Metrics } from '../metrics.js';
-import { sendQueueName, type DocumentJob, type PushJob, type SendJob } from './jobs.js';
+import { reasonOf, sendQueueName, type DocumentJob, type PushJob, type SendJob } from './jobs.js';
+import type { OutboundFailureLog } from './ports.js';
 import type { SendQueue } from './queues.js';
 import type { ChatPacing } from './pacing.js';
 import type { PushDelivery } from './push-delivery.js';
@@ -32,6 +33,8 @@ export interface DeliveryOptions {
   unprompted?: UnpromptedPolicy;
   /** Finds the file of a document job (rendering it if need be) and records that it went out; document jobs fail without it. */
   documents?: DocumentDelivery;
+  /** Where a job that failed for good is recorded for the admin's learner view; none = only BullMQ's failed set. */
+  failures?: OutboundFailureLog;
 }
 
 /** What sending a document needs besides the channel (certificates: src/certificates/delivery.ts). */
@@ -58,8 +61,17 @@ export class Delivery {
     this.channel = o.adapter.name;
   }
 
-  /** Processes one send job; resolves with what became of it, or throws a BullMQ signal. */
+  /** Processes one send job; resolves with what became of it, or throws a BullMQ signal (a final failure recorded first). */
   async deliver(job: Job<SendJob>, token?: string): Promise<string> {
+    try {
+      return await this.attempt(job, token);
+    } catch (err) {
+      if (isFinal(job, err)) await this.recordFailure(job, err as Error);
+      throw err;
+    }
+  }
+
+  private async attempt(job: Job<SendJob>, token?: string): Promise<string> {
     const data = job.data;
     if (await this.dropped(job)) {
       if (data.kind === 'push') await this.o.pushes?.failed?.(job as Job<PushJob>, 'unreachable');
@@ -185,8 +197,36 @@ export class Delivery {
     return outcome;
   }
 
+  /** The record a learner's admin view shows; a failure to write it must not change what BullMQ does with the job. */
+  private async recordFailure(job: Job<SendJob>, err: Error): Promise<void> {
+    if (!this.o.failures) return;
+    const data = job.data;
+    const messages = data.kind === 'reply' ? data.messages : data.kind === 'document' ? [data.message] : (data.composed ?? []);
+    const cause = err instanceof UnrecoverableError ? /^(\w+):/.exec(err.message)?.[1] : err instanceof SendError ? err.kind : undefined;
+    await this.o.failures
+      .record({
+        id: `${sendQueueName(this.channel)}|${job.id}`,
+        conversation: data.conversation,
+        ...(data.kind === 'push' ? { learnerId: data.push.learnerId } : {}),
+        reason: reasonOf(data),
+        kind: cause ?? 'error',
+        error: err.message.slice(0, 300),
+        attempts: job.attemptsMade + 1,
+        previews: messages.map((m) => m.text.slice(0, 120)),
+        failedAt: new Date(),
+      })
+      .catch(() => undefined);
+  }
+
   /** The job is done with: the next message of its chat may go. */
   private async release(job: Job<SendJob>): Promise<void> {
     await this.o.pacing?.release(job.data.conversation, job.id!);
   }
+}
+
+/** This throw ends the job: a refusal never retried, or the last attempt (pauses and waits for a turn are not failures). */
+function isFinal(job: Job<SendJob>, err: unknown): boolean {
+  if (err instanceof UnrecoverableError) return true;
+  if (err instanceof DelayedError || err instanceof RateLimitError) return false;
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }

@@ -92,3 +92,25 @@ export interface Pruner {
   /** Deletes what is past its retention at `now`, calling `between` after each batch; returns how many per collection. */
   prune(now: Date, between?: () => Promise<void>): Promise<Record<string, number>>;
 }
+
+/** A send job that failed for good (no retry left, or a refusal never retried), as the send worker saw it last. */
+export interface OutboundFailure {
+  /** `<queue>|<job id>`: one record per job, whatever the number of workers that saw it fail. */
+  id: string;
+  conversation: ConversationId;
+  /** Known for pushes; otherwise the store finds it from the conversation. */
+  learnerId?: string;
+  reason: SendReason;
+  /** The platform's answer as the shared taxonomy names it (`blocked`, `rejected`, `network`…), or `error`. */
+  kind: string;
+  error: string;
+  attempts: number;
+  /** The start of each message that did not go (what the learner missed). */
+  previews: string[];
+  failedAt: Date;
+}
+
+/** Where permanent send failures are kept for the admin's learner view (the BullMQ failed set expires and has no learner key). */
+export interface OutboundFailureLog {
+  record(f: OutboundFailure): Promise<void>;
+}

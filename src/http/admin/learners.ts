@@ -14,10 +14,13 @@ import { ROLES, type Learner } from '../../core/model.js';
 import type { Models } from '../../storage/models.js';
 import { enrolmentId, toEnrolment, toLearner } from '../../storage/stores.js';
 import type { MongoCertificateStore } from '../../storage/certificates.js';
+import { MongoOutboundFailures } from '../../storage/outbound-failures.js';
 
 export interface LearnerViewDeps {
   models: Models;
   certificates: Pick<MongoCertificateStore, 'findFor'>;
+  /** Messages that failed for good, as the send workers recorded them. @defaultValue `outbound_failures` on the models' connection */
+  failures?: Pick<MongoOutboundFailures, 'forLearner'>;
 }
 
 const STATUSES = ['not_started', 'in_progress', 'completed', 'certified'] as const;
@@ -51,6 +54,8 @@ function learnerJson(l: Learner) {
 
 export function learnerRoutes(deps: LearnerViewDeps): AdminRoutes {
   const m = deps.models;
+  const failures = deps.failures ?? new MongoOutboundFailures(m.Learner.db);
+  const broadcastDeliveries = m.Learner.db.collection('broadcast_deliveries');
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -93,7 +98,7 @@ export function learnerRoutes(deps: LearnerViewDeps): AdminRoutes {
 
     r.get(
       '/learners/:id',
-      { schema: { summary: "a learner's full history: enrolment, answers, final-test attempts, held and scheduled messages, certificate", tags: ['learners'], params: z.object({ id: z.string().max(64) }) } },
+      { schema: { summary: "a learner's full history: enrolment, answers, final-test attempts, messages sent, held and failed, certificate", tags: ['learners'], params: z.object({ id: z.string().max(64) }) } },
       async (req, reply) => {
         const { id } = req.params;
         if (!Types.ObjectId.isValid(id) || String(new Types.ObjectId(id)) !== id) return reply.code(400).send({ ok: false, error: 'a learner id is 24 hexadecimal digits' });
@@ -109,6 +114,8 @@ export function learnerRoutes(deps: LearnerViewDeps): AdminRoutes {
         const answers = await m.Answer.find({ learnerId: learner.id }).sort({ at: 1 }).lean<Record<string, unknown>[]>();
         const held = learner.conversations.length ? await m.HeldMessage.find({ conversation: trusted({ $in: learner.conversations.map(String) }) }).lean<Record<string, unknown>[]>() : [];
         const scheduled = await m.ScheduledSend.find({ learnerId: learner.id }).lean<Record<string, unknown>[]>();
+        const broadcasts = await broadcastDeliveries.find({ learnerId: String(learner.id) }, { projection: { owner: 0 } }).sort({ at: 1 }).limit(500).toArray();
+        const failed = await failures.forLearner(learner.id, learner.conversations);
         return {
           learner: learnerJson(learner),
           enrolment: enrolment && {
@@ -125,6 +132,15 @@ export function learnerRoutes(deps: LearnerViewDeps): AdminRoutes {
           heldMessages: held.map(({ _id, ...h }) => ({ id: String(_id), ...h })),
           // Scheduled messages by state: `claimed` without `doneAt` is one not (yet) delivered.
           scheduledMessages: scheduled.map(({ _id, ...s }) => ({ id: String(_id), ...s })),
+          broadcastDeliveries: broadcasts.map(({ _id, ...b }) => ({ id: String(_id), ...b })),
+          // Send jobs that failed for good (blocked, refused, or out of retries): what the learner did not receive.
+          failedMessages: failed,
+          // Replies are not stored one by one: sent counts the scheduled messages, broadcasts and the certificate that went out.
+          messages: {
+            sent: scheduled.filter((x) => x.state === 'sent').length + broadcasts.filter((b) => b.state === 'sent').length + (certificate?.sentAt ? 1 : 0),
+            held: held.length,
+            failed: failed.length,
+          },
           certificate: certificate && {
             serial: certificate.serial,
             code: certificate.code,
