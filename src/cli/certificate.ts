@@ -138,7 +138,7 @@ export function registerCertificateCommands(program: Command): void {
     .command('reissue')
     .description("issue a new certificate from the learner's current profile (e.g. a corrected name); the old one is revoked, pointing to the new")
     .argument('<code>', 'the verification code of the certificate to replace')
-    .option('--reason <text>', 'why', 'reissued')
+    .option('--reason <text>', 'why it is reissued (kept with the old certificate)', 'reissued')
     .action((code: string, o: { reason: string }) => run((d) => reissueCertificate(d, code, o.reason)));
   cert
     .command('list')
