@@ -28,7 +28,8 @@ describe('the Telegram channel over long polling', () => {
     await fullJourney(app, user, shipped().courses.get('cds-xa')!);
     const presses = fake.callsOf('answerCallbackQuery').length;
     expect(presses).toBeGreaterThan(10);
-  });
+    // The whole course, as the conformance journeys (240 s): about 55 s on a loaded 2-core machine.
+  }, 180_000);
 });
 
 describe('a learner in English', () => {
