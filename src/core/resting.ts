@@ -43,8 +43,8 @@ export function restingMessage(s: Session, e: Enrolment | null): OutboundMessage
     return { text: s.t('lesson.lessonDone', { done: count, total: all.length }), choices: [nextChoice(s, 'lesson.nextLesson')] };
   }
   const finished = e ? finishedAttempts(e) : [];
-  const rated = e?.cursor.at === 'idle' ? e.cursor.rating : undefined;
-  const lastTopic = rated && s.deps.ratings && finished.length === 0 ? topicsOf(s.course).find((t) => t.id === rated) : undefined;
+  const offered = e?.cursor.at === 'idle' ? e.cursor.rating : undefined;
+  const lastTopic = offered && s.deps.ratings && finished.length === 0 ? topicsOf(s.course).find((t) => t.id === offered) : undefined;
   if (lastTopic) {
     // The last topic's rating, before the course end: skipping it ("next") leads to the final test's offer.
     const text = s.t('lesson.topicDone', { topic: s.text(lastTopic.title) });
