@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { application } from '../support/env.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { TelegramUser } from '../support/telegram.js';
-import { composedPush } from '../support/jobs.js';
+import { composedPush, reply } from '../support/jobs.js';
 import { jobId } from '../../src/scheduler/jobs.js';
 import type { App } from '../../src/app/index.js';
 
@@ -54,7 +54,7 @@ describe("a learner's messages in GET /admin/api/learners/:id", () => {
     expect(after.messages).toMatchObject({ failed: 1, held: 0 });
   });
 
-  it('should list a push to a learner who blocked the bot as failed, and the record once per job', async () => {
+  it('should list a push to a learner who blocked the bot as failed, under that learner only', async () => {
     const user = new TelegramUser(fake, app);
     await user.say('/start');
     const learner = (await app.learners.findByConversation(`telegram:${user.chatId}`))!;
@@ -71,5 +71,24 @@ describe("a learner's messages in GET /admin/api/learners/:id", () => {
     await other.say('/start');
     const otherLearner = (await app.learners.findByConversation(`telegram:${other.chatId}`))!;
     expect((await view(otherLearner.id)).failedMessages).toEqual([]);
+  });
+
+  it('should record a message that ran out of retries once, after its last attempt, and none that a retry delivered', async () => {
+    const user = new TelegramUser(fake, app);
+    await user.say('/start');
+    const learner = (await app.learners.findByConversation(`telegram:${user.chatId}`))!;
+    const queue = app.queues.send.telegram;
+    const opts = { attempts: 2, backoff: { type: 'fixed', delay: 50 } };
+    // A server error: retried; the second try succeeds.
+    fake.fail('sendMessage', { error_code: 502, description: 'Bad Gateway' }, { times: 1 });
+    const saved = await queue.add('reply', reply(`telegram:${user.chatId}`, 'Lần này thì tới'), { ...opts, jobId: jobId('test-retried', user.chatId) });
+    await expect.poll(() => saved.isCompleted(), { timeout: 20_000 }).toBe(true);
+    // Two server errors: both tries fail, the job fails for good.
+    fake.fail('sendMessage', { error_code: 502, description: 'Bad Gateway' }, { times: 2 });
+    const lost = await queue.add('reply', reply(`telegram:${user.chatId}`, 'Lần này thì không'), { ...opts, jobId: jobId('test-lost', user.chatId) });
+    await expect.poll(() => lost.isFailed(), { timeout: 20_000 }).toBe(true);
+    const { failedMessages } = await view(learner.id);
+    expect(failedMessages).toHaveLength(1);
+    expect(failedMessages[0]).toMatchObject({ id: `send-telegram|${lost.id}`, learnerId: learner.id, reason: 'reply', kind: 'network', attempts: 2, previews: ['Lần này thì không'] });
   });
 });
