@@ -27,13 +27,16 @@ import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { createTranslator } from '../src/i18n/index.js';
 import { RedisLeases } from '../src/scheduler/leases.js';
-import { buildStats } from '../src/admin/stats/index.js';
+import { buildStats, StatsCounters } from '../src/admin/stats/index.js';
+import { counterId, enc, SUMMARY } from '../src/admin/stats/counters.js';
+import { FUNNEL, type Delta } from '../src/admin/stats/facts.js';
+import { DateTime } from 'luxon';
 import { recount } from '../src/admin/stats/recount.js';
 import { progressCsv, progressRows } from '../src/admin/stats/export.js';
 import { lessonsOf } from '../src/core/course.js';
 import { parseScope } from '../src/admin/scope.js';
 
-const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' } } });
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' }, design: { type: 'string' } } });
 const N = Number(values.learners);
 const REQUESTS = Number(values.requests);
 const COMMUNES = 3321;
@@ -53,9 +56,10 @@ const provinces = catalog.provinces('current');
 const redis = new Redis(base.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `benchadmin${Date.now().toString(36)}`;
 const i18n = await createTranslator(resolve(root, 'locales'), 'vi');
-const parts = { db, leases: new RedisLeases(redis, prefix), clock: { now: () => new Date() }, catalog, i18n, timezone: base.TIMEZONE, defaultLocale: 'vi' as const, defaultCohort: COHORT };
-const stats = buildStats({ ...parts, statsCacheMs: 0 });
-const cached = buildStats(parts);
+const parts = { db, redis, prefix, clock: { now: () => new Date() }, catalog, i18n, timezone: base.TIMEZONE, defaultLocale: 'vi' as const, defaultCohort: COHORT };
+const counters = new StatsCounters({ conn: db.conn, redis, prefix, clock: parts.clock, timezone: base.TIMEZONE });
+const stats = buildStats({ ...parts, counters, statsCacheMs: 0 });
+const cached = buildStats({ ...parts, counters });
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -120,30 +124,82 @@ async function scanBaseline(): Promise<number> {
 }
 
 /**
- * `--ops N`: only the write side. N counter ops from 8 concurrent writers, each op a learner moving
- * a step in a random province (so every op takes its province's lease and the cohort summary's):
- * what the tracked saves cost, and the summary's lease as the cohort-wide ceiling.
+ * The baseline of `--ops`: the previous design, kept here only to measure against. Each change
+ * `$inc`s the province document and the summary document in MongoDB, each under a Redis lease of
+ * that document (FerretDB's `$inc` is not atomic), the op id kept in the document's last 256 ops.
+ */
+const leases = new RedisLeases(redis, prefix);
+async function leaseApply(cohortId: string, deltas: Delta[], op: string, at = new Date()): Promise<void> {
+  const col = db.conn.collection<any>('bench_lease_counters');
+  const day = DateTime.fromJSDate(at, { zone: base.TIMEZONE }).toISODate() ?? 'unknown';
+  const byDoc = new Map<string, Delta[]>();
+  for (const d of deltas) {
+    byDoc.set(d.province, [...(byDoc.get(d.province) ?? []), d]);
+    byDoc.set(SUMMARY, [...(byDoc.get(SUMMARY) ?? []), { ...d, commune: d.province }]);
+  }
+  for (const province of [...byDoc.keys()].sort()) {
+    const id = counterId(cohortId, province);
+    await leases.run(`stats:${id}`, async () => {
+      const doc = await col.findOne({ _id: id }, { projection: { ops: 1 } });
+      const ops: string[] = doc?.ops ?? [];
+      if (ops.includes(op)) return;
+      const inc: Record<string, number> = {};
+      for (const d of byDoc.get(province)!) {
+        const cell = `cells.${enc(d.commune)}.${enc(d.role)}.${d.metric}`;
+        inc[cell] = (inc[cell] ?? 0) + d.n;
+        if ((FUNNEL as readonly string[]).includes(d.metric)) inc[`days.${day}.${d.metric}`] = (inc[`days.${day}.${d.metric}`] ?? 0) + d.n;
+      }
+      await col.updateOne({ _id: id }, { $inc: inc, $set: { cohortId, province, ops: [...ops.slice(-255), op], updatedAt: at } }, { upsert: true });
+    });
+  }
+}
+
+/**
+ * `--ops N`: only the write side, both designs in the same run. N counter ops from 8 concurrent
+ * writers, each op a learner moving a step in a province (province i mod 34), so every op changes
+ * its province and the cohort summary: what each tracked save adds to a reply.
+ *   redis: one Lua script per op (SET NX op id + HINCRBY both hashes), flushed to MongoDB in the background;
+ *   lease: the previous design (above).
  */
 if (values.ops) {
   const total = Number(values.ops);
-  const t = Date.now();
-  let next = 0;
-  const lat: number[] = [];
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < total) {
-      const i = next++;
-      const province = provinces[i % provinces.length]!;
-      const s0 = performance.now();
-      await stats.counters.apply('bench-ops', [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `op${i}`);
-      lat.push(performance.now() - s0);
+  const designs = (values.design ?? 'redis,lease').split(',');
+  for (const design of designs) {
+    const cohort = `bench-ops-${design}-${Date.now().toString(36)}`;
+    const apply = design === 'lease' ? leaseApply : (c: string, d: Delta[], op: string) => counters.apply(c, d, op);
+    const t = Date.now();
+    let next = 0;
+    const lat: number[] = [];
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < total) {
+        const i = next++;
+        const province = provinces[i % provinces.length]!;
+        const s0 = performance.now();
+        await apply(cohort, [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `op${i}`);
+        lat.push(performance.now() - s0);
+      }
+    }));
+    const secs = (Date.now() - t) / 1000;
+    let counted: number;
+    let extra = '';
+    if (design === 'lease') {
+      const sum = await db.conn.collection<any>('bench_lease_counters').findOne({ _id: counterId(cohort, SUMMARY) });
+      counted = Object.values<any>(sum?.cells ?? {}).reduce((n, roles) => n + (roles.chair?.started ?? 0), 0);
+    } else {
+      const f0 = performance.now();
+      await counters.flush();
+      extra = `; then the flush of the ${provinces.length + 1} changed hashes to their documents: ${(performance.now() - f0).toFixed(0)} ms`;
+      const sum = await db.conn.collection<any>('stats_counters').findOne({ _id: counterId(cohort, SUMMARY) as never });
+      counted = Object.values<any>(sum?.cells ?? {}).reduce((n, roles) => n + (roles['chair']?.started ?? 0), 0);
     }
-  }));
-  const secs = (Date.now() - t) / 1000;
-  const sum = await stats.counters.read('bench-ops', '*');
-  const counted = Object.values(sum.cells).reduce((n, roles) => n + (roles.chair?.started ?? 0), 0);
-  log(`ops: ${total} in ${secs.toFixed(1)} s = ${Math.round(total / secs)} ops/s; p50 ${pct(lat, 0.5).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms per op; summary counts ${counted} (exact: ${counted === total})`);
-  await db.conn.collection('stats_counters').deleteMany({ cohortId: 'bench-ops' });
+    log(`ops (${design}): ${total} in ${secs.toFixed(1)} s = ${Math.round(total / secs)} ops/s; p50 ${pct(lat, 0.5).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms per op; summary document counts ${counted} (exact: ${counted === total})${extra}`);
+    await db.conn.collection('stats_counters').deleteMany({ cohortId: cohort });
+    await db.conn.collection('bench_lease_counters').deleteMany({ cohortId: cohort });
+  }
+  await counters.close();
   clearInterval(sampler);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
   await redis.quit();
   await db.close();
   process.exit(0);
@@ -209,6 +265,7 @@ log(`export: ${rows} rows, ${mb(bytes)} in ${s.toFixed(1)} s = ${Math.round(rows
 clearInterval(sampler);
 await app.close();
 await cachedApp.close();
+await counters.close();
 if (!values['keep-data']) await db.conn.dropDatabase();
 const keys = await redis.keys(`${prefix}:*`);
 if (keys.length) await redis.del(...keys);

@@ -3,7 +3,6 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { ContentCatalog } from '../content/catalog.js';
-import { RedisLeases } from '../scheduler/leases.js';
 import { MongoCohortStore } from '../storage/stores.js';
 import { lessonsOf } from '../core/course.js';
 import type { Locale } from '../core/course.js';
@@ -16,7 +15,8 @@ import { CliInputError } from './cohort.js';
 function statsOf(ctx: CliContext) {
   return buildStats({
     db: ctx.db,
-    leases: new RedisLeases(ctx.redis, ctx.queues.settings.prefix),
+    redis: ctx.redis,
+    prefix: ctx.queues.settings.prefix,
     clock: { now: () => new Date() },
     catalog: new ContentCatalog(ctx.content),
     i18n: ctx.i18n,

@@ -4,7 +4,7 @@
  * corrected. It also computes what only a scan can know: learners active in the last 7 days and
  * the spread of lessons done (quartiles), kept with each province's counters until the next
  * recount. The daily flow is left as counted (the records keep no history of when each step
- * was reached). Run it when the cohort is quiet: a learner who changes while it runs may be off
+ * was reached). Counters are read and corrected in Redis, then flushed to their documents. Run it when the cohort is quiet: a learner who changes while it runs may be off
  * by one until the next recount.
  */
 import type { Models } from '../../storage/models.js';
@@ -61,6 +61,8 @@ async function inParallel(commands: (() => Promise<unknown>)[], width: number): 
 export async function recount(p: { models: Models; conn: Connection; counters: StatsCounters; tracker: StatsTracker; cohortId: string; now: Date }): Promise<RecountResult> {
   const started = Date.now();
   const cohortId = String(p.cohortId);
+  // Every counter changed so far is in its document: the provinces counted are found by a scan of them.
+  await p.counters.flush();
   // One small entry per enrolment (status, flags, counts): the learners are streamed, never held.
   const enrolments = new Map<string, EnrolmentSeen>();
   for await (const e of p.models.Enrolment.find({ cohortId }, { learnerId: 1, courseId: 1, status: 1, completedLessons: 1, finalAttempts: 1, lastActivityAt: 1, version: 1 }).lean<any>().cursor({ batchSize: 500 })) {
@@ -157,5 +159,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     for (const [k, n] of Object.entries(x.lessonHist)) all.lessonHist[k] = (all.lessonHist[k] ?? 0) + n;
   }
   await p.counters.replace(cohortId, SUMMARY, summary, { at: p.now, ...all });
+  // Redis is corrected above; the documents now.
+  await p.counters.flush();
   return { learners, marksFixed, drift, ms: Date.now() - started };
 }
