@@ -54,7 +54,7 @@ export async function progressCommand(ctx: CliContext, o: { cohort: string; out:
       yield row;
     }
   }
-  const source = progressRows({ models: ctx.db.models, cohortId: cohort.id, province: o.province?.normalize('NFC'), lessonsTotal: course ? lessonsOf(course).length : 0 });
+  const source = progressRows({ rows: statsOf(ctx).counters.rows, models: ctx.db.models, cohortId: cohort.id, province: o.province?.normalize('NFC'), lessonsTotal: course ? lessonsOf(course).length : 0 });
   await pipeline(progressCsv(counted(source), ctx.i18n, (o.lang ?? ctx.config.DEFAULT_LOCALE) as Locale), createWriteStream(o.out));
   ctx.print(ctx.i18n.t(ctx.config.DEFAULT_LOCALE, 'stats.cli.exportDone', { rows, file: o.out, seconds: ((Date.now() - started) / 1000).toFixed(1) }));
 }

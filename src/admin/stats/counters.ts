@@ -23,6 +23,7 @@ import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Clock } from '../../core/ports.js';
 import { FUNNEL, type Delta, type Metric } from './facts.js';
+import { ExportRows } from './rows.js';
 
 export const COUNTERS = 'stats_counters';
 /** How long an op id is remembered: a save retried later than this could count twice. */
@@ -191,6 +192,8 @@ export class StatsCounters {
   private readonly redis: Scripted;
   /** Where the keys live: `<prefix>:stats:<database>`. */
   readonly keyPrefix: string;
+  /** The export's rows, kept beside the counters (same Redis, same key prefix). */
+  readonly rows: ExportRows;
   private changes = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -208,6 +211,7 @@ export class StatsCounters {
     }
     this.redis = r;
     this.keyPrefix = `${o.prefix}:stats:${o.conn.name}`;
+    this.rows = new ExportRows(o.redis, this.keyPrefix);
   }
 
   private get col() {

@@ -12,6 +12,7 @@ import type { Connection } from 'mongoose';
 import { contribution, enrolmentSide, learnerSide, type EnrolmentSide, type Metric } from './facts.js';
 import { SUMMARY, type CellCounts, type StatsCounters } from './counters.js';
 import { markId, MARKS, type Mark, type StatsTracker } from './tracking.js';
+import { enrolmentPart, learnerPart, type EnrolmentPart } from './rows.js';
 
 const WRITE_BATCH = 16;
 const DAY_MS = 24 * 3600 * 1000;
@@ -37,6 +38,7 @@ interface EnrolmentSeen {
   version: number;
   lessons: number;
   lastActivityAt: number;
+  part: EnrolmentPart;
 }
 
 function bump(cells: CellCounts, commune: string, role: string, metric: Metric): void {
@@ -71,6 +73,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
       version: e.version ?? 0,
       lessons: new Set(e.completedLessons ?? []).size,
       lastActivityAt: new Date(e.lastActivityAt).getTime(),
+      part: enrolmentPart(e),
     });
   }
   const marks = new Map<string, string>();
@@ -97,9 +100,13 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     await inParallel(commands, 4);
   };
   const weekAgo = p.now.getTime() - 7 * DAY_MS;
-  for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, onboarded: 1, inviteCode: 1, version: 1 }).lean<any>().cursor({ batchSize: 500 })) {
+  // The export's rows are rebuilt on the way (each through the version check: a save meanwhile stands).
+  const rows = p.counters.rows.builder(cohortId);
+  const seenIds = new Set<string>();
+  for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, onboarded: 1, inviteCode: 1, version: 1, createdAt: 1 }).lean<any>().cursor({ batchSize: 500 })) {
     learners++;
     const id = String(raw._id);
+    seenIds.add(id);
     const l = learnerSide(raw);
     const seen = enrolments.get(id);
     const c = contribution(l, seen?.side);
@@ -113,6 +120,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
       x.lessonHist[k] = (x.lessonHist[k] ?? 0) + 1;
       extra.set(l.province, x);
     }
+    await rows.add(id, learnerPart(raw), raw.version ?? 0, seen?.part, seen?.version);
     const mid = markId(id, cohortId);
     const expected = { l, e: seen?.side };
     if (marks.get(mid) !== JSON.stringify(expected)) {
@@ -122,6 +130,8 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     }
   }
   await flush();
+  await rows.done();
+  await p.counters.rows.keepOnly(cohortId, seenIds);
 
   const drift: Drift[] = [];
   const provinces = new Set([...cells.keys(), ...(await p.counters.provincesCounted(cohortId))]);
