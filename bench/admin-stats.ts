@@ -7,9 +7,13 @@
  *     Fastify (route module, zod, counters read by `_id`); baseline in the same run: the same
  *     totals computed by scanning the learners and enrolments (what the counters replace);
  *   - the progress export (the CLI's and the route's code path) to a discarding sink: rows/s and
- *     RSS sampled every 50 ms.
+ *     RSS sampled every 50 ms, both ways in the same run — the baseline scans of the learners and
+ *     enrolments, then the kept rows (Redis) the recount built.
  *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data
  *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data   # reuses the data
+ *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data --only export   # the export only (recount to build the rows, then both ways)
+ *   node --import tsx bench/admin-stats.ts --ops 400                                       # the counters' write side: Redis design, then the old lease design
+ *   node --import tsx bench/admin-stats.ts --ops 4000 --design redis
  * Inserts go 16 documents per command (FerretDB), 4 commands in flight.
  */
 import { parseArgs } from 'node:util';
