@@ -4,7 +4,8 @@
  * has provinces where a province has communes.
  *
  * They are counted in Redis, off the reply path: each change is one Lua script that claims the op
- * id (`SET <op> NX EX 14d`, so a retried save counts once) and HINCRBYs the province hash and the
+ * (a tracked save's `<mark>#<seq>` against the mark's last applied sequence in the `applied` hash;
+ * any other op id with `SET <op> NX EX 14d`), so a retried save counts once, and HINCRBYs the province hash and the
  * summary hash together — atomic, no lease, nothing for a killed worker to leave locked. A hash
  * missing from Redis (first use, Redis lost) is loaded from its MongoDB document first, by a
  * script that writes only when the hash is still missing (two loaders never add up twice).
@@ -14,7 +15,7 @@
  *
  * Redis keys, under `<prefix>:stats:<database>`: `h:<cohort>|<province>` (hash: `c|<commune>|<role>|<metric>`
  * and `d|<date>|<step>` counts, `_v` a change number, `r` the last recount's figures),
- * `op:<op id>`, `dirty` (the set of ids changed since their last flush), `flushing` (the flush lock).
+ * `applied` (mark → last sequence counted), `op:<op id>`, `dirty` (the set of ids changed since their last flush), `flushing` (the flush lock).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,15 +102,22 @@ export interface StatsCountersOptions {
 }
 
 /**
- * One change: KEYS op, dirty, hash…; ARGV op TTL, then per hash its id, its field count and the
- * field/increment pairs. Returns 1 (counted), 0 (op already counted) or -i (hash i missing: load it, retry).
+ * One change: KEYS op key (or the `applied` hash), dirty, hash…; ARGV `op` + TTL (or `seq` + mark id +
+ * sequence number), then per hash its id, its field count and the field/increment pairs. Returns 1
+ * (counted), 0 (op already counted) or -i (hash i missing: load it, retry).
  */
 const APPLY = `
 for i = 3, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 0 then return 2 - i end
 end
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local a = 2
+if ARGV[1] == 'seq' then
+  local cur = redis.call('HGET', KEYS[1], ARGV[2])
+  if cur and tonumber(cur) >= tonumber(ARGV[3]) then return 0 end
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+else
+  if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 0 end
+end
+local a = 4
 for i = 3, #KEYS do
   local id, n = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
@@ -256,8 +264,12 @@ export class StatsCounters {
     }
     const provinces = [...byDoc.keys()].sort();
     const ids = provinces.map((p) => counterId(cohortId, p));
-    const keys = [`${this.keyPrefix}:op:${op}`, this.dirtyKey, ...ids.map((id) => this.hashKey(id))];
-    const args: (string | number)[] = [OP_TTL_S];
+    // A tracked save's op is `<mark>#<seq>`, its sequence rising with each op of the mark (the next is
+    // made only once the last is applied): one field per learner remembers the last applied, where a
+    // key per op kept 14 days would hold ~10 keys per learner. Other ops (invitations) claim their id.
+    const seq = /^(.+)#(\d+)$/.exec(op);
+    const keys = [seq ? `${this.keyPrefix}:applied` : `${this.keyPrefix}:op:${op}`, this.dirtyKey, ...ids.map((id) => this.hashKey(id))];
+    const args: (string | number)[] = seq ? ['seq', seq[1]!, seq[2]!] : ['op', OP_TTL_S, ''];
     provinces.forEach((p, i) => {
       const fields = [...byDoc.get(p)!].filter(([, n]) => n !== 0);
       args.push(ids[i]!, fields.length, ...fields.flat());

@@ -57,6 +57,15 @@ describe('the stats counters', () => {
     expect((await s.counters.read('ops', '*')).cells['Hà Nội']?.chair?.started).toBe(2);
   });
 
+  it("should count a tracked save's op once by its mark's sequence, never an older one after a newer", async () => {
+    const d = { province: 'Hà Nội', commune: 'Xã Seq', role: 'chair', metric: 'started' as const, n: 1 };
+    await s.counters.apply('seq', [d], 'L1|seq#1');
+    await Promise.all([s.counters.apply('seq', [d], 'L1|seq#2'), s.counters.apply('seq', [d], 'L1|seq#2')]);
+    await s.counters.apply('seq', [d], 'L1|seq#1');
+    await s.counters.apply('seq', [d], 'L2|seq#1');
+    expect((await s.counters.read('seq', 'Hà Nội')).cells['Xã Seq']?.chair?.started).toBe(3);
+  });
+
   it('should flush to the documents, and reload a hash lost from Redis once however many writers meet it', async () => {
     const d = (n: number) => ({ province: 'Nghệ An', commune: 'Xã Reload', role: 'chair', metric: 'invited' as const, n });
     await s.counters.apply('reload', [d(3)], 'r-1');
