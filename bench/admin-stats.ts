@@ -179,7 +179,7 @@ if (values.ops) {
         const i = next++;
         const province = provinces[i % provinces.length]!;
         const s0 = performance.now();
-        await apply(cohort, [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `op${i}`);
+        await apply(cohort, [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `L${i}|${cohort}#1`);
         lat.push(performance.now() - s0);
       }
     }));
