@@ -7,9 +7,13 @@
  *     Fastify (route module, zod, counters read by `_id`); baseline in the same run: the same
  *     totals computed by scanning the learners and enrolments (what the counters replace);
  *   - the progress export (the CLI's and the route's code path) to a discarding sink: rows/s and
- *     RSS sampled every 50 ms.
+ *     RSS sampled every 50 ms, both ways in the same run — the baseline scans of the learners and
+ *     enrolments, then the kept rows (Redis) the recount built.
  *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data
  *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data   # reuses the data
+ *   node --import tsx bench/admin-stats.ts --learners 100000 --keep-data --only export   # the export only (recount to build the rows, then both ways)
+ *   node --import tsx bench/admin-stats.ts --ops 400                                       # the counters' write side: Redis design, then the old lease design
+ *   node --import tsx bench/admin-stats.ts --ops 4000 --design redis
  * Inserts go 16 documents per command (FerretDB), 4 commands in flight.
  */
 import { parseArgs } from 'node:util';
@@ -27,13 +31,16 @@ import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { createTranslator } from '../src/i18n/index.js';
 import { RedisLeases } from '../src/scheduler/leases.js';
-import { buildStats } from '../src/admin/stats/index.js';
+import { buildStats, StatsCounters } from '../src/admin/stats/index.js';
+import { counterId, enc, SUMMARY } from '../src/admin/stats/counters.js';
+import { FUNNEL, type Delta } from '../src/admin/stats/facts.js';
+import { DateTime } from 'luxon';
 import { recount } from '../src/admin/stats/recount.js';
 import { progressCsv, progressRows } from '../src/admin/stats/export.js';
 import { lessonsOf } from '../src/core/course.js';
 import { parseScope } from '../src/admin/scope.js';
 
-const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' } } });
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' }, design: { type: 'string' }, only: { type: 'string' }, export: { type: 'string' } } });
 const N = Number(values.learners);
 const REQUESTS = Number(values.requests);
 const COMMUNES = 3321;
@@ -53,9 +60,10 @@ const provinces = catalog.provinces('current');
 const redis = new Redis(base.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `benchadmin${Date.now().toString(36)}`;
 const i18n = await createTranslator(resolve(root, 'locales'), 'vi');
-const parts = { db, leases: new RedisLeases(redis, prefix), clock: { now: () => new Date() }, catalog, i18n, timezone: base.TIMEZONE, defaultLocale: 'vi' as const, defaultCohort: COHORT };
-const stats = buildStats({ ...parts, statsCacheMs: 0 });
-const cached = buildStats(parts);
+const parts = { db, redis, prefix, clock: { now: () => new Date() }, catalog, i18n, timezone: base.TIMEZONE, defaultLocale: 'vi' as const, defaultCohort: COHORT };
+const counters = new StatsCounters({ conn: db.conn, redis, prefix, clock: parts.clock, timezone: base.TIMEZONE });
+const stats = buildStats({ ...parts, counters, statsCacheMs: 0 });
+const cached = buildStats({ ...parts, counters });
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -120,30 +128,82 @@ async function scanBaseline(): Promise<number> {
 }
 
 /**
- * `--ops N`: only the write side. N counter ops from 8 concurrent writers, each op a learner moving
- * a step in a random province (so every op takes its province's lease and the cohort summary's):
- * what the tracked saves cost, and the summary's lease as the cohort-wide ceiling.
+ * The baseline of `--ops`: the previous design, kept here only to measure against. Each change
+ * `$inc`s the province document and the summary document in MongoDB, each under a Redis lease of
+ * that document (FerretDB's `$inc` is not atomic), the op id kept in the document's last 256 ops.
+ */
+const leases = new RedisLeases(redis, prefix);
+async function leaseApply(cohortId: string, deltas: Delta[], op: string, at = new Date()): Promise<void> {
+  const col = db.conn.collection<any>('bench_lease_counters');
+  const day = DateTime.fromJSDate(at, { zone: base.TIMEZONE }).toISODate() ?? 'unknown';
+  const byDoc = new Map<string, Delta[]>();
+  for (const d of deltas) {
+    byDoc.set(d.province, [...(byDoc.get(d.province) ?? []), d]);
+    byDoc.set(SUMMARY, [...(byDoc.get(SUMMARY) ?? []), { ...d, commune: d.province }]);
+  }
+  for (const province of [...byDoc.keys()].sort()) {
+    const id = counterId(cohortId, province);
+    await leases.run(`stats:${id}`, async () => {
+      const doc = await col.findOne({ _id: id }, { projection: { ops: 1 } });
+      const ops: string[] = doc?.ops ?? [];
+      if (ops.includes(op)) return;
+      const inc: Record<string, number> = {};
+      for (const d of byDoc.get(province)!) {
+        const cell = `cells.${enc(d.commune)}.${enc(d.role)}.${d.metric}`;
+        inc[cell] = (inc[cell] ?? 0) + d.n;
+        if ((FUNNEL as readonly string[]).includes(d.metric)) inc[`days.${day}.${d.metric}`] = (inc[`days.${day}.${d.metric}`] ?? 0) + d.n;
+      }
+      await col.updateOne({ _id: id }, { $inc: inc, $set: { cohortId, province, ops: [...ops.slice(-255), op], updatedAt: at } }, { upsert: true });
+    });
+  }
+}
+
+/**
+ * `--ops N`: only the write side, both designs in the same run. N counter ops from 8 concurrent
+ * writers, each op a learner moving a step in a province (province i mod 34), so every op changes
+ * its province and the cohort summary: what each tracked save adds to a reply.
+ *   redis: one Lua script per op (SET NX op id + HINCRBY both hashes), flushed to MongoDB in the background;
+ *   lease: the previous design (above).
  */
 if (values.ops) {
   const total = Number(values.ops);
-  const t = Date.now();
-  let next = 0;
-  const lat: number[] = [];
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < total) {
-      const i = next++;
-      const province = provinces[i % provinces.length]!;
-      const s0 = performance.now();
-      await stats.counters.apply('bench-ops', [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `op${i}`);
-      lat.push(performance.now() - s0);
+  const designs = (values.design ?? 'redis,lease').split(',');
+  for (const design of designs) {
+    const cohort = `bench-ops-${design}-${Date.now().toString(36)}`;
+    const apply = design === 'lease' ? leaseApply : (c: string, d: Delta[], op: string) => counters.apply(c, d, op);
+    const t = Date.now();
+    let next = 0;
+    const lat: number[] = [];
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < total) {
+        const i = next++;
+        const province = provinces[i % provinces.length]!;
+        const s0 = performance.now();
+        await apply(cohort, [{ province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'started', n: 1 }, { province, commune: `Xã ${i % COMMUNES}`, role: 'chair', metric: 'status:not_started', n: 1 }], `L${i}|${cohort}#1`);
+        lat.push(performance.now() - s0);
+      }
+    }));
+    const secs = (Date.now() - t) / 1000;
+    let counted: number;
+    let extra = '';
+    if (design === 'lease') {
+      const sum = await db.conn.collection<any>('bench_lease_counters').findOne({ _id: counterId(cohort, SUMMARY) });
+      counted = Object.values<any>(sum?.cells ?? {}).reduce((n, roles) => n + (roles.chair?.started ?? 0), 0);
+    } else {
+      const f0 = performance.now();
+      await counters.flush();
+      extra = `; then the flush of the ${provinces.length + 1} changed hashes to their documents: ${(performance.now() - f0).toFixed(0)} ms`;
+      const sum = await db.conn.collection<any>('stats_counters').findOne({ _id: counterId(cohort, SUMMARY) as never });
+      counted = Object.values<any>(sum?.cells ?? {}).reduce((n, roles) => n + (roles['chair']?.started ?? 0), 0);
     }
-  }));
-  const secs = (Date.now() - t) / 1000;
-  const sum = await stats.counters.read('bench-ops', '*');
-  const counted = Object.values(sum.cells).reduce((n, roles) => n + (roles.chair?.started ?? 0), 0);
-  log(`ops: ${total} in ${secs.toFixed(1)} s = ${Math.round(total / secs)} ops/s; p50 ${pct(lat, 0.5).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms per op; summary counts ${counted} (exact: ${counted === total})`);
-  await db.conn.collection('stats_counters').deleteMany({ cohortId: 'bench-ops' });
+    log(`ops (${design}): ${total} in ${secs.toFixed(1)} s = ${Math.round(total / secs)} ops/s; p50 ${pct(lat, 0.5).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms per op; summary document counts ${counted} (exact: ${counted === total})${extra}`);
+    await db.conn.collection('stats_counters').deleteMany({ cohortId: cohort });
+    await db.conn.collection('bench_lease_counters').deleteMany({ cohortId: cohort });
+  }
+  await counters.close();
   clearInterval(sampler);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
   await redis.quit();
   await db.close();
   process.exit(0);
@@ -151,6 +211,7 @@ if (values.ops) {
 
 await seed();
 
+if (values.only !== 'export') {
 log('recount (first: writes every mark)…');
 let r = await recount({ models: db.models, conn: db.conn, counters: stats.counters, tracker: stats.tracker, cohortId: COHORT, now: new Date() });
 log(`recount: ${r.learners} learners, ${(r.ms / 1000).toFixed(1)} s, ${r.drift.length} cells drifted, ${r.marksFixed} marks written`);
@@ -187,28 +248,43 @@ for (const [label, server, q] of [
   log(`stats ${label}: p50 ${pct(times, 0.5).toFixed(1)} ms, p95 ${pct(times, 0.95).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (${REQUESTS} requests)`);
 }
 for (let i = 0; i < 1; i++) log(`baseline: totals by scanning learners + enrolments: ${((await scanBaseline()) / 1000).toFixed(1)} s`);
-
-const rssBefore = process.memoryUsage().rss;
-peakRss = rssBefore;
-let rows = 0;
-let bytes = 0;
-const t = Date.now();
-async function* counted(src: AsyncIterable<any>) {
-  for await (const row of src) {
-    rows++;
-    yield row;
-  }
-}
-await pipeline(
-  progressCsv(counted(progressRows({ models: db.models, cohortId: COHORT, lessonsTotal: lessons.length })), i18n, 'vi'),
-  new Writable({ write(chunk, _e, cb) { bytes += chunk.length; cb(); } }),
-);
-const s = (Date.now() - t) / 1000;
-log(`export: ${rows} rows, ${mb(bytes)} in ${s.toFixed(1)} s = ${Math.round(rows / s)} rows/s; RSS ${mb(rssBefore)} → peak ${mb(peakRss)}`);
-
-clearInterval(sampler);
 await app.close();
 await cachedApp.close();
+
+}
+
+// The export, both ways in the same run: the baseline scans the learners and enrolments (what
+// a cohort never recounted still does); then the kept rows (Redis), built by a recount.
+async function exportRun(label: string, rows: typeof counters.rows | undefined): Promise<void> {
+  const rssBefore = process.memoryUsage().rss;
+  peakRss = rssBefore;
+  let n = 0;
+  let bytes = 0;
+  const t = Date.now();
+  async function* counted(src: AsyncIterable<any>) {
+    for await (const row of src) {
+      n++;
+      yield row;
+    }
+  }
+  await pipeline(
+    progressCsv(counted(progressRows({ ...(rows ? { rows } : {}), models: db.models, cohortId: COHORT, lessonsTotal: lessons.length })), i18n, 'vi'),
+    new Writable({ write(chunk, _e, cb) { bytes += chunk.length; cb(); } }),
+  );
+  const s = (Date.now() - t) / 1000;
+  log(`export (${label}): ${n} rows, ${mb(bytes)} in ${s.toFixed(1)} s = ${Math.round(n / s)} rows/s; RSS ${mb(rssBefore)} → peak ${mb(peakRss)}`);
+}
+if (values.export !== 'rows') await exportRun('baseline: scans of the learners and enrolments', undefined);
+if (values.only === 'export' && !(await counters.rows.built(COHORT))) {
+  log('recount (builds the kept rows)…');
+  const r = await recount({ models: db.models, conn: db.conn, counters: stats.counters, tracker: stats.tracker, cohortId: COHORT, now: new Date() });
+  log(`recount: ${r.learners} learners, ${(r.ms / 1000).toFixed(1)} s`);
+}
+await exportRun('kept rows in Redis', counters.rows);
+
+clearInterval(sampler);
+
+await counters.close();
 if (!values['keep-data']) await db.conn.dropDatabase();
 const keys = await redis.keys(`${prefix}:*`);
 if (keys.length) await redis.del(...keys);

@@ -25,7 +25,7 @@ import { buildChannels } from './channels.js';
 import { startWorkers, type AnyWorker } from './workers.js';
 import { buildWeb } from './web.js';
 import { buildAdmin, buildAdminChat } from './admin.js';
-import { buildStats } from '../admin/stats/index.js';
+import { buildStats, StatsCounters } from '../admin/stats/index.js';
 import { rosterRoutes } from '../admin/roster/routes.js';
 import { broadcastRoutes } from '../broadcasts/http.js';
 import { announceCommand } from '../broadcasts/chat.js';
@@ -81,8 +81,11 @@ export interface App {
 export async function createApp(opts: AppOptions): Promise<App> {
   const s: Services = await buildServices(opts.config, { ...opts, defaultMetrics: opts.listen !== false });
   const { config, db, queues, logger } = s;
+  // The stats counters, counted in Redis and flushed to MongoDB (closed last, after the workers).
+  const counters = new StatsCounters({ conn: db.conn, redis: s.redis, prefix: queues.settings.prefix, clock: s.clock, timezone: config.TIMEZONE, onError: (err) => logger.warn({ err: (err as Error).message }, 'stats counters not flushed; retried') });
   const tutorDeps = buildTutorDeps({
     ...s,
+    counters,
     reachability: new MongoReachability(db.models, { redis: s.redis, key: `${queues.settings.prefix}:blocked` }),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
   });
@@ -108,7 +111,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   // Administration: the audit log, the stats counters, broadcasts, and what the API and the admins' chats reach.
   const admin = buildAdmin(s);
-  const stats = buildStats({ db, leases: tutorDeps.leases, clock: s.clock, catalog: tutorDeps.catalog, i18n: s.i18n, timezone: config.TIMEZONE, defaultLocale: config.DEFAULT_LOCALE, defaultCohort: config.DEFAULT_COHORT });
+  const stats = buildStats({ db, counters, redis: s.redis, prefix: queues.settings.prefix, clock: s.clock, catalog: tutorDeps.catalog, i18n: s.i18n, timezone: config.TIMEZONE, defaultLocale: config.DEFAULT_LOCALE, defaultCohort: config.DEFAULT_COHORT });
   const broadcasts = buildBroadcasts(s, { channels: channels.map((c) => c.name), audit: admin.audit });
   const adminCommands: AdminChatCommand[] = [
     stats.chat,
@@ -164,6 +167,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await server?.close();
       await Promise.all(workers.map((w) => w.close()));
       await broadcasts.close();
+      await counters.close().catch((err) => logger.warn({ err: (err as Error).message }, 'stats counters not flushed at stop; the next flush or recount writes them'));
       await s.close();
     },
   };

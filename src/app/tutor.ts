@@ -17,7 +17,7 @@ import { MongoCertificateStore } from '../storage/certificates.js';
 import { MongoReviewStore } from '../storage/review.js';
 import { FsrsMemory } from '../memory/fsrs.js';
 import { MongoInvitationStore } from '../storage/invitations.js';
-import { StatsCounters } from '../admin/stats/counters.js';
+import type { StatsCounters } from '../admin/stats/counters.js';
 import { StatsTracker, TrackedEnrolmentStore, TrackedLearnerStore } from '../admin/stats/tracking.js';
 import { MongoTopicRatingStore } from '../admin/stats/ratings.js';
 
@@ -30,14 +30,15 @@ export interface TutorParts {
   i18n: Translator;
   reachability: Reachability;
   leases: Leases;
+  /** The stats counters the tracked stores count with (one per process: it flushes them; see src/admin/stats/counters.ts). */
+  counters: StatsCounters;
 }
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {
   const m = p.db.models;
   const catalog = new ContentCatalog(p.content);
   // The stats counters follow every learner and enrolment save (src/admin/stats/tracking.ts).
-  const counters = new StatsCounters({ conn: p.db.conn, leases: p.leases, clock: p.clock, timezone: p.config.TIMEZONE });
-  const tracker = new StatsTracker(p.db.conn, counters, catalog);
+  const tracker = new StatsTracker(p.db.conn, p.counters, catalog);
   return {
     learners: new TrackedLearnerStore(new MongoLearnerStore(m), tracker),
     enrolments: new TrackedEnrolmentStore(new MongoEnrolmentStore(m), tracker),

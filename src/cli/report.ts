@@ -3,7 +3,6 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { ContentCatalog } from '../content/catalog.js';
-import { RedisLeases } from '../scheduler/leases.js';
 import { MongoCohortStore } from '../storage/stores.js';
 import { lessonsOf } from '../core/course.js';
 import type { Locale } from '../core/course.js';
@@ -16,7 +15,8 @@ import { CliInputError } from './cohort.js';
 function statsOf(ctx: CliContext) {
   return buildStats({
     db: ctx.db,
-    leases: new RedisLeases(ctx.redis, ctx.queues.settings.prefix),
+    redis: ctx.redis,
+    prefix: ctx.queues.settings.prefix,
     clock: { now: () => new Date() },
     catalog: new ContentCatalog(ctx.content),
     i18n: ctx.i18n,
@@ -54,7 +54,7 @@ export async function progressCommand(ctx: CliContext, o: { cohort: string; out:
       yield row;
     }
   }
-  const source = progressRows({ models: ctx.db.models, cohortId: cohort.id, province: o.province?.normalize('NFC'), lessonsTotal: course ? lessonsOf(course).length : 0 });
+  const source = progressRows({ rows: statsOf(ctx).counters.rows, models: ctx.db.models, cohortId: cohort.id, province: o.province?.normalize('NFC'), lessonsTotal: course ? lessonsOf(course).length : 0 });
   await pipeline(progressCsv(counted(source), ctx.i18n, (o.lang ?? ctx.config.DEFAULT_LOCALE) as Locale), createWriteStream(o.out));
   ctx.print(ctx.i18n.t(ctx.config.DEFAULT_LOCALE, 'stats.cli.exportDone', { rows, file: o.out, seconds: ((Date.now() - started) / 1000).toFixed(1) }));
 }

@@ -20,6 +20,7 @@ import { deleteKeys, dropRun } from './cleanup.js';
 import { Redis } from 'ioredis';
 import { RedisLeases } from '../../src/scheduler/leases.js';
 import { seededRandom } from '../../src/core/random.js';
+import { StatsCounters } from '../../src/admin/stats/counters.js';
 export { seededRandom };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,6 +63,9 @@ export interface EngineHarness {
   config: Config;
   clock: TestClock;
   content: LoadedContent;
+  /** The stats counters the tutor's saves count with (Redis, flushed to the database). */
+  counters: StatsCounters;
+  redis: Redis;
   close(): Promise<void>;
 }
 
@@ -74,14 +78,18 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
   await syncContentCohorts(db.models, content.cohorts, clock.now());
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniqueName('cdsengine');
-  const tutor = new Tutor(await tutorDeps({ db, content, config, clock, leases: new RedisLeases(redis, prefix) }));
+  const counters = new StatsCounters({ conn: db.conn, redis, prefix, clock, timezone: config.TIMEZONE });
+  const tutor = new Tutor(await tutorDeps({ db, content, config, clock, leases: new RedisLeases(redis, prefix), counters }));
   return {
     tutor,
     db,
     config,
     clock,
     content,
+    counters,
+    redis,
     async close() {
+      await counters.close();
       await deleteKeys(redis, prefix);
       await redis.quit();
       await db.conn.dropDatabase();
@@ -91,7 +99,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 }
 
 /** The tutor's ports over the MongoDB stores, as the composition root builds them. */
-export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases }) {
+export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases; counters: StatsCounters }) {
   const i18n = await createTranslator(resolve(ROOT, 'locales'), p.config.DEFAULT_LOCALE);
   return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models) });
 }

@@ -23,6 +23,7 @@ import { Metrics } from '../../src/metrics.js';
 import { TestClock, eventually, shipped, testConfig, tutorDeps, uniqueName } from './env.js';
 import { ChatLearner } from './chat.js';
 import { deleteKeys } from './cleanup.js';
+import { StatsCounters } from '../../src/admin/stats/counters.js';
 
 /** A console-named channel that records what it was asked to send, and fails on cue. */
 export class CaptureAdapter implements ChannelAdapter {
@@ -86,7 +87,8 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
   await upsertCohort(db.models, { id: cohortId, courseId: 'cds-xa', ...cohort });
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniqueName('cdssched');
-  const deps = await tutorDeps({ db, content, config: cfg, clock, leases: new RedisLeases(redis, prefix) });
+  const counters = new StatsCounters({ conn: db.conn, redis, prefix, clock, timezone: cfg.TIMEZONE });
+  const deps = await tutorDeps({ db, content, config: cfg, clock, leases: new RedisLeases(redis, prefix), counters });
   const tutor = new Tutor(deps);
   const queues = new Queues({ connection: redis, prefix });
   const adapter = new CaptureAdapter();
@@ -146,6 +148,7 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
+      await counters.close();
       await deleteKeys(redis, prefix);
       await redis.quit();
       await db.conn.dropDatabase();

@@ -3,7 +3,8 @@
  * tracked stores of src/app/tutor.ts), the route module, the question analysis, `/thongke`.
  */
 import type { Locale } from '../../core/course.js';
-import type { Clock, CohortStore, CourseCatalog, Leases, Translator } from '../../core/ports.js';
+import type { Redis } from 'ioredis';
+import type { Clock, CohortStore, CourseCatalog, Translator } from '../../core/ports.js';
 import type { Database } from '../../storage/mongo.js';
 import { MongoCohortStore } from '../../storage/stores.js';
 import type { AdminRoutes } from '../http-types.js';
@@ -20,8 +21,11 @@ export { recount } from './recount.js';
 
 export interface StatsParts {
   db: Database;
-  /** The app's leases (same Redis prefix as the tutor's, so every writer of a counter takes the same lock). */
-  leases: Leases;
+  /** The app's counters (those the tutor's tracked stores count with); else new ones over `redis` and `prefix`. */
+  counters?: StatsCounters;
+  redis: Redis;
+  /** The queues' Redis prefix (the counters' keys live under it). */
+  prefix: string;
   clock: Clock;
   catalog: CourseCatalog;
   i18n: Translator;
@@ -43,7 +47,7 @@ export interface Stats {
 }
 
 export function buildStats(p: StatsParts): Stats {
-  const counters = new StatsCounters({ conn: p.db.conn, leases: p.leases, clock: p.clock, timezone: p.timezone });
+  const counters = p.counters ?? new StatsCounters({ conn: p.db.conn, redis: p.redis, prefix: p.prefix, clock: p.clock, timezone: p.timezone });
   const cohorts = p.cohorts ?? new MongoCohortStore(p.db.models);
   const questions = new QuestionAnalysis({ models: p.db.models, cohorts, catalog: p.catalog, clock: p.clock });
   return {

@@ -4,7 +4,7 @@
  * corrected. It also computes what only a scan can know: learners active in the last 7 days and
  * the spread of lessons done (quartiles), kept with each province's counters until the next
  * recount. The daily flow is left as counted (the records keep no history of when each step
- * was reached). Run it when the cohort is quiet: a learner who changes while it runs may be off
+ * was reached). Counters are read and corrected in Redis, then flushed to their documents. Run it when the cohort is quiet: a learner who changes while it runs may be off
  * by one until the next recount.
  */
 import type { Models } from '../../storage/models.js';
@@ -12,6 +12,7 @@ import type { Connection } from 'mongoose';
 import { contribution, enrolmentSide, learnerSide, type EnrolmentSide, type Metric } from './facts.js';
 import { SUMMARY, type CellCounts, type StatsCounters } from './counters.js';
 import { markId, MARKS, type Mark, type StatsTracker } from './tracking.js';
+import { enrolmentPart, learnerPart, type EnrolmentPart } from './rows.js';
 
 const WRITE_BATCH = 16;
 const DAY_MS = 24 * 3600 * 1000;
@@ -37,6 +38,7 @@ interface EnrolmentSeen {
   version: number;
   lessons: number;
   lastActivityAt: number;
+  part: EnrolmentPart;
 }
 
 function bump(cells: CellCounts, commune: string, role: string, metric: Metric): void {
@@ -61,6 +63,8 @@ async function inParallel(commands: (() => Promise<unknown>)[], width: number): 
 export async function recount(p: { models: Models; conn: Connection; counters: StatsCounters; tracker: StatsTracker; cohortId: string; now: Date }): Promise<RecountResult> {
   const started = Date.now();
   const cohortId = String(p.cohortId);
+  // Every counter changed so far is in its document: the provinces counted are found by a scan of them.
+  await p.counters.flush();
   // One small entry per enrolment (status, flags, counts): the learners are streamed, never held.
   const enrolments = new Map<string, EnrolmentSeen>();
   for await (const e of p.models.Enrolment.find({ cohortId }, { learnerId: 1, courseId: 1, status: 1, completedLessons: 1, finalAttempts: 1, lastActivityAt: 1, version: 1 }).lean<any>().cursor({ batchSize: 500 })) {
@@ -69,6 +73,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
       version: e.version ?? 0,
       lessons: new Set(e.completedLessons ?? []).size,
       lastActivityAt: new Date(e.lastActivityAt).getTime(),
+      part: enrolmentPart(e),
     });
   }
   const marks = new Map<string, string>();
@@ -95,9 +100,13 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     await inParallel(commands, 4);
   };
   const weekAgo = p.now.getTime() - 7 * DAY_MS;
-  for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, onboarded: 1, inviteCode: 1, version: 1 }).lean<any>().cursor({ batchSize: 500 })) {
+  // The export's rows are rebuilt on the way (each through the version check: a save meanwhile stands).
+  const rows = p.counters.rows.builder(cohortId);
+  const seenIds = new Set<string>();
+  for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, onboarded: 1, inviteCode: 1, version: 1, createdAt: 1 }).lean<any>().cursor({ batchSize: 500 })) {
     learners++;
     const id = String(raw._id);
+    seenIds.add(id);
     const l = learnerSide(raw);
     const seen = enrolments.get(id);
     const c = contribution(l, seen?.side);
@@ -111,6 +120,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
       x.lessonHist[k] = (x.lessonHist[k] ?? 0) + 1;
       extra.set(l.province, x);
     }
+    await rows.add(id, learnerPart(raw), raw.version ?? 0, seen?.part, seen?.version);
     const mid = markId(id, cohortId);
     const expected = { l, e: seen?.side };
     if (marks.get(mid) !== JSON.stringify(expected)) {
@@ -120,6 +130,8 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     }
   }
   await flush();
+  await rows.done();
+  await p.counters.rows.keepOnly(cohortId, seenIds);
 
   const drift: Drift[] = [];
   const provinces = new Set([...cells.keys(), ...(await p.counters.provincesCounted(cohortId))]);
@@ -157,5 +169,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     for (const [k, n] of Object.entries(x.lessonHist)) all.lessonHist[k] = (all.lessonHist[k] ?? 0) + n;
   }
   await p.counters.replace(cohortId, SUMMARY, summary, { at: p.now, ...all });
+  // Redis is corrected above; the documents now.
+  await p.counters.flush();
   return { learners, marksFixed, drift, ms: Date.now() - started };
 }

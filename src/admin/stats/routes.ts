@@ -109,7 +109,7 @@ export function statsRoutes(d: StatsRouteDeps): AdminRoutes {
         const province = provinceIn(d, scope, cohort, req.query.province);
         const course = d.catalog.get(cohort.courseId);
         const lessonsTotal = course ? course.parts.flatMap((p) => p.topics).reduce((n, t) => n + t.lessons.length, 0) : 0;
-        const rows = progressRows({ models: d.models, cohortId: cohort.id, province, lessonsTotal });
+        const rows = progressRows({ rows: d.counters.rows, models: d.models, cohortId: cohort.id, province, lessonsTotal });
         const file = `progress-${cohort.id}${province ? `-${province.normalize('NFD').replace(/[^A-Za-z0-9]+/g, '')}` : ''}.csv`;
         return reply
           .header('content-type', 'text/csv; charset=utf-8')

@@ -60,12 +60,13 @@ export class StatsTracker {
     return n;
   }
 
-  learnerSaved(l: Learner): Promise<void> {
-    return this.track(l.id, l.cohortId, { l: learnerSide(l), lv: l.version });
+  /** `savedVersion`: the version of the record as saved (the export's row keeps the newest). */
+  async learnerSaved(l: Learner, savedVersion = l.version): Promise<void> {
+    await Promise.all([this.track(l.id, l.cohortId, { l: learnerSide(l), lv: l.version }), this.counters.rows.learnerSaved(l, savedVersion)]);
   }
 
-  enrolmentSaved(e: Enrolment): Promise<void> {
-    return this.track(e.learnerId, e.cohortId, { e: enrolmentSide(e, this.lessonCount(e.courseId)), ev: e.version });
+  async enrolmentSaved(e: Enrolment, savedVersion = e.version): Promise<void> {
+    await Promise.all([this.track(e.learnerId, e.cohortId, { e: enrolmentSide(e, this.lessonCount(e.courseId)), ev: e.version }), this.counters.rows.enrolmentSaved(e, savedVersion)]);
   }
 
   private async track(learnerId: string, cohortId: string, change: Pick<Mark, 'l' | 'lv'> | Pick<Mark, 'e' | 'ev'>): Promise<void> {
@@ -132,7 +133,7 @@ export class TrackedLearnerStore implements LearnerStore {
 
   async save(learner: Learner): Promise<Learner> {
     const saved = await this.inner.save(learner);
-    await counted(this.tracker.learnerSaved(learner));
+    await counted(this.tracker.learnerSaved(learner, saved.version));
     return saved;
   }
 }
@@ -149,7 +150,7 @@ export class TrackedEnrolmentStore implements EnrolmentStore {
 
   async save(enrolment: Enrolment): Promise<Enrolment> {
     const saved = await this.inner.save(enrolment);
-    await counted(this.tracker.enrolmentSaved(enrolment));
+    await counted(this.tracker.enrolmentSaved(enrolment, saved.version));
     return saved;
   }
 }

@@ -1,15 +1,12 @@
 /** The stats parts over a test engine's database, and learners driven through the tutor on a random path. */
 import { resolve } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
-import { Redis } from 'ioredis';
-import { ROOT, uniqueName, type UsedEngine } from '../../support/env.js';
+import { beforeAll } from 'vitest';
+import { ROOT, type UsedEngine } from '../../support/env.js';
 import { ChatLearner, askedQuestion, letter } from '../../support/chat.js';
 import { shownAt } from '../../support/final-answers.js';
-import { deleteKeys } from '../../support/cleanup.js';
 import { loadContent, type LoadedContent } from '../../../src/content/load.js';
 import { topicsOf } from '../../../src/core/course.js';
 import { ContentCatalog } from '../../../src/content/catalog.js';
-import { RedisLeases } from '../../../src/scheduler/leases.js';
 import { StatsCounters } from '../../../src/admin/stats/counters.js';
 import { StatsTracker } from '../../../src/admin/stats/tracking.js';
 import { MongoEnrolmentStore, MongoLearnerStore } from '../../../src/storage/stores.js';
@@ -26,19 +23,11 @@ export interface StatsParts {
   tracker: StatsTracker;
 }
 
-/** Counters and tracker over the engine's database, with leases of their own; filled in before the tests. */
+/** The engine's counters (those its tutor counts with) and a tracker over them; filled in before the tests. */
 export function useStats(h: UsedEngine): StatsParts {
   const parts = {} as StatsParts;
-  let redis: Redis;
-  const prefix = uniqueName('cdsstats');
   beforeAll(() => {
-    redis = new Redis(h.config.REDIS_URL, { maxRetriesPerRequest: null });
-    const counters = new StatsCounters({ conn: h.db.conn, leases: new RedisLeases(redis, prefix), clock: h.clock, timezone: h.config.TIMEZONE });
-    Object.assign(parts, { counters, tracker: new StatsTracker(h.db.conn, counters, new ContentCatalog(h.content)) });
-  });
-  afterAll(async () => {
-    await deleteKeys(redis, prefix);
-    await redis.quit();
+    Object.assign(parts, { counters: h.counters, tracker: new StatsTracker(h.db.conn, h.counters, new ContentCatalog(h.content)) });
   });
   return parts;
 }
