@@ -27,7 +27,7 @@ case "$cmd" in
   web) exec node --import tsx src/main.ts web "$@" ;;
   worker) exec node --import tsx src/main.ts worker "$@" ;;
   cli) exec node --import tsx src/cli/index.ts "$@" ;;
-  test) npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
+  test) bash scripts/browser.sh && npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
   demo-telegram) exec node --import tsx scripts/demo-telegram.ts "$@" ;;
   demo-zalo) exec node --import tsx scripts/demo-zalo.ts "$@" ;;
   *) echo "unknown command: $cmd" >&2; exit 2 ;;

@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { DashboardDeps } from '../context.js';
+import type { Page } from '../index.js';
+
+export async function learnerRoutes(_app: FastifyInstance, _o: { deps: DashboardDeps; page: Page }): Promise<void> {}
