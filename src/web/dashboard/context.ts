@@ -56,6 +56,8 @@ export interface Ctx {
   t(key: string, vars?: Record<string, unknown>): string;
   /** Calls the admin API in-process as the session's principal; throws ApiError on 4xx/5xx. */
   api<T>(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<T>;
+  /** Renders a fragment (htmx), without the layout. */
+  partial(view: string, data: Record<string, unknown>): Promise<FastifyReply>;
   /** Renders a page in the layout. */
   render(view: string, data: Record<string, unknown>): Promise<FastifyReply>;
 }

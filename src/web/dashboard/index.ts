@@ -103,7 +103,7 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
     await app.register(cookie, { secret });
     await app.register(formbody, { bodyLimit: 64 * 1024 });
     const eta = new Eta({ views: join(deps.root, 'views/dashboard'), autoEscape: true, cache: true });
-    await app.register(view, { engine: { eta }, root: join(deps.root, 'views/dashboard'), layout: 'layout.eta', viewExt: 'eta', production: true });
+    await app.register(view, { engine: { eta }, root: join(deps.root, 'views/dashboard'), viewExt: 'eta', production: true });
 
     app.addHook('onSend', async (_req, reply, payload) => {
       if (!reply.hasHeader('content-security-policy') && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
@@ -166,8 +166,9 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
         lang,
         t: tr,
         api: (method, url, payload) => api.call(session.principal, method, url, payload),
+        partial: (v, data) => reply.viewAsync(v, { t: tr, lang, csrf: session.csrf, ...data }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
         render: (v, data) =>
-          reply.viewAsync(v, { t: tr, lang, principal: session.principal, csrf: session.csrf, path: req.url, ...data }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
+          reply.viewAsync(v, { t: tr, lang, principal: session.principal, csrf: session.csrf, path: req.url, ...data }, { layout: 'layout.eta' }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
       };
       return ctx;
     };
@@ -197,8 +198,9 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
     await broadcastRoutes(app, { deps, page });
     await certificateRoutes(app, { deps, page });
     await questionRoutes(app, { deps, page });
-    await registerQueues(app, { deps, sessions, sidOf });
   });
+  // Beside the pages (its own view and static plugins), behind the same sessions.
+  await registerQueues(server, { deps, sessions, cookieName: SESSION_COOKIE });
 }
 
 export type Page = (handler: (c: Ctx) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;

@@ -34,7 +34,7 @@ export async function authRoutes(
     const lang = o.langOf(req);
     const t = o.t(lang);
     const next = safeNext((req.query as Record<string, unknown>).next ?? (req.body as Record<string, unknown> | undefined)?.next);
-    return reply.viewAsync('login.eta', { t, lang, principal: null, csrf: null, path: req.url, title: t('auth.title'), error, next }).then((html) => reply.type('text/html; charset=utf-8').send(html));
+    return reply.viewAsync('login.eta', { t, lang, principal: null, csrf: null, path: req.url, title: t('auth.title'), error, next }, { layout: 'layout.eta' }).then((html) => reply.type('text/html; charset=utf-8').send(html));
   };
 
   app.get('/admin', async (_req, reply) => reply.redirect('/admin/overview'));
