@@ -14,7 +14,7 @@ const LANG_COOKIE = 'cds_lang';
 /** Only a path of the dashboard itself: never an open redirect. */
 export function safeNext(next: unknown): string {
   const s = typeof next === 'string' ? next : '';
-  return /^\/admin(\/[^\s\\]*)?(\?[^\s\\]*)?$/.test(s) && !s.startsWith('//') && !s.startsWith('/admin/login') ? s : '/admin/overview';
+  return /^\/admin(\/[^\s\\]*)?(\?[^\s\\]*)?$/.test(s) && !s.includes('..') && !s.startsWith('/admin/login') ? s : '/admin/overview';
 }
 
 export async function authRoutes(
