@@ -1,12 +1,13 @@
 /** The dashboard's sessions and CSRF without a browser: cookie flags, what Redis keeps, tampering, expiry, open redirects. */
 import { createHash } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../support/env.js';
 import { ADMIN_TOKEN, dashboardApp, type DashApp } from './support.js';
 import { safeNext } from '../../src/web/dashboard/pages/auth.js';
 
 let app: DashApp;
-const inject = (o: Parameters<NonNullable<DashApp['server']>['inject']>[0]) => app.server!.inject(o);
+const inject = (o: InjectOptions) => app.server!.inject(o);
 
 beforeAll(async () => {
   app = await dashboardApp([], {}, new TestClock(new Date('2026-06-02T03:00:00Z')));
