@@ -38,6 +38,7 @@ export async function buildWeb(s: Services, channels: ChannelAdapter[], adminMod
       audit: apiDeps.audit,
       i18n: s.i18n,
       clock: s.clock,
+      timezone: config.TIMEZONE,
       defaultCohort: config.DEFAULT_COHORT,
       apiModules: [learnerRoutes(apiDeps), cohortRoutes(apiDeps), ...adminModules],
       certificates: certificates.store,

@@ -170,6 +170,16 @@ describe('broadcasts', () => {
     await page.getByRole('link', { name: 'Các thông báo đã tạo' }).click();
     await expect(page.getByTestId('broadcasts').textContent()).resolves.toContain('100%');
   });
+
+  it('should cancel a broadcast that has not started', async () => {
+    const { page } = w;
+    const later = await app.broadcasts.service.create({ id: 'm', name: 'Bộ', scope: { kind: 'ministry' } }, { text: { vi: 'Tin gửi sau' }, segment: { province: 'Hà Tĩnh' }, at: new Date(clock.now().getTime() + 7 * 86_400_000) }, 'test');
+    await page.goto(`${app.base}/admin/broadcasts/${later.id}`);
+    await expect(page.getByTestId('state').textContent()).resolves.toContain('Đã hẹn giờ');
+    await page.getByRole('button', { name: 'Hủy gửi' }).click();
+    await expect.poll(() => page.getByTestId('state').textContent()).toContain('Đã hủy');
+    expect(await page.getByRole('button', { name: 'Hủy gửi' }).count()).toBe(0);
+  });
 });
 
 describe('certificates', () => {

@@ -20,6 +20,8 @@ export interface DashboardDeps {
   accounts: AdminAccounts;
   i18n: Translator;
   clock: Clock;
+  /** The programme's time zone: times are shown in it. */
+  timezone: string;
   defaultCohort: string;
   /** The admin API's route modules (learners, cohorts, stats, broadcasts, …), called in-process with the session's principal. */
   apiModules: AdminRoutes[];

@@ -133,6 +133,12 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
       return u.valid && u.value ? u.value : undefined;
     };
 
+    const timeFmt = new Intl.DateTimeFormat('sv-SE', { timeZone: deps.timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    /** An instant as `YYYY-MM-DD HH:MM` in the programme's time zone. */
+    const time = (v: unknown) => {
+      const d = v instanceof Date ? v : new Date(String(v));
+      return Number.isNaN(d.getTime()) ? '' : timeFmt.format(d);
+    };
     const t = (lang: Locale) => (key: string, vars?: Record<string, unknown>) => deps.i18n.t(lang, `dashboard.${key}`, vars);
 
     /** The context of a signed-in request; null after answering (sign-in redirect, 403 for a bad CSRF token). */
@@ -166,9 +172,9 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
         lang,
         t: tr,
         api: (method, url, payload) => api.call(session.principal, method, url, payload),
-        partial: (v, data) => reply.viewAsync(v, { t: tr, lang, csrf: session.csrf, ...data }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
+        partial: (v, data) => reply.viewAsync(v, { t: tr, lang, csrf: session.csrf, time, ...data }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
         render: (v, data) =>
-          reply.viewAsync(v, { t: tr, lang, principal: session.principal, csrf: session.csrf, path: req.url, ...data }, { layout: 'layout.eta' }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
+          reply.viewAsync(v, { t: tr, lang, principal: session.principal, csrf: session.csrf, path: req.url, time, ...data }, { layout: 'layout.eta' }).then((html) => reply.type('text/html; charset=utf-8').send(html)),
       };
       return ctx;
     };

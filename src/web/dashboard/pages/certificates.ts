@@ -9,7 +9,7 @@ import type { Page } from '../index.js';
 const SHOWN = 100;
 
 function row(c: Certificate) {
-  return { serial: c.serial, code: displayCode(c.code), rawCode: c.code, holder: c.holder, issuedAt: c.issuedAt.toISOString().slice(0, 10), revoked: c.revoked ? { reason: c.revoked.reason, at: c.revoked.at.toISOString().slice(0, 16).replace('T', ' ') } : null };
+  return { serial: c.serial, code: displayCode(c.code), rawCode: c.code, holder: c.holder, issuedAt: c.issuedAt.toISOString(), revoked: c.revoked ? { reason: c.revoked.reason, at: c.revoked.at.toISOString() } : null };
 }
 
 export async function certificateRoutes(app: FastifyInstance, o: { deps: DashboardDeps; page: Page }): Promise<void> {
