@@ -38,7 +38,6 @@ export async function broadcastRoutes(app: FastifyInstance, o: { deps: Dashboard
   const listPage = async (c: Ctx, error?: string, form: Record<string, unknown> = {}) => {
     const { broadcasts } = await c.api<{ broadcasts: BroadcastView[] }>('GET', '/broadcasts');
     const province = c.principal.scope.kind === 'province' ? c.principal.scope.province : undefined;
-    const preview = await c.api<{ preview: Preview }>('POST', '/broadcasts/preview', segmentOf(form)).then((r) => r.preview);
     return c.render('broadcasts.eta', {
       title: c.t('broadcasts.title'),
       broadcasts: [...broadcasts].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map((b) => ({ ...b, percent: progressOf(b.counts) })),
@@ -46,7 +45,6 @@ export async function broadcastRoutes(app: FastifyInstance, o: { deps: Dashboard
       statuses: STATUSES,
       fixedProvince: province,
       form,
-      preview,
       error,
     });
   };
