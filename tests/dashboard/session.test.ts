@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClock } from '../support/env.js';
+import { eventually, TestClock } from '../support/env.js';
+import { AdminAccounts } from '../../src/admin/accounts.js';
+import { ACCOUNT_CHECK_MS } from '../../src/web/dashboard/index.js';
 import { ADMIN_TOKEN, dashboardApp, type DashApp } from './support.js';
 import { safeNext } from '../../src/web/dashboard/pages/auth.js';
 
@@ -88,6 +90,16 @@ describe('dashboard sessions', () => {
     expect((await signIn({}, 'cdsadm_nope')).cookie).toBeUndefined();
     for (const next of ['//evil.example/admin', 'https://evil.example', '/admin/../x', '/adminx', '/admin\\@evil', '/admin/login']) expect(safeNext(next)).toBe('/admin/overview');
     expect(safeNext('/admin/learners?q=An')).toBe('/admin/learners?q=An');
+  });
+
+  it('should end the sessions of an account revoked meanwhile', async () => {
+    const accounts = new AdminAccounts(app.db.conn, { provinces: [...app.content.provinces.values()].flat() });
+    const { account, token } = await accounts.add({ name: 'Sẽ bị thu hồi', scope: 'province:Hà Tĩnh' });
+    const { cookie } = await signIn({}, token);
+    expect((await inject({ method: 'GET', url: '/admin/overview', headers: { cookie: `cds_dash=${cookie}` } })).statusCode).toBe(200);
+    await accounts.revoke(account.id);
+    await eventually(async () => (await inject({ method: 'GET', url: '/admin/overview', headers: { cookie: `cds_dash=${cookie}` } })).statusCode === 302, 'the session ended', ACCOUNT_CHECK_MS + 5_000);
+    expect((await signIn({}, token)).res.statusCode).toBe(401);
   });
 
   it('should sign out: the session is gone from Redis and its cookie cleared', async () => {

@@ -14,6 +14,7 @@ import { Eta } from 'eta';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Locale } from '../../core/course.js';
 import { ScopeError, type AdminPrincipal } from '../../admin/scope.js';
+import { BOOTSTRAP_ID } from '../../admin/accounts.js';
 import '../../admin/http-types.js';
 import { csrfMatches, Sessions, SESSION_TTL_S, type Session } from './session.js';
 import { ApiError, LOCALES, type Ctx, type DashboardDeps } from './context.js';
@@ -28,6 +29,8 @@ import { registerQueues } from './queues.js';
 export type { DashboardDeps } from './context.js';
 
 export const SESSION_COOKIE = 'cds_dash';
+/** How soon a revoked account's open sessions stop working. */
+export const ACCOUNT_CHECK_MS = 5_000;
 export const LANG_COOKIE = 'cds_lang';
 
 declare module 'fastify' {
@@ -141,11 +144,27 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
     };
     const t = (lang: Locale) => (key: string, vars?: Record<string, unknown>) => deps.i18n.t(lang, `dashboard.${key}`, vars);
 
+    // A revoked account's sessions end within ACCOUNT_CHECK_MS (the accounts are tens: one small read, shared).
+    let revoked: { until: number; ids: Promise<Set<string>> } = { until: 0, ids: Promise.resolve(new Set()) };
+    const isRevoked = async (id: string): Promise<boolean> => {
+      if (id === BOOTSTRAP_ID) return false;
+      if (Date.now() >= revoked.until) {
+        const ids = deps.accounts.list().then((list) => new Set(list.filter((a) => a.revokedAt).map((a) => a.id)));
+        revoked = { until: Date.now() + ACCOUNT_CHECK_MS, ids };
+        ids.catch(() => (revoked.until = 0));
+      }
+      return (await revoked.ids).has(id);
+    };
+
     /** The context of a signed-in request; null after answering (sign-in redirect, 403 for a bad CSRF token). */
     const ctxOf = async (req: FastifyRequest, reply: FastifyReply): Promise<Ctx | null> => {
       const sid = sidOf(req);
-      const session = await sessions.get(sid);
+      let session = await sessions.get(sid);
       const lang = langOf(req);
+      if (session && (await isRevoked(session.principal.id))) {
+        await sessions.close(sid);
+        session = null;
+      }
       if (!session || !sid) {
         if (req.method === 'GET' && !req.headers['hx-request']) {
           await reply.redirect(`/admin/login?next=${encodeURIComponent(req.url.slice(0, 300))}`);
