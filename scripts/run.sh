@@ -22,12 +22,31 @@ fi
 
 bash scripts/services.sh
 
+# The dashboard (/admin) and the admin API need ADMIN_TOKEN: without one, the first start makes a
+# random one in .data/admin-token (readable by this user only), prints it once, and reuses it after.
+admin_token() {
+  if [[ -n "${ADMIN_TOKEN:-}" ]]; then return; fi
+  local file=.data/admin-token url="${PUBLIC_BASE_URL:-http://localhost:${HTTP_PORT:-3000}}"
+  url=${url%/}
+  if [[ ! -s $file ]]; then
+    mkdir -p .data
+    (umask 077 && node -e 'process.stdout.write("cdsadm_" + require("crypto").randomBytes(24).toString("base64url"))' >"$file")
+    chmod 600 "$file"
+    echo "Dashboard: $url/admin — sign in with this admin token (shown once; kept in .data/admin-token):" >&2
+    echo "  $(cat "$file")" >&2
+  else
+    echo "Dashboard: $url/admin — sign in with the admin token in .data/admin-token" >&2
+  fi
+  ADMIN_TOKEN=$(cat "$file")
+  export ADMIN_TOKEN
+}
+
 case "$cmd" in
-  start) exec node --import tsx src/main.ts all "$@" ;;
+  start) admin_token; exec node --import tsx src/main.ts all "$@" ;;
   web) exec node --import tsx src/main.ts web "$@" ;;
   worker) exec node --import tsx src/main.ts worker "$@" ;;
   cli) exec node --import tsx src/cli/index.ts "$@" ;;
-  test) npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
+  test) bash scripts/browser.sh && npx tsc --noEmit -p tsconfig.json && exec npx vitest run "$@" ;;
   demo-telegram) exec node --import tsx scripts/demo-telegram.ts "$@" ;;
   demo-zalo) exec node --import tsx scripts/demo-zalo.ts "$@" ;;
   *) echo "unknown command: $cmd" >&2; exit 2 ;;

@@ -1,0 +1,166 @@
+/**
+ * Benchmark: the dashboard's pages at scale. N learners (default 100,000) of one cohort in the 34
+ * provinces and 3,321 communes (as bench/admin-stats.ts), their enrolments, and the stats counters
+ * written straight from the seeded facts (what the tracked saves and `report recount` would hold).
+ * Then the whole web role (createApp, role web) with ADMIN_TOKEN, signed in once as the ministry
+ * and once as a province coordinator, and each page requested R times through Fastify's `inject`
+ * (template, in-process admin API, services, database): p50 / p95 / max server time per page.
+ *   node --import tsx bench/dashboard.ts --learners 100000 --keep-data
+ *   node --import tsx bench/dashboard.ts --learners 100000 --keep-data --requests 20   # reuses the data
+ * Inserts go 16 documents per command (FerretDB), 4 commands in flight.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { Types } from 'mongoose';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/app/index.js';
+import { upsertCohort } from '../src/storage/cohorts.js';
+import { enrolmentId } from '../src/storage/stores.js';
+import { lessonsOf } from '../src/core/course.js';
+import { AdminAccounts } from '../src/admin/accounts.js';
+import { StatsCounters } from '../src/admin/stats/counters.js';
+import type { Delta } from '../src/admin/stats/facts.js';
+import { RedisLeases } from '../src/scheduler/leases.js';
+
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '20' } } });
+const N = Number(values.learners);
+const REQUESTS = Number(values.requests);
+const COMMUNES = 3321;
+const COHORT = 'bench-dash';
+const TOKEN = `cdsadm_bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2)}`;
+const log = (...a: unknown[]) => console.log(new Date().toISOString().slice(11, 19), ...a);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+const root = resolve(import.meta.dirname, '..');
+const env = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+const url = new URL(env.MONGODB_URL);
+url.pathname = '/bench_dashboard';
+const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', MONGODB_URL: url.toString(), ADMIN_TOKEN: TOKEN, HTTP_PORT: '0', DEFAULT_COHORT: COHORT });
+const prefix = `benchdash${Date.now().toString(36)}`;
+const app = await createApp({ config, role: 'web', root, channels: [], listen: true, queuePrefix: prefix, logger: pino({ level: 'silent' }) });
+const server = app.server!;
+const db = app.db;
+const course = app.content.courses.get('cds-xa')!;
+const lessons = lessonsOf(course).map((l) => l.id);
+const provinces = app.content.provinces.get('current')!;
+const counters = new StatsCounters({ conn: db.conn, leases: new RedisLeases(app.redis, prefix), clock: { now: () => new Date() }, timezone: config.TIMEZONE });
+
+async function seed(): Promise<void> {
+  const now = Date.now();
+  await upsertCohort(db.models, { id: COHORT, courseId: 'cds-xa', opensAt: new Date(now - 5 * 86400e3), closesAt: new Date(now + 12 * 86400e3), reminders: [], quietHours: null, lessonHour: 8 });
+  const have = await db.models.Learner.collection.estimatedDocumentCount();
+  if (have >= N) return log(`reusing ${have} learners`);
+  log(`inserting ${N} learners (+ enrolments) and their counters…`);
+  const t = Date.now();
+  // Counter deltas by province and day, applied once each at the end.
+  const deltas = new Map<string, Map<string, Delta>>();
+  const count = (province: string, commune: string, role: string, metric: Delta['metric'], day: number) => {
+    const k = `${province}|${day}`;
+    const m = deltas.get(k) ?? deltas.set(k, new Map()).get(k)!;
+    const key = `${commune}|${role}|${metric}`;
+    const d = m.get(key) ?? m.set(key, { province, commune, role, metric, n: 0 }).get(key)!;
+    d.n += 1;
+  };
+  let next = have;
+  const worker = async () => {
+    for (;;) {
+      const from = next;
+      next += 16;
+      if (from >= N) return;
+      const learners: any[] = [];
+      const enrolments: any[] = [];
+      for (let i = from; i < Math.min(from + 16, N); i++) {
+        const _id = new Types.ObjectId();
+        const c = i % COMMUNES;
+        const day = i % 5;
+        const profile = { fullName: `Học viên ${i}`, role: i % 2 ? 'vice_chair' : 'chair', province: provinces[c % provinces.length]!, commune: `Xã ${c}`, phone: `09${String(i).padStart(8, '0')}` };
+        const kind = i % 10; // 0–1 invited only, 2 started, 3–9 onboarded
+        const onboarded = kind >= 3;
+        const createdAt = new Date(now - day * 86400e3);
+        const at = (m: Delta['metric']) => count(profile.province, profile.commune, profile.role, m, day);
+        at('invited');
+        if (kind >= 2) at('started');
+        learners.push({ _id, conversations: kind >= 2 ? [`telegram:${i}`] : [], unreachable: [], profile, locale: 'vi', cohortId: COHORT, inviteCode: `D${i}`, stopped: false, onboarded, createdAt, version: 1 });
+        if (onboarded) {
+          at('onboarded');
+          const done = lessons.slice(0, (i * 7) % (lessons.length + 1));
+          const finished = done.length === lessons.length;
+          const passed = finished && kind >= 6;
+          const status = passed ? (kind >= 8 ? 'certified' : 'completed') : done.length ? 'in_progress' : 'not_started';
+          at(`status:${status}` as Delta['metric']);
+          if (finished) at('finished');
+          if (passed) at('passed');
+          if (status === 'certified') at('certified');
+          enrolments.push({
+            _id: enrolmentId(String(_id), COHORT), learnerId: String(_id), cohortId: COHORT, courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: done, checkResults: {},
+            finalAttempts: finished ? [{ n: 1, questionIds: [], correct: 20, answered: 30, startedAt: createdAt, finishedAt: createdAt, scorePercent: passed ? 80 : 50, passed }] : [],
+            lastActivityAt: new Date(now - (i % 12) * 86400e3), version: 1,
+          });
+        }
+      }
+      await db.models.Learner.collection.insertMany(learners);
+      if (enrolments.length) await db.models.Enrolment.collection.insertMany(enrolments);
+      if (from % 10_000 < 16) log(`  ${from} learners`);
+    }
+  };
+  await Promise.all([1, 2, 3, 4].map(worker));
+  log(`inserted in ${((Date.now() - t) / 1000).toFixed(1)} s; writing the counters…`);
+  for (const [k, m] of deltas) {
+    const day = Number(k.split('|')[1]);
+    await counters.apply(COHORT, [...m.values()], `bench-seed|${k}`, new Date(now - day * 86400e3));
+  }
+  log(`seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+async function signIn(token: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await server.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(token)}` });
+  const cookie = /cds_dash=([^;]+)/.exec(String(res.headers['set-cookie']))![1]!;
+  const page = await server.inject({ method: 'GET', url: '/admin/certificates', headers: { cookie: `cds_dash=${cookie}` } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? /"x-csrf-token": "([^"]+)"/.exec(page.body)![1]!;
+  return { cookie, csrf };
+}
+
+await seed();
+const accounts = new AdminAccounts(db.conn, { provinces: [...app.content.provinces.values()].flat() });
+const province = provinces[8]!;
+const { token: provinceToken } = await accounts.add({ name: 'bench province', scope: `province:${province}` });
+const ministry = await signIn(TOKEN);
+const coordinator = await signIn(provinceToken);
+const someone = await db.models.Learner.collection.findOne({ 'profile.province': province, onboarded: true });
+const e = encodeURIComponent;
+const pages: [string, { cookie: string; csrf: string }, string, ('GET' | 'POST')?, string?][] = [
+  ['overview, whole cohort', ministry, `/admin/overview?cohort=${COHORT}`],
+  ['overview, a province', ministry, `/admin/overview?cohort=${COHORT}&province=${e(province)}`],
+  ['overview, a commune', ministry, `/admin/overview?cohort=${COHORT}&province=${e(province)}&commune=${e('Xã 8')}`],
+  ['learners, first page', ministry, '/admin/learners'],
+  ['learners, search by name (one match)', ministry, `/admin/learners?q=${e('hoc vien 99999')}`],
+  ['learners, status certified', ministry, '/admin/learners?status=certified'],
+  ['learners, province coordinator', coordinator, '/admin/learners'],
+  ["a learner's page", ministry, `/admin/learners/${String(someone!._id)}`],
+  ['broadcasts (compose + list)', ministry, '/admin/broadcasts'],
+  ['live count, everyone (htmx, on load)', ministry, '/admin/broadcasts/preview', 'POST', ''],
+  ['live count, one province (htmx)', ministry, '/admin/broadcasts/preview', 'POST', `province=${e(province)}`],
+  ['certificates', ministry, `/admin/certificates?cohort=${COHORT}`],
+  ['questions and feedback', ministry, `/admin/questions?cohort=${COHORT}`],
+];
+log(`${N} learners; ${REQUESTS} requests per page, one after another`);
+const rows: string[] = [];
+for (const [label, who, path, method = 'GET', body] of pages) {
+  const times: number[] = [];
+  const started = performance.now();
+  // At most a minute per page (at least 3 requests): a page scanning learners is reported, not waited on for ever.
+  for (let i = 0; i < REQUESTS && (i < 3 || performance.now() - started < 60_000); i++) {
+    const t = performance.now();
+    const res = await server.inject({ method, url: path, headers: { cookie: `cds_dash=${who.cookie}`, ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': who.csrf } : {}) }, ...(body ? { payload: body } : {}) });
+    times.push(performance.now() - t);
+    if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+  }
+  const line = `| ${label} | ${times[0]!.toFixed(0)} ms | ${pct(times, 0.5).toFixed(0)} ms | ${pct(times, 0.95).toFixed(0)} ms | ${Math.max(...times).toFixed(0)} ms | ${times.length} |`;
+  rows.push(line);
+  log(line);
+}
+console.log(['| page | first request | p50 | p95 | max | requests |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n'));
+if (!values['keep-data']) await db.conn.dropDatabase();
+await app.stop();
+process.exit(0);
