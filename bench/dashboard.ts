@@ -21,7 +21,6 @@ import { lessonsOf } from '../src/core/course.js';
 import { AdminAccounts } from '../src/admin/accounts.js';
 import { StatsCounters } from '../src/admin/stats/counters.js';
 import type { Delta } from '../src/admin/stats/facts.js';
-import { RedisLeases } from '../src/scheduler/leases.js';
 
 const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '20' } } });
 const N = Number(values.learners);
@@ -44,7 +43,7 @@ const db = app.db;
 const course = app.content.courses.get('cds-xa')!;
 const lessons = lessonsOf(course).map((l) => l.id);
 const provinces = app.content.provinces.get('current')!;
-const counters = new StatsCounters({ conn: db.conn, leases: new RedisLeases(app.redis, prefix), clock: { now: () => new Date() }, timezone: config.TIMEZONE });
+const counters = new StatsCounters({ conn: db.conn, redis: app.redis, prefix, clock: { now: () => new Date() }, timezone: config.TIMEZONE });
 
 async function seed(): Promise<void> {
   const now = Date.now();

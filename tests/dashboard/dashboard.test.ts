@@ -43,6 +43,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
+  await app?.counters.close();
   await app?.dispose();
   await tg?.close();
 });

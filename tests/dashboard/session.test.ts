@@ -15,6 +15,7 @@ beforeAll(async () => {
   app = await dashboardApp([], {}, new TestClock(new Date('2026-06-02T03:00:00Z')));
 }, 60_000);
 afterAll(async () => {
+  await app?.counters.close();
   await app?.dispose();
 });
 

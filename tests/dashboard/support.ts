@@ -4,7 +4,6 @@ import { application, type TestClock } from '../support/env.js';
 import { AdminAccounts } from '../../src/admin/accounts.js';
 import { StatsCounters } from '../../src/admin/stats/counters.js';
 import type { Delta } from '../../src/admin/stats/facts.js';
-import { RedisLeases } from '../../src/scheduler/leases.js';
 import type { ChannelAdapter } from '../../src/channels/types.js';
 
 export const ADMIN_TOKEN = `cdsadm_test_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -16,7 +15,7 @@ export async function dashboardApp(channels: ChannelAdapter[], overrides: Record
   const port = (app.server!.server.address() as AddressInfo).port;
   const accounts = new AdminAccounts(app.db.conn, { provinces: [...app.content.provinces.values()].flat() });
   const { token } = await accounts.add({ name: 'Điều phối Nghệ An', scope: 'province:Nghệ An' });
-  const counters = new StatsCounters({ conn: app.db.conn, leases: new RedisLeases(app.redis, app.queues.settings.prefix), clock, timezone: 'Asia/Ho_Chi_Minh' });
+  const counters = new StatsCounters({ conn: app.db.conn, redis: app.redis, prefix: app.queues.settings.prefix, clock, timezone: 'Asia/Ho_Chi_Minh' });
   return Object.assign(app, { base: `http://127.0.0.1:${port}`, provinceToken: token, counters });
 }
 
