@@ -9,10 +9,20 @@ import type { AuditEntry } from '../../src/admin/scope.js';
 import { CaptureAdapter } from '../support/scheduling.js';
 import { seed } from './population.js';
 import { announceCommand } from '../../src/broadcasts/chat.js';
+import { pino } from 'pino';
+import { AdminAccounts } from '../../src/admin/accounts.js';
+import { MongoAuditLog } from '../../src/admin/audit.js';
+import { registerAdminApi } from '../../src/http/admin/api.js';
+import { createServer } from '../../src/http/server.js';
+import { Metrics } from '../../src/metrics.js';
+import { MongoCertificateStore } from '../../src/storage/certificates.js';
 
 const clock = new TestClock(new Date('2026-06-02T03:00:00Z'));
 let app: Awaited<ReturnType<typeof application>>;
 let api: FastifyInstance;
+/** The same routes behind the real admin API (auth, its zod error handler, OpenAPI). */
+let real: FastifyInstance;
+const BOOT = 'broadcast-bootstrap-token-0123456789';
 const audit: AuditEntry[] = [];
 
 beforeAll(async () => {
@@ -20,6 +30,20 @@ beforeAll(async () => {
   const b = app.broadcasts;
   const service = new BroadcastService({ store: b.store, live: b.live, clock, channels: ['console'], kick: b.kick, audit: { record: async (e) => void audit.push(e) } });
   api = await serveAdminRoutes(broadcastRoutes({ service }));
+  real = createServer({ metrics: new Metrics(false), logger: pino({ level: 'silent' }), checks: {} });
+  await registerAdminApi(
+    real,
+    {
+      accounts: new AdminAccounts(app.db.conn, { bootstrapToken: BOOT, provinces: ['Nghệ An', 'Hà Tĩnh'] }),
+      audit: new MongoAuditLog(app.db.conn),
+      models: app.db.models,
+      certificates: new MongoCertificateStore(app.db.conn, { serialPrefix: 'CĐS-XA', timezone: 'Asia/Ho_Chi_Minh' }),
+      courses: new Set(['cds-xa']),
+      timezone: 'Asia/Ho_Chi_Minh',
+    },
+    [broadcastRoutes({ service })],
+  );
+  await real.ready();
   await seed(
     app.db.conn,
     [
@@ -32,6 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await api?.close();
+  await real?.close();
   await app?.dispose();
 });
 
@@ -50,6 +75,45 @@ describe('the broadcasts admin API', () => {
     const badRole = await api.inject({ method: 'POST', url: '/admin/api/broadcasts/preview', headers: as('ministry'), payload: { role: { $ne: 1 } } });
     expect(badRole.statusCode).toBe(400);
     expect(badRole.json().error).toContain('role');
+  });
+
+  it('should describe every broadcast route in OpenAPI at /admin/api/docs, with its body schema', async () => {
+    const doc = (await real.inject({ method: 'GET', url: '/admin/api/docs/json', headers: { authorization: `Bearer ${BOOT}` } })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/admin/api/broadcasts', '/admin/api/broadcasts/preview', '/admin/api/broadcasts/{id}', '/admin/api/broadcasts/{id}/pause', '/admin/api/broadcasts/{id}/resume', '/admin/api/broadcasts/{id}/cancel']),
+    );
+    const create = JSON.stringify(doc.paths['/admin/api/broadcasts'].post.requestBody);
+    for (const field of ['text', 'segment', 'confirm', 'remindAfter', 'quietHours']) expect(create).toContain(`"${field}"`);
+    expect(JSON.stringify(doc.paths['/admin/api/broadcasts/preview'].post.requestBody)).toContain('"inactiveDays"');
+  });
+
+  it('should answer malformed bodies with a 400 naming the field, behind the real admin API, creating nothing', async () => {
+    const before = (await app.broadcasts.store.list()).length;
+    const post = (url: string, payload: unknown) => real.inject({ method: 'POST', url, headers: { authorization: `Bearer ${BOOT}`, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+    const cases: [string, unknown, string][] = [
+      ['/admin/api/broadcasts', { text: 'Xin chào' }, 'confirm'],
+      ['/admin/api/broadcasts', { text: '', confirm: true }, 'text'],
+      ['/admin/api/broadcasts', { text: { $gt: '' }, confirm: true }, 'text'],
+      ['/admin/api/broadcasts', { text: 'Tin', confirm: true, at: 'tomorrow' }, 'at'],
+      ['/admin/api/broadcasts', { text: 'Tin', confirm: true, remindAfter: '24 hours' }, 'remindAfter'],
+      ['/admin/api/broadcasts', { text: 'Tin', confirm: true, image: 'javascript:alert(1)' }, 'image'],
+      ['/admin/api/broadcasts', { text: 'Tin', confirm: true, extra: 1 }, 'extra'],
+      ['/admin/api/broadcasts', { text: 'Tin', confirm: true, segment: { status: 'sleeping' } }, 'status'],
+      ['/admin/api/broadcasts/preview', { role: { $ne: 1 } }, 'role'],
+      ['/admin/api/broadcasts/preview', { inactiveDays: -3 }, 'inactiveDays'],
+      ['/admin/api/broadcasts/preview', [1, 2], 'body'],
+    ];
+    for (const [url, payload, field] of cases) {
+      const res = await post(url, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().error, JSON.stringify(payload)).toContain(field);
+    }
+    const badId = await real.inject({ method: 'GET', url: '/admin/api/broadcasts/..%2F..%2Fx', headers: { authorization: `Bearer ${BOOT}` } });
+    expect(badId.statusCode).toBe(400);
+    expect((await app.broadcasts.store.list()).length).toBe(before);
+    const ok = await real.inject({ method: 'POST', url: '/admin/api/broadcasts/preview', headers: { authorization: `Bearer ${BOOT}` } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().preview.targeted).toBe(3);
   });
 
   it('should let a province account target only its own province (403 otherwise), and default to it', async () => {
