@@ -9,6 +9,9 @@
  * --window: jobs allowed waiting on the channel (PLAN_WINDOW_SECONDS × rate in the app).
  * --no-send: no send worker: plan the whole segment into the queue (use --window N) and stop; measures
  *          planning alone and what Redis would hold without a window.
+ * --drain: instead of the send worker, a bare worker that completes send jobs at once (64 in flight):
+ *          the planner with its window, paced only by itself; measures planning a large segment
+ *          (stops when the segment is planned).
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
  * --chatters: learners chatting during the broadcast (each: think 1–3 s, then its reply is queued
  *          as the inbound worker queues one — no priority, outside the broadcast); the time from a
@@ -30,6 +33,8 @@ import { MongoConversationDirectory } from '../src/storage/held-messages.js';
 import { MongoBroadcastStore } from '../src/storage/broadcasts.js';
 import { Queues } from '../src/scheduler/queues.js';
 import { createSendWorker } from '../src/scheduler/send-worker.js';
+import { sendQueueName } from '../src/scheduler/jobs.js';
+import { Worker } from 'bullmq';
 import { SendWindow } from '../src/scheduler/window.js';
 import { SendError } from '../src/channels/shared/errors.js';
 import type { ChannelAdapter } from '../src/channels/types.js';
@@ -52,6 +57,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     chatters: { type: 'string', default: '0' },
     'no-send': { type: 'boolean', default: false },
+    drain: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.learners);
@@ -145,7 +151,10 @@ const i18n = await createTranslator(resolve(import.meta.dirname, '../locales'), 
 const clock = { now: () => new Date() };
 const delivery = new BroadcastDelivery({ store, live, queues, directory: new MongoConversationDirectory(db.models), i18n, clock, timezone: config.TIMEZONE, channels: ['telegram'] });
 const noPushes = { prepare: async () => ({ skipped: 'none' }), sent: async () => undefined } as unknown as PushDelivery;
-const worker = values['no-send'] ? undefined : createSendWorker(queues, {
+const drainer = values.drain
+  ? new Worker(sendQueueName('telegram'), async () => 'drained', { connection: queues.settings.connection, prefix: queues.settings.prefix, concurrency: 64 })
+  : undefined;
+const worker = values['no-send'] || values.drain ? undefined : createSendWorker(queues, {
   adapter,
   metrics: new Metrics(),
   reachability: new MongoReachability(db.models, { redis, key: `${prefix}:blocked` }),
@@ -195,7 +204,7 @@ let outcome = '';
 while (outcome !== 'done') {
   outcome = await planner.plan(b.id);
   if (!planned && (await store.get(b.id))!.plan.planned) planned = performance.now();
-  if (planned && values['no-send']) break;
+  if (planned && (values['no-send'] || values.drain)) break;
   if (outcome !== 'done') await new Promise((r) => setTimeout(r, 200));
 }
 const queuedJobs = await queues.send.telegram.getJobCounts('prioritized', 'waiting');
@@ -206,6 +215,7 @@ clearInterval(sampler);
 await new Promise((r) => setTimeout(r, 1000)); // anything still in flight would show as a duplicate
 const v = await store.get(b.id);
 await worker?.close();
+await drainer?.close();
 const recipients = [...delivered.entries()].filter(([chat]) => !isChatter(chat));
 const sentToRecipients = recipients.reduce((n, [, c]) => n + c, 0);
 const seconds = (bcLast - bcFirst) / 1000;
@@ -231,8 +241,8 @@ process.stdout.write(
     withRepliesShareOfLimit: LIMIT && CHATTERS ? `${((100 * allRate) / LIMIT).toFixed(1)}%` : undefined,
     replies: CHATTERS ? { answered: sorted.length, p50ms: pct(0.5), p95ms: pct(0.95), maxMs: sorted.length ? Math.round(sorted[sorted.length - 1]!) : undefined } : undefined,
     http429: fake.tooMany(),
-    duplicates: recipients.reduce((n, [, c]) => n + c - 1, 0),
-    lost: N - recipients.length,
+    duplicates: values.drain ? undefined : recipients.reduce((n, [, c]) => n + c - 1, 0),
+    lost: values.drain ? undefined : N - recipients.length,
     counts: v?.counts,
   })}\n`,
 );
