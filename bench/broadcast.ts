@@ -13,7 +13,7 @@
  *          the planner with its window, paced only by itself; measures planning a large segment
  *          (stops when the segment is planned).
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
- * --chatters: learners chatting during the broadcast (each: think 1–3 s, then its reply is queued
+ * --chatters: learners chatting during the broadcast (each: think --think ms, then its reply is queued
  *          as the inbound worker queues one — no priority, outside the broadcast); the time from a
  *          reply's queueing to its delivery at the fake is its latency. @defaultValue 0
  * Prints: time to plan (create → whole segment planned), time to done, Redis memory above the
@@ -56,6 +56,8 @@ const { values } = parseArgs({
     'keep-data': { type: 'boolean', default: false },
     concurrency: { type: 'string' },
     chatters: { type: 'string', default: '0' },
+    /** A chatting learner's time between a reply and their next message (ms, uniform): reading a card, typing an answer. */
+    think: { type: 'string', default: '4000-12000' },
     'no-send': { type: 'boolean', default: false },
     drain: { type: 'boolean', default: false },
   },
@@ -64,6 +66,7 @@ const N = Number(values.learners);
 const LIMIT = Number(values.limit);
 const WINDOW = Number(values.window);
 const CHATTERS = Number(values.chatters);
+const [THINK_MIN, THINK_MAX] = values.think.split('-').map(Number) as [number, number];
 const TOKEN = '123456:bench-token';
 /** Broadcast recipients' chat ids start at 4e9, the chatting learners' at 5e9. */
 const CHATTER_BASE = 5_000_000_000;
@@ -186,11 +189,11 @@ const b: Broadcast = {
 await store.create(b);
 await live.setState(b.id, 'sending');
 const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: 2_000 }) });
-/** Each chatting learner: think 1–3 s, queue a reply (as the inbound worker does: no priority), await it. */
+/** Each chatting learner: think, queue a reply (as the inbound worker does: no priority), await it. */
 const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
   const conversation = `telegram:${CHATTER_BASE + i}` as const;
   for (let n = 0; !bcDone; n += 1) {
-    await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000));
+    await new Promise((r) => setTimeout(r, THINK_MIN + Math.random() * (THINK_MAX - THINK_MIN)));
     if (bcDone) break;
     const text = `reply ${i} ${n}`;
     replyQueued.set(text, performance.now());
@@ -231,6 +234,7 @@ process.stdout.write(
     window: WINDOW,
     concurrency: CONCURRENCY,
     chatters: CHATTERS,
+    thinkMs: CHATTERS ? values.think : undefined,
     queuedAtEnd: queuedJobs,
     planSeconds: Number(((planned - started) / 1000).toFixed(1)),
     doneSeconds: Number(((doneAt - started) / 1000).toFixed(1)),
