@@ -169,13 +169,61 @@ describe('the /thongbao chat command', () => {
     const preview = await cmd.handle(ctx('Họp trực tuyến lúc 14:00', false));
     expect(preview.open).toBe(true);
     expect(preview.reply[0]!.text).toContain('Số người nhận: 3');
-    expect(preview.reply[1]!.choices!.map((c) => c.label)).toEqual(['Gửi', 'Huỷ']);
+    expect(preview.reply[0]!.text).toContain('Nhóm nhận: tất cả học viên');
+    expect(preview.reply[1]!.choices!.map((c) => c.label)).toEqual(['Gửi', 'Huỷ', 'Chọn đợt học', 'Chọn tỉnh/thành', 'Chọn vai trò', 'Chọn trạng thái']);
     expect((await app.broadcasts.store.list()).length).toBe(before);
     expect((await cmd.handle(ctx('sao', false))).open).toBe(true);
     const sent = await cmd.handle(ctx('1', false));
     expect(sent.open).toBeFalsy();
     expect(sent.reply[0]!.text).toMatch(/^Đã tạo thông báo \w+\. Đang gửi tới 3 người\.$/);
     expect((await app.broadcasts.store.list()).length).toBe(before + 1);
+  });
+
+  it('should narrow the segment by province, role, status and cohort, previewing each time, and send to that segment', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    await cmd.handle(ctx('/thongbao Họp các chủ tịch xã', true, 'Họp các chủ tịch xã'));
+    const provinces = await cmd.handle(ctx('4', false));
+    expect(provinces.open).toBe(true);
+    const labels = provinces.reply[0]!.choices!.map((c) => c.label);
+    expect(labels).toEqual(['Nghệ An', 'Hà Tĩnh', 'Tất cả']);
+    const byProvince = await cmd.handle(ctx('1', false));
+    expect(byProvince.reply[0]!.text).toContain('Số người nhận: 2');
+    expect(byProvince.reply[0]!.text).toContain('Nhóm nhận: Nghệ An');
+    const roles = await cmd.handle(ctx('5', false));
+    expect(roles.reply[0]!.choices!.map((c) => c.label)).toEqual(['Chủ tịch UBND xã', 'Phó Chủ tịch UBND xã', 'Cán bộ Sở / đội ngũ nòng cốt CĐS', 'Chức vụ khác', 'Tất cả']);
+    const byRole = await cmd.handle(ctx('1', false));
+    expect(byRole.reply[0]!.text).toContain('Số người nhận: 1');
+    expect(byRole.reply[0]!.text).toContain('Nhóm nhận: Nghệ An · Chủ tịch UBND xã');
+    // A status nobody has: 0 reached; then back to every status.
+    await cmd.handle(ctx('6', false));
+    expect((await cmd.handle(ctx('4', false))).reply[0]!.text).toContain('Số người nhận: 0');
+    await cmd.handle(ctx('6', false));
+    expect((await cmd.handle(ctx('tất cả', false))).reply[0]!.text).toContain('Số người nhận: 1');
+    // A cohort is typed.
+    expect((await cmd.handle(ctx('3', false))).reply[0]!.text).toBe('Nhập mã đợt học (0: mọi đợt):');
+    const byCohort = await cmd.handle(ctx('demo', false));
+    expect(byCohort.reply[0]!.text).toContain('Nhóm nhận: đợt demo · Nghệ An · Chủ tịch UBND xã');
+    const before = (await app.broadcasts.store.list()).length;
+    const sent = await cmd.handle(ctx('1', false));
+    expect(sent.reply[0]!.text).toMatch(/^Đã tạo thông báo \w+\. Đang gửi tới 1 người\.$/);
+    const list = await app.broadcasts.store.list();
+    expect(list.length).toBe(before + 1);
+    expect(list.find((b) => b.text.vi === 'Họp các chủ tịch xã')!.segment).toEqual({ cohort: 'demo', province: 'Nghệ An', role: 'chair' });
+  });
+
+  it('should keep a province admin to their province: no province choice, and the preview and the broadcast scoped', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    const province = { ...ctx('', true), principal: { id: 'chat:console:ht', name: 'Sở Hà Tĩnh', scope: { kind: 'province' as const, province: 'Hà Tĩnh' } }, conversation: 'console:ht' };
+    const menu = await cmd.handle({ ...province, text: '/thongbao Tin của tỉnh', args: 'Tin của tỉnh' });
+    expect(menu.reply[0]!.text).toContain('Số người nhận: 1');
+    expect(menu.reply[0]!.text).toContain('Nhóm nhận: Hà Tĩnh');
+    expect(menu.reply[1]!.choices!.map((c) => c.label)).toEqual(['Gửi', 'Huỷ', 'Chọn đợt học', 'Chọn vai trò', 'Chọn trạng thái']);
+    // "4" is the role here; choosing every role leaves the province in place.
+    expect((await cmd.handle({ ...province, text: '4', command: false })).reply[0]!.text).toBe('Chọn vai trò:');
+    expect((await cmd.handle({ ...province, text: '0', command: false })).reply[0]!.text).toContain('Nhóm nhận: Hà Tĩnh');
+    await cmd.handle({ ...province, text: '1', command: false });
+    const mine = (await app.broadcasts.store.list()).find((b) => b.text.vi === 'Tin của tỉnh')!;
+    expect(mine.segment).toEqual({ province: 'Hà Tĩnh' });
   });
 
   it('should take the text after the command and send nothing on "2"', async () => {
