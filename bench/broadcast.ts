@@ -9,7 +9,13 @@
  * --window: jobs allowed waiting on the channel (PLAN_WINDOW_SECONDS × rate in the app).
  * --no-send: no send worker: plan the whole segment into the queue (use --window N) and stop; measures
  *          planning alone and what Redis would hold without a window.
- * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue 4
+ * --drain: instead of the send worker, a bare worker that completes send jobs at once (64 in flight):
+ *          the planner with its window, paced only by itself; measures planning a large segment
+ *          (stops when the segment is planned).
+ * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
+ * --chatters: learners chatting during the broadcast (each: think --think ms, then its reply is queued
+ *          as the inbound worker queues one — no priority, outside the broadcast); the time from a
+ *          reply's queueing to its delivery at the fake is its latency. @defaultValue 0
  * Prints: time to plan (create → whole segment planned), time to done, Redis memory above the
  * start (peak, sampled every 100 ms), peak RSS, the delivery rate first → last and its share of
  * the limit, duplicates and losses at the fake.
@@ -27,6 +33,8 @@ import { MongoConversationDirectory } from '../src/storage/held-messages.js';
 import { MongoBroadcastStore } from '../src/storage/broadcasts.js';
 import { Queues } from '../src/scheduler/queues.js';
 import { createSendWorker } from '../src/scheduler/send-worker.js';
+import { sendQueueName } from '../src/scheduler/jobs.js';
+import { Worker } from 'bullmq';
 import { SendWindow } from '../src/scheduler/window.js';
 import { SendError } from '../src/channels/shared/errors.js';
 import type { ChannelAdapter } from '../src/channels/types.js';
@@ -46,16 +54,45 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '0' },
     window: { type: 'string', default: '7500' },
     'keep-data': { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string' },
+    chatters: { type: 'string', default: '0' },
+    /** A chatting learner's time between a reply and their next message (ms, uniform): reading a card, typing an answer. */
+    think: { type: 'string', default: '4000-12000' },
     'no-send': { type: 'boolean', default: false },
+    drain: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.learners);
 const LIMIT = Number(values.limit);
 const WINDOW = Number(values.window);
+const CHATTERS = Number(values.chatters);
+const [THINK_MIN, THINK_MAX] = values.think.split('-').map(Number) as [number, number];
 const TOKEN = '123456:bench-token';
+/** Broadcast recipients' chat ids start at 4e9, the chatting learners' at 5e9. */
+const CHATTER_BASE = 5_000_000_000;
+const isChatter = (chatId: string) => Number(chatId) >= CHATTER_BASE;
 
-const fake = await startFakeBotApi({ token: TOKEN, limit: LIMIT });
+/** Replies queued and not yet delivered (text → queued at), and the latencies of those delivered during the broadcast. */
+const replyQueued = new Map<string, number>();
+const replyLatencies: number[] = [];
+let bcFirst = 0;
+let bcLast = 0;
+let bcDone = false;
+const fake = await startFakeBotApi({
+  token: TOKEN,
+  limit: LIMIT,
+  onDelivered: (chatId, text, at) => {
+    if (!isChatter(chatId)) {
+      if (!bcFirst) bcFirst = at;
+      bcLast = at;
+      return;
+    }
+    const queuedAt = replyQueued.get(text);
+    if (queuedAt === undefined) return;
+    replyQueued.delete(text);
+    if (bcFirst && !bcDone) replyLatencies.push(at - queuedAt);
+  },
+});
 const { delivered } = fake;
 const http = axios.create({ baseURL: fake.base, timeout: 10_000, validateStatus: () => true });
 const adapter: ChannelAdapter = {
@@ -72,6 +109,7 @@ const adapter: ChannelAdapter = {
 };
 
 const config = loadConfig();
+const CONCURRENCY = Number(values.concurrency ?? config.SEND_CONCURRENCY);
 const url = new URL(config.MONGODB_URL);
 url.pathname = `/cds_bench_broadcast_${N}`;
 const db = await connectDatabase(url.toString());
@@ -83,21 +121,27 @@ const have = await learners.estimatedDocumentCount();
 if (have !== N) {
   await learners.drop().catch(() => undefined);
   const t0 = performance.now();
-  for (let i = 0; i < N; i += 16) {
-    const docs = Array.from({ length: Math.min(16, N - i) }, (_, j) => ({
-      _id: new Types.ObjectId(),
-      conversations: [`telegram:${4_000_000_000 + i + j}`],
-      unreachable: [],
-      profile: { province: (i + j) % 3 === 0 ? 'Hà Tĩnh' : 'Nghệ An', role: 'chair' },
-      locale: 'vi',
-      cohortId: 'demo',
-      stopped: false,
-      onboarded: true,
-      createdAt: new Date(),
-      version: 1,
-    }));
-    await learners.insertMany(docs, { ordered: false });
-  }
+  // Batches of 16 (FerretDB hangs on larger ones), 8 in flight.
+  let next = 0;
+  const insertSome = async () => {
+    for (let i = (next += 16) - 16; i < N; i = (next += 16) - 16) {
+      const docs = Array.from({ length: Math.min(16, N - i) }, (_, j) => ({
+        _id: new Types.ObjectId(),
+        conversations: [`telegram:${4_000_000_000 + i + j}`],
+        unreachable: [],
+        profile: { province: (i + j) % 3 === 0 ? 'Hà Tĩnh' : 'Nghệ An', role: 'chair' },
+        locale: 'vi',
+        cohortId: 'demo',
+        stopped: false,
+        onboarded: true,
+        createdAt: new Date(),
+        version: 1,
+      }));
+      await learners.insertMany(docs, { ordered: false });
+      if (i % 100_000 === 0 && i) process.stderr.write(`inserted ${i}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, insertSome));
   process.stderr.write(`inserted ${N} learners in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 await db.conn.collection('broadcast_deliveries').drop().catch(() => undefined);
@@ -110,12 +154,15 @@ const i18n = await createTranslator(resolve(import.meta.dirname, '../locales'), 
 const clock = { now: () => new Date() };
 const delivery = new BroadcastDelivery({ store, live, queues, directory: new MongoConversationDirectory(db.models), i18n, clock, timezone: config.TIMEZONE, channels: ['telegram'] });
 const noPushes = { prepare: async () => ({ skipped: 'none' }), sent: async () => undefined } as unknown as PushDelivery;
-const worker = values['no-send'] ? undefined : createSendWorker(queues, {
+const drainer = values.drain
+  ? new Worker(sendQueueName('telegram'), async () => 'drained', { connection: queues.settings.connection, prefix: queues.settings.prefix, concurrency: 64 })
+  : undefined;
+const worker = values['no-send'] || values.drain ? undefined : createSendWorker(queues, {
   adapter,
   metrics: new Metrics(),
   reachability: new MongoReachability(db.models, { redis, key: `${prefix}:blocked` }),
   ratePerSec: LIMIT > 0 ? LIMIT : undefined,
-  concurrency: Number(values.concurrency),
+  concurrency: CONCURRENCY,
   pushes: routedPushes(noPushes, delivery),
 });
 
@@ -142,29 +189,52 @@ const b: Broadcast = {
 await store.create(b);
 await live.setState(b.id, 'sending');
 const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: 2_000 }) });
+/** Each chatting learner: think, queue a reply (as the inbound worker does: no priority), await it. */
+const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
+  const conversation = `telegram:${CHATTER_BASE + i}` as const;
+  for (let n = 0; !bcDone; n += 1) {
+    await new Promise((r) => setTimeout(r, THINK_MIN + Math.random() * (THINK_MAX - THINK_MIN)));
+    if (bcDone) break;
+    const text = `reply ${i} ${n}`;
+    replyQueued.set(text, performance.now());
+    await queues.send.telegram.add('reply', { kind: 'reply', conversation, messages: [{ text }] }, { jobId: `chat-${i}-${n}` });
+    while (replyQueued.has(text) && !bcDone) await new Promise((r) => setTimeout(r, 20));
+  }
+});
 const started = performance.now();
 let planned = 0;
 let outcome = '';
 while (outcome !== 'done') {
   outcome = await planner.plan(b.id);
   if (!planned && (await store.get(b.id))!.plan.planned) planned = performance.now();
-  if (planned && values['no-send']) break;
+  if (planned && (values['no-send'] || values.drain)) break;
   if (outcome !== 'done') await new Promise((r) => setTimeout(r, 200));
 }
 const queuedJobs = await queues.send.telegram.getJobCounts('prioritized', 'waiting');
 const doneAt = performance.now();
+bcDone = true;
+await Promise.all(chatting);
 clearInterval(sampler);
 await new Promise((r) => setTimeout(r, 1000)); // anything still in flight would show as a duplicate
 const v = await store.get(b.id);
 await worker?.close();
-const seconds = (fake.last() - fake.first()) / 1000;
-const rate = (delivered.size - 1) / seconds;
+await drainer?.close();
+const recipients = [...delivered.entries()].filter(([chat]) => !isChatter(chat));
+const sentToRecipients = recipients.reduce((n, [, c]) => n + c, 0);
+const seconds = (bcLast - bcFirst) / 1000;
+const rate = (sentToRecipients - 1) / seconds;
+const all = [...delivered.values()].reduce((n, c) => n + c, 0);
+const allRate = (all - 1) / ((fake.last() - fake.first()) / 1000);
+const sorted = replyLatencies.sort((a, b) => a - b);
+const pct = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!) : undefined);
 process.stdout.write(
   `${JSON.stringify({
     learners: N,
     limitPerSec: LIMIT || 'none (no-op platform)',
     window: WINDOW,
-    concurrency: Number(values.concurrency),
+    concurrency: CONCURRENCY,
+    chatters: CHATTERS,
+    thinkMs: CHATTERS ? values.think : undefined,
     queuedAtEnd: queuedJobs,
     planSeconds: Number(((planned - started) / 1000).toFixed(1)),
     doneSeconds: Number(((doneAt - started) / 1000).toFixed(1)),
@@ -172,9 +242,11 @@ process.stdout.write(
     rssPeakMB: Number((rssPeak / 1e6).toFixed(0)),
     messagesPerSec: Number(rate.toFixed(2)),
     shareOfLimit: LIMIT ? `${((100 * rate) / LIMIT).toFixed(1)}%` : undefined,
+    withRepliesShareOfLimit: LIMIT && CHATTERS ? `${((100 * allRate) / LIMIT).toFixed(1)}%` : undefined,
+    replies: CHATTERS ? { answered: sorted.length, p50ms: pct(0.5), p95ms: pct(0.95), maxMs: sorted.length ? Math.round(sorted[sorted.length - 1]!) : undefined } : undefined,
     http429: fake.tooMany(),
-    duplicates: [...delivered.values()].reduce((n, c) => n + c - 1, 0),
-    lost: N - delivered.size,
+    duplicates: values.drain ? undefined : recipients.reduce((n, [, c]) => n + c - 1, 0),
+    lost: values.drain ? undefined : N - recipients.length,
     counts: v?.counts,
   })}\n`,
 );

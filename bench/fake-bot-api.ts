@@ -25,7 +25,12 @@ const body = (req: IncomingMessage) =>
     req.on('end', () => resolve(data));
   });
 
-export async function startFakeBotApi(o: { token: string; limit: number }): Promise<FakeBotApi> {
+export async function startFakeBotApi(o: {
+  token: string;
+  limit: number;
+  /** Called on every accepted message (the benches time replies with it). */
+  onDelivered?: (chatId: string, text: string, at: number) => void;
+}): Promise<FakeBotApi> {
   const delivered = new Map<string, number>();
   let tooMany = 0;
   let first = 0;
@@ -56,6 +61,7 @@ export async function startFakeBotApi(o: { token: string; limit: number }): Prom
     if (!first) first = now;
     last = now;
     delivered.set(payload.chat_id, (delivered.get(payload.chat_id) ?? 0) + 1);
+    o.onDelivered?.(String(payload.chat_id), payload.text, now);
     res.end(JSON.stringify({ ok: true, result: { message_id: delivered.size, chat: { id: Number(payload.chat_id), type: 'private' }, date: Math.floor(Date.now() / 1000), text: payload.text } }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -105,8 +105,13 @@ const schema = z
     RETAIN_SCHEDULED_SENDS_DAYS: positiveNumber(30).pipe(z.number().min(8)),
     /** Inbound updates handled at once per worker process (one learner's updates still go one at a time, by lease). */
     INBOUND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
-    /** Send jobs in flight per channel per worker process. */
-    SEND_CONCURRENCY: positiveNumber(4).pipe(z.number().int()),
+    /**
+     * Send jobs in flight per channel per worker process. A job waits on the platform and on
+     * MongoDB (a broadcast's claim and outcome): ~0.2–0.5 s, so the channel's rate needs rate ×
+     * latency jobs in flight (30/s × 0.5 s = 15); at 4 a broadcast reached 56 % of 30/s. The
+     * channel's limiter, not this, caps the rate; replies are taken before broadcasts (priority).
+     */
+    SEND_CONCURRENCY: positiveNumber(16).pipe(z.number().int()),
     ADMIN_TOKEN: optional,
     /**
      * Bearer token for GET /metrics (`Authorization: Bearer <token>`). Unset: /metrics answers
