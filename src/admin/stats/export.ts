@@ -13,7 +13,7 @@ import type { Locale } from '../../core/course.js';
 import type { Translator } from '../../core/ports.js';
 import type { Models } from '../../storage/models.js';
 import type { LearnerProfileCopy } from '../../storage/learner-facts.js';
-import type { ExportRows, StoredRow } from './rows.js';
+import { enrolmentPart, iso, type EnrolmentPart, type ExportRows, type StoredRow } from './rows.js';
 
 const BATCH = 500;
 
@@ -42,15 +42,8 @@ export function neutralise(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-function iso(d: unknown): string | null {
-  if (!d) return null;
-  const t = new Date(d as string);
-  return Number.isNaN(t.getTime()) ? null : t.toISOString();
-}
-
 function enrolmentRow(e: any, profile: LearnerProfileCopy, lessonsTotal: number): ProgressRow {
-  const attempts: any[] = Array.isArray(e.finalAttempts) ? e.finalAttempts : [];
-  const scores = attempts.map((a) => a?.scorePercent).filter((s): s is number => typeof s === 'number');
+  const part = enrolmentPart(e);
   return {
     learnerId: String(e.learnerId),
     fullName: profile.fullName ?? null,
@@ -59,15 +52,20 @@ function enrolmentRow(e: any, profile: LearnerProfileCopy, lessonsTotal: number)
     commune: profile.commune ?? null,
     phone: profile.phone ?? null,
     onboarded: profile.onboarded === true,
-    status: String(e.status),
-    lessonsDone: new Set(Array.isArray(e.completedLessons) ? e.completedLessons : []).size,
+    ...progressOf(part),
     lessonsTotal,
-    bestPercent: scores.length ? Math.max(...scores) : null,
-    passed: attempts.some((a) => a?.passed === true),
-    certified: e.status === 'certified',
-    lastActivityAt: iso(e.lastActivityAt),
     joinedAt: iso(profile.createdAt),
   };
+}
+
+/** A row's progress columns from the enrolment's part (the scans' and the kept rows' alike). */
+function progressOf(e: EnrolmentPart): Pick<ProgressRow, 'status' | 'lessonsDone' | 'bestPercent' | 'passed' | 'certified' | 'lastActivityAt'> {
+  return { status: e.status, lessonsDone: e.lessonsDone, bestPercent: e.bestPercent, passed: e.passed, certified: e.status === 'certified', lastActivityAt: e.lastActivityAt };
+}
+
+/** The progress columns of someone with no enrolment yet (invited, or onboarding not finished). */
+function noProgress(status: 'invited' | 'not_started'): ReturnType<typeof progressOf> {
+  return { status, lessonsDone: 0, bestPercent: null, passed: false, certified: false, lastActivityAt: null };
 }
 
 function learnerRow(l: any, lessonsTotal: number): ProgressRow {
@@ -80,13 +78,8 @@ function learnerRow(l: any, lessonsTotal: number): ProgressRow {
     commune: p.commune ?? null,
     phone: p.phone ?? null,
     onboarded: false,
-    status: (l.conversations?.length ?? 0) > 0 ? 'not_started' : 'invited',
-    lessonsDone: 0,
+    ...noProgress((l.conversations?.length ?? 0) > 0 ? 'not_started' : 'invited'),
     lessonsTotal,
-    bestPercent: null,
-    passed: false,
-    certified: false,
-    lastActivityAt: null,
     joinedAt: iso(l.createdAt),
   };
 }
@@ -158,13 +151,8 @@ function keptRow(id: string, r: StoredRow, lessonsTotal: number): ProgressRow | 
     commune: l.commune,
     phone: l.phone,
     onboarded: l.onboarded,
-    status: l.onboarded ? (e?.status ?? 'not_started') : l.started ? 'not_started' : 'invited',
-    lessonsDone: e?.lessonsDone ?? 0,
+    ...(e ? progressOf(e) : noProgress(l.onboarded || l.started ? 'not_started' : 'invited')),
     lessonsTotal,
-    bestPercent: e?.bestPercent ?? null,
-    passed: e?.passed ?? false,
-    certified: e?.status === 'certified',
-    lastActivityAt: e?.lastActivityAt ?? null,
     joinedAt: l.joinedAt,
   };
 }

@@ -52,7 +52,7 @@ row[vk] = v
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(row))
 return 1`;
 
-function iso(d: unknown): string | null {
+export function iso(d: unknown): string | null {
   if (!d) return null;
   const t = new Date(d as string);
   return Number.isNaN(t.getTime()) ? null : t.toISOString();

@@ -95,10 +95,11 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
   const sessions = new Sessions(deps.redis, deps.prefix);
   const api = await inProcessApi(deps);
   server.addHook('onClose', async () => api.close());
-  const files = {
-    css: readFileSync(join(deps.root, 'public/dashboard.css')),
-    htmx: readFileSync(join(deps.root, 'node_modules/htmx.org/dist/htmx.min.js')),
-  };
+  // The dashboard's two assets, served by the project (no CDN): its stylesheet and htmx.
+  const assets = [
+    { path: '/admin/assets/dashboard.css', body: readFileSync(join(deps.root, 'public/dashboard.css')), type: 'text/css; charset=utf-8', maxAge: 300 },
+    { path: '/admin/assets/htmx.min.js', body: readFileSync(join(deps.root, 'node_modules/htmx.org/dist/htmx.min.js')), type: 'text/javascript; charset=utf-8', maxAge: 86400 },
+  ];
   const etag = (b: Buffer) => `"${createHash('sha256').update(b).digest('base64url').slice(0, 16)}"`;
   const secret = deps.cookieSecret;
 
@@ -118,16 +119,13 @@ export async function registerDashboard(server: FastifyInstance, deps: Dashboard
       return payload;
     });
 
-    app.get('/admin/assets/dashboard.css', async (req, reply) => {
-      const tag = etag(files.css);
-      if (req.headers['if-none-match'] === tag) return reply.code(304).send();
-      return reply.header('content-type', 'text/css; charset=utf-8').header('etag', tag).header('cache-control', 'public, max-age=300').send(files.css);
-    });
-    app.get('/admin/assets/htmx.min.js', async (req, reply) => {
-      const tag = etag(files.htmx);
-      if (req.headers['if-none-match'] === tag) return reply.code(304).send();
-      return reply.header('content-type', 'text/javascript; charset=utf-8').header('etag', tag).header('cache-control', 'public, max-age=86400').send(files.htmx);
-    });
+    for (const asset of assets) {
+      const tag = etag(asset.body);
+      app.get(asset.path, async (req, reply) => {
+        if (req.headers['if-none-match'] === tag) return reply.code(304).send();
+        return reply.header('content-type', asset.type).header('etag', tag).header('cache-control', `public, max-age=${asset.maxAge}`).send(asset.body);
+      });
+    }
 
     const sidOf = (req: FastifyRequest): string | undefined => {
       const raw = req.cookies[SESSION_COOKIE];
