@@ -20,13 +20,11 @@ import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
-import { Types } from 'mongoose';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/storage/mongo.js';
 import { upsertCohort } from '../src/storage/cohorts.js';
-import { enrolmentId } from '../src/storage/stores.js';
 import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { createTranslator } from '../src/i18n/index.js';
@@ -38,6 +36,7 @@ import { DateTime } from 'luxon';
 import { recount } from '../src/admin/stats/recount.js';
 import { progressCsv, progressRows } from '../src/admin/stats/export.js';
 import { lessonsOf } from '../src/core/course.js';
+import { insertPopulation } from './population.js';
 import { parseScope } from '../src/admin/scope.js';
 
 const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '100' }, ops: { type: 'string' }, design: { type: 'string' }, only: { type: 'string' }, export: { type: 'string' } } });
@@ -77,41 +76,7 @@ async function seed(): Promise<void> {
   if (have >= N) return log(`reusing ${have} learners`);
   log(`inserting ${N} learners (+ enrolments)…`);
   const t = Date.now();
-  let next = have;
-  const worker = async () => {
-    for (;;) {
-      const from = next;
-      next += 16;
-      if (from >= N) return;
-      const learners: any[] = [];
-      const enrolments: any[] = [];
-      for (let i = from; i < Math.min(from + 16, N); i++) {
-        const _id = new Types.ObjectId();
-        const c = i % COMMUNES;
-        const profile = { fullName: `Học viên ${i}`, role: i % 2 ? 'vice_chair' : 'chair', province: provinces[c % provinces.length]!, commune: `Xã ${c}`, phone: `09${String(i).padStart(8, '0')}` };
-        const kind = i % 10; // 0–1 invited only, 2 started, 3–9 onboarded
-        const onboarded = kind >= 3;
-        const createdAt = new Date(now - (i % 5) * 86400e3);
-        learners.push({ _id, conversations: kind >= 2 ? [`telegram:${i}`] : [], unreachable: [], profile, locale: 'vi', cohortId: COHORT, inviteCode: `B${i}`, stopped: false, onboarded, createdAt, version: 1 });
-        if (onboarded) {
-          const done = lessons.slice(0, (i * 7) % (lessons.length + 1));
-          const finished = done.length === lessons.length;
-          const passed = finished && kind >= 6;
-          const status = passed ? (kind >= 8 ? 'certified' : 'completed') : done.length ? 'in_progress' : 'not_started';
-          enrolments.push({
-            _id: enrolmentId(String(_id), COHORT), learnerId: String(_id), cohortId: COHORT, courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: done, checkResults: {},
-            finalAttempts: finished ? [{ n: 1, questionIds: [], correct: 20, answered: 30, startedAt: createdAt, finishedAt: createdAt, scorePercent: passed ? 80 : 50, passed }] : [],
-            lastActivityAt: new Date(now - (i % 12) * 86400e3), version: 1,
-            learnerFacts: { id: String(_id), stopped: false, onboarded: true, lessonHour: null, conversation: `telegram:${i}` },
-            learnerProfile: { ...profile, onboarded: true, createdAt },
-          });
-        }
-      }
-      await db.models.Learner.collection.insertMany(learners);
-      if (enrolments.length) await db.models.Enrolment.collection.insertMany(enrolments);
-    }
-  };
-  await Promise.all([1, 2, 3, 4].map(worker));
+  await insertPopulation(db.models, have, N, { cohort: COHORT, provinces, communes: COMMUNES, lessons, now, codePrefix: 'B' });
   log(`inserted in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 

@@ -11,13 +11,12 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { Types } from 'mongoose';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/app/index.js';
 import { upsertCohort } from '../src/storage/cohorts.js';
-import { enrolmentId } from '../src/storage/stores.js';
 import { lessonsOf } from '../src/core/course.js';
+import { insertPopulation, type Member } from './population.js';
 import { AdminAccounts } from '../src/admin/accounts.js';
 import { StatsCounters } from '../src/admin/stats/counters.js';
 import type { Delta } from '../src/admin/stats/facts.js';
@@ -61,49 +60,20 @@ async function seed(): Promise<void> {
     const d = m.get(key) ?? m.set(key, { province, commune, role, metric, n: 0 }).get(key)!;
     d.n += 1;
   };
-  let next = have;
-  const worker = async () => {
-    for (;;) {
-      const from = next;
-      next += 16;
-      if (from >= N) return;
-      const learners: any[] = [];
-      const enrolments: any[] = [];
-      for (let i = from; i < Math.min(from + 16, N); i++) {
-        const _id = new Types.ObjectId();
-        const c = i % COMMUNES;
-        const day = i % 5;
-        const profile = { fullName: `Học viên ${i}`, role: i % 2 ? 'vice_chair' : 'chair', province: provinces[c % provinces.length]!, commune: `Xã ${c}`, phone: `09${String(i).padStart(8, '0')}` };
-        const kind = i % 10; // 0–1 invited only, 2 started, 3–9 onboarded
-        const onboarded = kind >= 3;
-        const createdAt = new Date(now - day * 86400e3);
-        const at = (m: Delta['metric']) => count(profile.province, profile.commune, profile.role, m, day);
-        at('invited');
-        if (kind >= 2) at('started');
-        learners.push({ _id, conversations: kind >= 2 ? [`telegram:${i}`] : [], unreachable: [], profile, locale: 'vi', cohortId: COHORT, inviteCode: `D${i}`, stopped: false, onboarded, createdAt, version: 1 });
-        if (onboarded) {
-          at('onboarded');
-          const done = lessons.slice(0, (i * 7) % (lessons.length + 1));
-          const finished = done.length === lessons.length;
-          const passed = finished && kind >= 6;
-          const status = passed ? (kind >= 8 ? 'certified' : 'completed') : done.length ? 'in_progress' : 'not_started';
-          at(`status:${status}` as Delta['metric']);
-          if (finished) at('finished');
-          if (passed) at('passed');
-          if (status === 'certified') at('certified');
-          enrolments.push({
-            _id: enrolmentId(String(_id), COHORT), learnerId: String(_id), cohortId: COHORT, courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: done, checkResults: {},
-            finalAttempts: finished ? [{ n: 1, questionIds: [], correct: 20, answered: 30, startedAt: createdAt, finishedAt: createdAt, scorePercent: passed ? 80 : 50, passed }] : [],
-            lastActivityAt: new Date(now - (i % 12) * 86400e3), version: 1,
-          });
-        }
-      }
-      await db.models.Learner.collection.insertMany(learners);
-      if (enrolments.length) await db.models.Enrolment.collection.insertMany(enrolments);
-      if (from % 10_000 < 16) log(`  ${from} learners`);
-    }
+  const tally = (m: Member) => {
+    const at = (metric: Delta['metric']) => count(m.province, m.commune, m.role, metric, m.day);
+    at('invited');
+    if (m.started) at('started');
+    if (!m.onboarded) return;
+    at('onboarded');
+    at(`status:${m.status}` as Delta['metric']);
+    if (m.finished) at('finished');
+    if (m.passed) at('passed');
+    if (m.status === 'certified') at('certified');
   };
-  await Promise.all([1, 2, 3, 4].map(worker));
+  await insertPopulation(db.models, have, N, { cohort: COHORT, provinces, communes: COMMUNES, lessons, now, codePrefix: 'D' }, tally, (from) => {
+    if (from % 10_000 < 16) log(`  ${from} learners`);
+  });
   log(`inserted in ${((Date.now() - t) / 1000).toFixed(1)} s; writing the counters…`);
   for (const [k, m] of deltas) {
     const day = Number(k.split('|')[1]);
