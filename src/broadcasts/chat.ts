@@ -14,6 +14,8 @@ import { ROLES } from '../core/model.js';
 import type { OutboundMessage } from '../core/messages.js';
 import type { Translator } from '../core/ports.js';
 import { previewLines } from './format.js';
+import { resolveChoice, words } from '../core/parse.js';
+import type { Choice } from '../core/messages.js';
 import type { BroadcastService } from './service.js';
 
 const DRAFT_TTL_S = 15 * 60;
@@ -35,13 +37,8 @@ export interface AnnounceDeps {
   prefix: string;
 }
 
-const plain = (t: string) =>
-  t
-    .trim()
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/đ/g, 'd');
+/** What a typed answer is compared by: folded (no diacritics, no case), words only. */
+const plain = words;
 
 export function announceCommand(d: AnnounceDeps): AdminChatCommand {
   const key = (c: string) => `${d.prefix}:bcdraft:${c}`;
@@ -49,6 +46,13 @@ export function announceCommand(d: AnnounceDeps): AdminChatCommand {
   const t = (ctx: AdminChatContext, k: string, vars?: Record<string, unknown>) => d.i18n.t(ctx.locale, `broadcast.${k}`, vars);
   const label = (ctx: AdminChatContext, field: Field, value: string) =>
     field === 'role' ? d.i18n.t(ctx.locale, `role.${value}`) : field === 'status' ? t(ctx, `chat.status.${value}`) : value;
+
+  const menuChoices = (ctx: AdminChatContext, actions: Action[]): Choice[] =>
+    actions.map((a, i) => ({ label: a === 'send' ? t(ctx, 'chat.send') : a === 'cancel' ? t(ctx, 'chat.cancel') : t(ctx, `chat.pick.${a}`), value: String(i + 1) }));
+  const pickChoices = (ctx: AdminChatContext, field: Field, options: string[]): Choice[] => [
+    ...options.map((o, i) => ({ label: label(ctx, field, o), value: String(i + 1) })),
+    { label: t(ctx, 'chat.all'), value: String(options.length + 1) },
+  ];
 
   function describe(ctx: AdminChatContext, s: Segment): string {
     const parts = (['cohort', 'province', 'role', 'status'] as const).filter((f) => s[f] !== undefined).map((f) => t(ctx, `chat.seg.${f}`, { value: label(ctx, f, String(s[f])) }));
@@ -67,7 +71,7 @@ export function announceCommand(d: AnnounceDeps): AdminChatCommand {
         { text: `${previewLines(preview, d.i18n, ctx.locale).join('\n')}\n${describe(ctx, segment)}\n\n${text}` },
         {
           text: t(ctx, 'chat.confirm'),
-          choices: actions.map((a, i) => ({ label: a === 'send' ? t(ctx, 'chat.send') : a === 'cancel' ? t(ctx, 'chat.cancel') : t(ctx, `chat.pick.${a}`), value: String(i + 1) })),
+          choices: menuChoices(ctx, actions),
         },
       ],
       open: true,
@@ -90,14 +94,16 @@ export function announceCommand(d: AnnounceDeps): AdminChatCommand {
     }
     await save(ctx.conversation, { step: 'pick', text: draft.text, segment: draft.segment, field, options });
     const message: OutboundMessage = { text: t(ctx, `chat.ask.${field}`) };
-    if (field !== 'cohort') message.choices = [...options.map((o, i) => ({ label: label(ctx, field, o), value: String(i + 1) })), { label: t(ctx, 'chat.all'), value: String(options.length + 1) }];
+    if (field !== 'cohort') message.choices = pickChoices(ctx, field, options);
     return { reply: [message], open: true };
   }
 
   /** The answer to `ask`: a choice's number, "0"/"all" for any, or (cohort, province) a typed name. */
   async function picked(ctx: AdminChatContext, draft: Extract<Draft, { step: 'pick' }>): Promise<AdminChatOutcome> {
     const answer = ctx.text.trim().normalize('NFC');
-    const n = /^\d{1,3}$/.test(answer) ? Number(answer) : NaN;
+    // A choice by its number or its words (as every menu of the bot reads them); a cohort is typed.
+    const chosen = draft.field === 'cohort' ? undefined : resolveChoice(answer, pickChoices(ctx, draft.field, draft.options));
+    const n = chosen ? Number(chosen.value) : /^\d{1,3}$/.test(answer) ? Number(answer) : NaN;
     const all = answer === '0' || n === draft.options.length + 1 || ['tat ca', 'all'].includes(plain(answer));
     let value: string | undefined;
     if (!all) {
@@ -128,9 +134,9 @@ export function announceCommand(d: AnnounceDeps): AdminChatCommand {
       }
       if (draft.step === 'pick') return picked(ctx, draft);
       const answer = plain(ctx.text);
-      const n = /^\d{1,2}$/.test(answer) ? Number(answer) : NaN;
+      const chosen = resolveChoice(ctx.text.trim(), menuChoices(ctx, draft.actions));
       const action: Action | undefined =
-        draft.actions[n - 1] ?? (['gui', 'send'].includes(answer) ? 'send' : ['huy', 'cancel'].includes(answer) ? 'cancel' : undefined);
+        (chosen ? draft.actions[Number(chosen.value) - 1] : undefined) ?? (['gui', 'send'].includes(answer) ? 'send' : ['huy', 'cancel'].includes(answer) ? 'cancel' : undefined);
       if (action === 'send') {
         await d.redis.del(key(ctx.conversation));
         const b = await d.service.create(ctx.principal, { text: { vi: draft.text }, segment: draft.segment }, `chat:${ctx.conversation}`);

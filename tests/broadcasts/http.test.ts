@@ -226,6 +226,16 @@ describe('the /thongbao chat command', () => {
     expect(mine.segment).toEqual({ province: 'Hà Tĩnh' });
   });
 
+  it('should read the menu and each choice by its words, as typed on Zalo, not only by number', async () => {
+    const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
+    await cmd.handle(ctx('/thongbao Tin theo chữ', true, 'Tin theo chữ'));
+    expect((await cmd.handle(ctx('vai trò', false))).reply[0]!.text).toBe('Chọn vai trò:');
+    expect((await cmd.handle(ctx('pho chu tich', false))).reply[0]!.text).toContain('Nhóm nhận: Phó Chủ tịch UBND xã');
+    expect((await cmd.handle(ctx('trạng thái', false))).reply[0]!.text).toBe('Chọn trạng thái học:');
+    expect((await cmd.handle(ctx('đang học', false))).reply[0]!.text).toContain('Nhóm nhận: Phó Chủ tịch UBND xã · Đang học');
+    expect((await cmd.handle(ctx('huỷ', false))).reply[0]!.text).toBe('Đã huỷ, không gửi gì.');
+  });
+
   it('should take the text after the command and send nothing on "2"', async () => {
     const cmd = announceCommand({ service: app.broadcasts.service, i18n: app.i18n, redis: app.redis, prefix: `${app.queues.settings.prefix}` });
     const before = (await app.broadcasts.store.list()).length;
