@@ -8,11 +8,9 @@ import type { Services } from './services.js';
 import { registerVerifyRoutes } from '../http/verify.js';
 import { buildCertificates } from './certificates.js';
 import type { AdminRoutes } from '../admin/http-types.js';
-import { registerAdminApi } from '../http/admin/api.js';
+import { registerAdminApi, resourceModules } from '../http/admin/api.js';
 import { adminApiDeps } from './admin.js';
 import { createHash } from 'node:crypto';
-import { learnerRoutes } from '../http/admin/learners.js';
-import { cohortRoutes } from '../http/admin/cohorts.js';
 import { registerDashboard } from '../web/dashboard/index.js';
 
 /** `adminModules`: the admin API's route modules beside its own (accounts, audit, learners, cohorts). */
@@ -40,7 +38,7 @@ export async function buildWeb(s: Services, channels: ChannelAdapter[], adminMod
       clock: s.clock,
       timezone: config.TIMEZONE,
       defaultCohort: config.DEFAULT_COHORT,
-      apiModules: [learnerRoutes(apiDeps), cohortRoutes(apiDeps), ...adminModules],
+      apiModules: resourceModules(apiDeps, adminModules),
       certificates: certificates.store,
       queues: [...s.queues.all(), s.queues.plan],
       root: s.root,

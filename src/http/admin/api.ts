@@ -44,6 +44,11 @@ function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyRepl
   return reply.code(status).send({ ok: false, error: status >= 500 ? 'internal error' : err.message });
 }
 
+/** The API's routes over the programme's data (learners, cohorts, then `modules`), besides its own (me, audit, admins): what the dashboard calls in-process. */
+export function resourceModules(deps: AdminApiDeps, modules: AdminRoutes[] = []): AdminRoutes[] {
+  return [learnerRoutes(deps), cohortRoutes(deps), ...modules];
+}
+
 export async function registerAdminApi(server: FastifyInstance, deps: AdminApiDeps, modules: AdminRoutes[] = []): Promise<void> {
   if (!deps.accounts.enabled) return;
   await server.register(
@@ -84,9 +89,7 @@ export async function registerAdminApi(server: FastifyInstance, deps: AdminApiDe
             .catch((err: Error) => req.log.error({ err }, 'audit entry not written'));
         });
         await ownRoutes(secured, deps);
-        await learnerRoutes(deps)(secured);
-        await cohortRoutes(deps)(secured);
-        for (const m of modules) await m(secured);
+        for (const m of resourceModules(deps, modules)) await m(secured);
       });
     },
     { prefix: '/admin/api' },
