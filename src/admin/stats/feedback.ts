@@ -6,6 +6,8 @@
  */
 import { Types } from 'mongoose';
 import type { Models } from '../../storage/models.js';
+import type { CourseCatalog } from '../../core/ports.js';
+import { topicsOf } from '../../core/course.js';
 
 export const RATINGS = 'topic_ratings';
 const PAGE = 200;
@@ -25,6 +27,8 @@ export interface FeedbackItem {
 export interface TopicRatingSummary {
   courseId: string;
   topicId: string;
+  /** The topic's title in Vietnamese, from the course; null when the course no longer has the topic. */
+  title: string | null;
   n: number;
   average: number;
   /** How many rated 1, 2, 3, 4, 5. */
@@ -38,7 +42,7 @@ export interface FeedbackPage {
   ratings: TopicRatingSummary[];
 }
 
-export async function listFeedback(p: { models: Models; province?: string; cohort?: string; limit: number; before?: string }): Promise<FeedbackPage> {
+export async function listFeedback(p: { models: Models; catalog?: CourseCatalog; province?: string; cohort?: string; limit: number; before?: string }): Promise<FeedbackPage> {
   const items: FeedbackItem[] = [];
   let before = p.before ? new Types.ObjectId(p.before) : undefined;
   let exhausted = false;
@@ -76,7 +80,7 @@ export async function listFeedback(p: { models: Models; province?: string; cohor
 }
 
 /** Averages of the topic ratings of the scope (a scan of the ratings: one small document per learner and topic). */
-export async function ratingSummary(p: { models: Models; province?: string; cohort?: string }): Promise<TopicRatingSummary[]> {
+export async function ratingSummary(p: { models: Models; catalog?: CourseCatalog; province?: string; cohort?: string }): Promise<TopicRatingSummary[]> {
   const filter: Record<string, string> = {};
   if (p.province !== undefined) filter.province = String(p.province);
   if (p.cohort !== undefined) filter.cohortId = String(p.cohort);
@@ -85,7 +89,7 @@ export async function ratingSummary(p: { models: Models; province?: string; coho
     const rating = Number(r.rating);
     if (!Number.isInteger(rating) || rating < 1 || rating > 5) continue;
     const key = `${r.courseId}|${r.topicId}`;
-    const s = acc.get(key) ?? { courseId: String(r.courseId), topicId: String(r.topicId), n: 0, average: 0, counts: [0, 0, 0, 0, 0], sum: 0 };
+    const s = acc.get(key) ?? { courseId: String(r.courseId), topicId: String(r.topicId), title: titleOf(p.catalog, String(r.courseId), String(r.topicId)), n: 0, average: 0, counts: [0, 0, 0, 0, 0], sum: 0 };
     s.n++;
     s.sum += rating;
     s.counts[rating - 1] = (s.counts[rating - 1] ?? 0) + 1;
@@ -94,4 +98,10 @@ export async function ratingSummary(p: { models: Models; province?: string; coho
   return [...acc.values()]
     .map(({ sum, ...s }) => ({ ...s, average: Math.round((100 * sum) / s.n) / 100 }))
     .sort((a, b) => a.courseId.localeCompare(b.courseId) || a.topicId.localeCompare(b.topicId));
+}
+
+function titleOf(catalog: CourseCatalog | undefined, courseId: string, topicId: string): string | null {
+  const course = catalog?.get(courseId);
+  const topic = course ? topicsOf(course).find((t) => t.id === topicId) : undefined;
+  return topic ? topic.title.vi : null;
 }

@@ -125,7 +125,7 @@ export function statsRoutes(d: StatsRouteDeps): AdminRoutes {
       app.get('/feedback', { schema: { tags: ['reports'], summary: 'The /gopy texts, newest first, and the topic ratings', querystring: feedbackQuery } }, async (req) => {
         const scope = principalOf(req).scope;
         const province = provinceFor(scope, req.query.province);
-        return listFeedback({ models: d.models, province, cohort: req.query.cohort, limit: req.query.limit, before: req.query.before });
+        return listFeedback({ models: d.models, catalog: d.catalog, province, cohort: req.query.cohort, limit: req.query.limit, before: req.query.before });
       });
     });
   };

@@ -88,15 +88,15 @@ describe('feedback', () => {
       { _id: `${an!._id}|demo|a`, learnerId: String(an!._id), cohortId: 'demo', courseId: 'mini', topicId: 'a', province: 'Nghệ An', rating: 5 },
       { _id: `${binh!._id}|demo|a`, learnerId: String(binh!._id), cohortId: 'demo', courseId: 'mini', topicId: 'a', province: 'Hà Nội', rating: 2 },
     ]);
-    const first = await listFeedback({ models: h.db.models, limit: 2 });
+    const first = await listFeedback({ models: h.db.models, catalog: new ContentCatalog(h.content), limit: 2 });
     expect(first.items.map((x) => x.text)).toEqual(['góp ý 4', 'góp ý 3']);
     const second = await listFeedback({ models: h.db.models, limit: 2, before: first.next! });
     expect(second.items.map((x) => x.text)).toEqual(['góp ý 2', 'góp ý 1']);
-    expect(first.ratings).toEqual([{ courseId: 'mini', topicId: 'a', n: 2, average: 3.5, counts: [0, 1, 0, 0, 1] }]);
+    expect(first.ratings).toEqual([{ courseId: 'mini', topicId: 'a', title: 'Chủ đề A', n: 2, average: 3.5, counts: [0, 1, 0, 0, 1] }]);
     const nghean = await listFeedback({ models: h.db.models, province: 'Nghệ An', limit: 50 });
     expect(nghean.items.map((x) => x.text)).toEqual(['góp ý 4', 'góp ý 2', 'góp ý 0']);
     expect(nghean.items[0]).toMatchObject({ fullName: 'An', commune: 'Xã A' });
     expect(nghean.next).toBeNull();
-    expect(nghean.ratings[0]).toMatchObject({ n: 1, average: 5 });
+    expect(nghean.ratings[0]).toMatchObject({ title: null, n: 1, average: 5 });
   });
 });
