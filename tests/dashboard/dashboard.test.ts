@@ -242,6 +242,13 @@ describe('a province coordinator', () => {
       await p.page.waitForURL(/\/admin\/queues\/read\//);
       const put = await p.context.request.put(`${app.base}/admin/queues/all/api/queues/pause`);
       expect(put.status()).toBe(403);
+      // …and what the jobs carry (learners of every province) stays hidden from it.
+      await app.queues.plan.add('secret' as never, { learner: 'Trần Thị Bình, Hà Tĩnh' } as never, { delay: 86_400_000, jobId: 'dash-hidden' });
+      const listed = await p.context.request.get(`${app.base}/admin/queues/read/api/queues?activeQueue=plan&status=delayed&page=1&jobsPerPage=10`);
+      const jobs = ((await listed.json()) as { queues: { name: string; jobs: { id: string; data: unknown }[] }[] }).queues.find((q) => q.name === 'plan')!.jobs;
+      expect(jobs.find((j) => j.id === 'dash-hidden')?.data).toBe('(hidden: ministry accounts only)');
+      expect(JSON.stringify(jobs)).not.toContain('Trần Thị Bình');
+      await app.queues.plan.remove('dash-hidden');
       expect(p.problems).toEqual([]);
     } finally {
       await p.context.close();

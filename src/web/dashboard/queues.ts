@@ -1,7 +1,10 @@
 /**
  * Bull Board at /admin/queues behind the dashboard's sign-in: the ministry gets the full board at
  * /admin/queues/all/, a province coordinator a read-only one at /admin/queues/read/ (its adapters
- * in read-only mode, and every write refused here too). Its page links a web font from a CDN: removed.
+ * in read-only mode, and every write refused here too). The read-only board hides what the jobs carry
+ * (their data and return values name learners of every province; a coordinator sees their own province
+ * only) and keeps what a coordinator follows: counts, states, timings and failure reasons. Its page links
+ * a web font from a CDN: removed.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -11,6 +14,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { DashboardDeps } from './context.js';
 import type { Sessions } from './session.js';
 
+const HIDDEN = '(hidden: ministry accounts only)';
 const CDN_LINK = /<link[^>]+(?:fonts\.googleapis\.com|fonts\.gstatic\.com)[^>]*>/g;
 
 export async function registerQueues(server: FastifyInstance, o: { deps: DashboardDeps; sessions: Sessions; cookieName: string }): Promise<void> {
@@ -43,7 +47,12 @@ export async function registerQueues(server: FastifyInstance, o: { deps: Dashboa
           return payload;
         });
         const adapter = new FastifyAdapter();
-        createBullBoard({ queues: o.deps.queues.map((q) => new BullMQAdapter(q, { readOnlyMode: b.readOnly })), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'cds-tutor' } } });
+        const queues = o.deps.queues.map((q) => {
+          const a = new BullMQAdapter(q, { readOnlyMode: b.readOnly });
+          if (b.readOnly) for (const field of ['data', 'returnValue'] as const) a.setFormatter(field, () => HIDDEN);
+          return a;
+        });
+        createBullBoard({ queues, serverAdapter: adapter, options: { uiConfig: { boardTitle: 'cds-tutor' } } });
         adapter.setBasePath(b.path);
         await board.register(adapter.registerPlugin(), { prefix: b.path });
       });
