@@ -4,6 +4,7 @@
  * from one private chat and prints what the bot sends back. `#2` presses the second button of
  * the last keyboard (a callback_query, as tapping it in Telegram would). Ctrl-D quits.
  * Uses the database cds_tutor_demo and the Redis prefix cds-demo unless MONGODB_URL says otherwise.
+ * With `--admin` the chat is also an admin's (added to ADMIN_TELEGRAM_IDS): try `/thongbao`, `/thongke`.
  */
 import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
@@ -45,14 +46,16 @@ function documentLine(document: unknown): string {
 
 async function main(): Promise<void> {
   const fake = await new FakeTelegram({ token: '123456789:demo-token' }).listen();
+  const chatId = 500_000_000 + Math.floor(Math.random() * 400_000_000);
+  const admin = process.argv.slice(2).includes('--admin');
   const config = loadConfig({
     ...process.env,
     MONGODB_URL: process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017/cds_tutor_demo',
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.url,
     TELEGRAM_MODE: 'polling',
+    ...(admin ? { ADMIN_TELEGRAM_IDS: [process.env.ADMIN_TELEGRAM_IDS, String(chatId)].filter(Boolean).join(',') } : {}),
   });
-  const chatId = 500_000_000 + Math.floor(Math.random() * 400_000_000);
   const from = { id: chatId, is_bot: false, first_name: 'Demo', language_code: config.DEFAULT_LOCALE };
   let buttons: Button[] = [];
   let messageId = 1;
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     queuePrefix: 'cds-demo',
     logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)),
   });
-  process.stdout.write(`Fake Bot API at ${fake.url}; you are Telegram chat ${chatId}. Type /start (or a deep link payload: /start CODE). #N presses button N; Ctrl-D quits.\n${process.stdin.isTTY ? '> ' : ''}`);
+  process.stdout.write(`Fake Bot API at ${fake.url}; you are Telegram chat ${chatId}${admin ? ', an admin (/thongbao, /thongke)' : ''}. Type /start (or a deep link payload: /start CODE). #N presses button N; Ctrl-D quits.\n${process.stdin.isTTY ? '> ' : ''}`);
 
   let stopping = false;
   const stop = async () => {
