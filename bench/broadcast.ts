@@ -13,6 +13,8 @@
  *          the planner with its window, paced only by itself; measures planning a large segment
  *          (stops when the segment is planned).
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
+ * --limiter-ms: the send worker's limiter window (`limiterFor`): 100 as in the app, 1000 for the
+ *          old one-second window (30 per second at once). @defaultValue 100
  * --chatters: learners chatting during the broadcast (each: think --think ms, then its reply is queued
  *          as the inbound worker queues one — no priority, outside the broadcast); the time from a
  *          reply's queueing to its delivery at the fake is its latency. @defaultValue 0
@@ -32,7 +34,7 @@ import { MongoReachability } from '../src/storage/reachability.js';
 import { MongoConversationDirectory } from '../src/storage/held-messages.js';
 import { MongoBroadcastStore } from '../src/storage/broadcasts.js';
 import { Queues } from '../src/scheduler/queues.js';
-import { createSendWorker } from '../src/scheduler/send-worker.js';
+import { createSendWorker, limiterFor } from '../src/scheduler/send-worker.js';
 import { sendQueueName } from '../src/scheduler/jobs.js';
 import { Worker } from 'bullmq';
 import { SendWindow } from '../src/scheduler/window.js';
@@ -60,6 +62,8 @@ const { values } = parseArgs({
     think: { type: 'string', default: '4000-12000' },
     'no-send': { type: 'boolean', default: false },
     drain: { type: 'boolean', default: false },
+    /** The send worker's limiter window (ms): 100 in the app (limiterFor); 1000 is the old one-second window. */
+    'limiter-ms': { type: 'string' },
   },
 });
 const N = Number(values.learners);
@@ -162,6 +166,7 @@ const worker = values['no-send'] || values.drain ? undefined : createSendWorker(
   metrics: new Metrics(),
   reachability: new MongoReachability(db.models, { redis, key: `${prefix}:blocked` }),
   ratePerSec: LIMIT > 0 ? LIMIT : undefined,
+  ...(values['limiter-ms'] ? { limiterSliceMs: Number(values['limiter-ms']) } : {}),
   concurrency: CONCURRENCY,
   pushes: routedPushes(noPushes, delivery),
 });
@@ -233,6 +238,7 @@ process.stdout.write(
     limitPerSec: LIMIT || 'none (no-op platform)',
     window: WINDOW,
     concurrency: CONCURRENCY,
+    limiter: LIMIT > 0 ? limiterFor(LIMIT, values['limiter-ms'] ? Number(values['limiter-ms']) : undefined) : undefined,
     chatters: CHATTERS,
     thinkMs: CHATTERS ? values.think : undefined,
     queuedAtEnd: queuedJobs,
