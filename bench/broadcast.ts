@@ -13,6 +13,8 @@
  *          the planner with its window, paced only by itself; measures planning a large segment
  *          (stops when the segment is planned).
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
+ * --plan-wait-ms: how long the planner waits for room with its stream open (the app: 600000; before:
+ *          2000 here, 20000 in the app — each resume skips every learner before its position). @defaultValue 600000
  * --limiter-ms: the send worker's limiter window (`limiterFor`): 100 as in the app, 1000 for the
  *          old one-second window (30 per second at once). @defaultValue 100
  * --chatters: learners chatting during the broadcast (each: think --think ms, then its reply is queued
@@ -64,6 +66,8 @@ const { values } = parseArgs({
     drain: { type: 'boolean', default: false },
     /** The send worker's limiter window (ms): 100 in the app (limiterFor); 1000 is the old one-second window. */
     'limiter-ms': { type: 'string' },
+    /** How long the planner waits for room before it lets go of its stream (the app: 600000); a resume skips every learner before its position. */
+    'plan-wait-ms': { type: 'string', default: '600000' },
   },
 });
 const N = Number(values.learners);
@@ -193,7 +197,7 @@ const b: Broadcast = {
 };
 await store.create(b);
 await live.setState(b.id, 'sending');
-const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: 2_000 }) });
+const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) }) });
 /** Each chatting learner: think, queue a reply (as the inbound worker does: no priority), await it. */
 const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
   const conversation = `telegram:${CHATTER_BASE + i}` as const;
