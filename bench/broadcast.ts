@@ -13,6 +13,10 @@
  *          the planner with its window, paced only by itself; measures planning a large segment
  *          (stops when the segment is planned).
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
+ * --plan-wait-ms: how long the planner waits for room with its stream open (the app: 600000; before:
+ *          2000 here, 20000 in the app — each resume skips every learner before its position). @defaultValue 600000
+ * --limiter-ms: the send worker's limiter window (`limiterFor`): 100 as in the app, 1000 for the
+ *          old one-second window (30 per second at once). @defaultValue 100
  * --chatters: learners chatting during the broadcast (each: think --think ms, then its reply is queued
  *          as the inbound worker queues one — no priority, outside the broadcast); the time from a
  *          reply's queueing to its delivery at the fake is its latency. @defaultValue 0
@@ -32,7 +36,7 @@ import { MongoReachability } from '../src/storage/reachability.js';
 import { MongoConversationDirectory } from '../src/storage/held-messages.js';
 import { MongoBroadcastStore } from '../src/storage/broadcasts.js';
 import { Queues } from '../src/scheduler/queues.js';
-import { createSendWorker } from '../src/scheduler/send-worker.js';
+import { createSendWorker, limiterFor } from '../src/scheduler/send-worker.js';
 import { sendQueueName } from '../src/scheduler/jobs.js';
 import { Worker } from 'bullmq';
 import { SendWindow } from '../src/scheduler/window.js';
@@ -60,6 +64,10 @@ const { values } = parseArgs({
     think: { type: 'string', default: '4000-12000' },
     'no-send': { type: 'boolean', default: false },
     drain: { type: 'boolean', default: false },
+    /** The send worker's limiter window (ms): 100 in the app (limiterFor); 1000 is the old one-second window. */
+    'limiter-ms': { type: 'string' },
+    /** How long the planner waits for room before it lets go of its stream (the app: 600000); a resume skips every learner before its position. */
+    'plan-wait-ms': { type: 'string', default: '600000' },
   },
 });
 const N = Number(values.learners);
@@ -162,6 +170,7 @@ const worker = values['no-send'] || values.drain ? undefined : createSendWorker(
   metrics: new Metrics(),
   reachability: new MongoReachability(db.models, { redis, key: `${prefix}:blocked` }),
   ratePerSec: LIMIT > 0 ? LIMIT : undefined,
+  ...(values['limiter-ms'] ? { limiterSliceMs: Number(values['limiter-ms']) } : {}),
   concurrency: CONCURRENCY,
   pushes: routedPushes(noPushes, delivery),
 });
@@ -188,7 +197,7 @@ const b: Broadcast = {
 };
 await store.create(b);
 await live.setState(b.id, 'sending');
-const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: 2_000 }) });
+const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) }) });
 /** Each chatting learner: think, queue a reply (as the inbound worker does: no priority), await it. */
 const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
   const conversation = `telegram:${CHATTER_BASE + i}` as const;
@@ -233,6 +242,7 @@ process.stdout.write(
     limitPerSec: LIMIT || 'none (no-op platform)',
     window: WINDOW,
     concurrency: CONCURRENCY,
+    limiter: LIMIT > 0 ? limiterFor(LIMIT, values['limiter-ms'] ? Number(values['limiter-ms']) : undefined) : undefined,
     chatters: CHATTERS,
     thinkMs: CHATTERS ? values.think : undefined,
     queuedAtEnd: queuedJobs,

@@ -3,6 +3,10 @@
  * authenticating is one `_id` lookup (the one query FerretDB 1.24 answers from an index) and the
  * token itself is never stored: it is shown once, when the account is made. ADMIN_TOKEN is the
  * bootstrap ministry account (`bootstrap`), compared in constant time.
+ *
+ * An account may also have chat ids linked to it (`admin_chat_links`, `_id` the conversation:
+ * `telegram:<chatId>`, `zalo:<userId>`): the admin chat commands (`/thongbao`, `/thongke`) from
+ * that chat act as the account, with its scope. A chat id links to one account at a time.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { customAlphabet } from 'nanoid';
@@ -27,6 +31,8 @@ export interface AdminAccount {
   scope: AdminScope;
   createdAt: Date;
   revokedAt?: Date;
+  /** Chats linked to it (`telegram:<chatId>`, `zalo:<userId>`): listed only. */
+  chats?: string[];
 }
 
 /** What the caller did wrong (an unknown province, a name too long, no such account): 400 or 404 for the API. */
@@ -40,7 +46,26 @@ export class AccountInputError extends Error {
   }
 }
 
+interface ChatLinkDoc {
+  /** The conversation: `telegram:<chatId>` or `zalo:<userId>`. */
+  _id: string;
+  /** The account's `_id` (the token's hash): the principal is two `_id` lookups away. */
+  account: string;
+  linkedAt: Date;
+}
+
 export const BOOTSTRAP_ID = 'bootstrap';
+
+/** `telegram:<chatId>` (digits, a leading minus for groups) or `zalo:<userId>` (letters and digits). */
+const CHAT = /^(?:telegram:-?\d{1,20}|zalo:[A-Za-z0-9_-]{1,64})$/;
+
+/** The conversation a typed chat id names: `telegram:123`, `zalo:abc`; a bad one is an AccountInputError. */
+export function chatConversation(input: string): string {
+  const m = /^(telegram|zalo):(.*)$/i.exec(String(input).trim());
+  const t = m ? `${m[1]!.toLowerCase()}:${m[2]!.trim()}` : '';
+  if (!CHAT.test(t)) throw new AccountInputError(`"${String(input).slice(0, 80)}" is not a chat id: write telegram:<chat id> (digits) or zalo:<user id>`);
+  return t;
+}
 
 /** Lower-case letters and digits without look-alikes: short public ids such as `adm_7k3p9x2m`. */
 const publicId = customAlphabet('23456789abcdefghjkmnpqrstuvwxyz', 8);
@@ -83,6 +108,10 @@ export class AdminAccounts {
     return this.conn.collection<AccountDoc>('admin_accounts');
   }
 
+  private get links() {
+    return this.conn.collection<ChatLinkDoc>('admin_chat_links');
+  }
+
   /** Whether ADMIN_TOKEN is set (the admin API is off without it). */
   get enabled(): boolean {
     return this.o.bootstrapToken !== undefined;
@@ -119,29 +148,77 @@ export class AdminAccounts {
     }
   }
 
-  /** Every account, oldest first. A scan: there are tens of accounts, not thousands. */
+  /** Every account, oldest first, with its linked chats. A scan: there are tens of accounts, not thousands. */
   async list(): Promise<AdminAccount[]> {
     const docs = await this.col.find({}).toArray();
-    return docs.map(toAccount).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+    const chats = new Map<string, string[]>();
+    for (const l of await this.links.find({}).toArray()) chats.set(l.account, [...(chats.get(l.account) ?? []), l._id].sort());
+    return docs
+      .map((d) => ({ ...toAccount(d), ...(chats.has(d._id) ? { chats: chats.get(d._id)! } : {}) }))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
   }
 
-  /** Revokes by public id, or by name when exactly one live account has it; returns the account as it is now. */
-  async revoke(idOrName: string): Promise<AdminAccount> {
+  /** The account by public id, or by name when exactly one live account has it (`verb` says what for, in the error). */
+  private async find(idOrName: string, verb: string): Promise<AccountDoc> {
     const key = String(idOrName).normalize('NFC').trim();
     if (key === BOOTSTRAP_ID) throw new AccountInputError('the bootstrap account is ADMIN_TOKEN: change or unset the variable instead');
     const all = await this.col.find({}).toArray();
     let doc = all.find((d) => d.publicId === key);
     if (!doc) {
       const named = all.filter((d) => d.name === key && !d.revokedAt);
-      if (named.length > 1) throw new AccountInputError(`${named.length} accounts are named "${key}": revoke one by its id (${named.map((d) => d.publicId).join(', ')})`);
+      if (named.length > 1) throw new AccountInputError(`${named.length} accounts are named "${key}": ${verb} one by its id (${named.map((d) => d.publicId).join(', ')})`);
       doc = named[0];
     }
     if (!doc) throw new AccountInputError(`no admin account has the id or name "${key.slice(0, 80)}"`, 404);
+    return doc;
+  }
+
+  /** Revokes by public id, or by name when exactly one live account has it; returns the account as it is now. Its linked chats stop acting at once. */
+  async revoke(idOrName: string): Promise<AdminAccount> {
+    const doc = await this.find(idOrName, 'revoke');
     if (!doc.revokedAt) {
       doc.revokedAt = this.now();
       await this.col.updateOne({ _id: doc._id }, { $set: { revokedAt: doc.revokedAt } });
     }
     return toAccount(doc);
+  }
+
+  /**
+   * Links a chat to a live account (moving it from the account it was linked to, if any): the
+   * admin chat commands from that chat act as the account. Returns the account and the conversation.
+   */
+  async linkChat(idOrName: string, chat: string): Promise<{ account: AdminAccount; conversation: string; movedFrom?: string }> {
+    const conversation = chatConversation(chat);
+    const doc = await this.find(idOrName, 'link');
+    if (doc.revokedAt) throw new AccountInputError(`the account ${doc.publicId} is revoked`);
+    const before = await this.links.findOne({ _id: conversation });
+    await this.links.replaceOne({ _id: conversation }, { account: doc._id, linkedAt: this.now() }, { upsert: true });
+    const movedFrom = before && before.account !== doc._id ? (await this.col.findOne({ _id: before.account }))?.publicId : undefined;
+    return { account: toAccount(doc), conversation, ...(movedFrom ? { movedFrom } : {}) };
+  }
+
+  /** Unlinks a chat; false when it was not linked. */
+  async unlinkChat(chat: string): Promise<boolean> {
+    const conversation = chatConversation(chat);
+    return (await this.links.deleteOne({ _id: conversation })).deletedCount === 1;
+  }
+
+  /** Every linked conversation, whatever its account's state (a small scan: the admin chat gate caches it). */
+  async linkedChats(): Promise<string[]> {
+    return (await this.links.find({}, { projection: { _id: 1 } }).toArray()).map((l) => l._id);
+  }
+
+  /**
+   * The account a chat acts as: its principal; `revoked` when it is linked to a revoked account
+   * (the chat then has no admin rights at all); null when it is linked to none. Two `_id` lookups.
+   */
+  async chatPrincipal(conversation: string): Promise<AdminPrincipal | 'revoked' | null> {
+    if (!CHAT.test(conversation)) return null;
+    const link = await this.links.findOne({ _id: conversation });
+    if (!link) return null;
+    const doc = await this.col.findOne({ _id: link.account });
+    if (!doc || doc.revokedAt) return 'revoked';
+    return { id: doc.publicId, name: doc.name, scope: doc.scope };
   }
 
   /** The principal a bearer token stands for; null for anything unknown or revoked. */
@@ -163,5 +240,5 @@ function toAccount(d: AccountDoc): AdminAccount {
 
 /** The account as the API and the CLI show it. */
 export function accountJson(a: AdminAccount): Record<string, unknown> {
-  return { id: a.id, name: a.name, scope: formatScope(a.scope), createdAt: a.createdAt.toISOString(), revokedAt: a.revokedAt?.toISOString() ?? null };
+  return { id: a.id, name: a.name, scope: formatScope(a.scope), createdAt: a.createdAt.toISOString(), revokedAt: a.revokedAt?.toISOString() ?? null, chats: a.chats ?? [] };
 }

@@ -1,9 +1,13 @@
 /**
- * The admin chat dispatcher (contract: chat-types.ts). For a conversation listed in
- * ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS it routes a message that starts with a command's name, or any
- * message while that command's dialogue is open, to the command; everything else (and everyone
- * else's messages) is the tutor's. The open dialogue is `<prefix>:adminchat:<conversation>` in
- * Redis, for 15 minutes; `/huy` or `/cancel` closes it.
+ * The admin chat dispatcher (contract: chat-types.ts). For an admin's conversation it routes a
+ * message that starts with a command's name, or any message while that command's dialogue is open,
+ * to the command; everything else (and everyone else's messages) is the tutor's. The open dialogue
+ * is `<prefix>:adminchat:<conversation>` in Redis, for 15 minutes; `/huy` or `/cancel` closes it.
+ *
+ * Who is an admin, and as whom they act: a chat linked to an admin account (`admin link`) acts as
+ * that account, with its scope (a province account reaches only its province); a chat listed in
+ * ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS and linked to no account acts with ministry scope as
+ * `chat:<conversation>`. A chat linked to a revoked account is no admin, even when listed.
  */
 import type { Redis } from 'ioredis';
 import type { Locale } from '../core/course.js';
@@ -18,12 +22,24 @@ const DIALOGUE_SECONDS = 15 * 60;
 const REPLY_SECONDS = 24 * 3600;
 const CANCEL = new Set(['huy', 'cancel']);
 
+/** The chats linked to admin accounts (AdminAccounts implements it). */
+export interface ChatAdminDirectory {
+  /** Every linked conversation (the gate: read again at most every `linkedRefreshMs`). */
+  linkedChats(): Promise<string[]>;
+  /** The account a conversation acts as; `revoked` when its account is revoked; null when not linked. Read for every command run. */
+  chatPrincipal(conversation: string): Promise<AdminPrincipal | 'revoked' | null>;
+}
+
 export interface AdminChatOptions {
   redis: Redis;
   /** The queues' Redis prefix. */
   prefix: string;
   /** ADMIN_TELEGRAM_IDS and ADMIN_ZALO_IDS. */
   admins: { telegram: readonly string[]; zalo: readonly string[] };
+  /** Chats linked to admin accounts; without it, only the listed ids, with ministry scope. */
+  directory?: ChatAdminDirectory;
+  /** How long the list of linked chats is kept before it is read again (a new link works after at most this). @defaultValue 30000 */
+  linkedRefreshMs?: number;
   commands: readonly AdminChatCommand[];
   i18n: Translator;
   /** The admin's language: their learner profile's when they have one. */
@@ -52,8 +68,35 @@ export class AdminChatDispatcher {
     this.conversations = new Set([...o.admins.telegram.map((id) => `telegram:${id}`), ...o.admins.zalo.map((id) => `zalo:${id}`)]);
   }
 
-  isAdmin(conversation: ConversationId): boolean {
-    return this.conversations.has(conversation);
+  private linked: { at: number; chats: Set<string>; loading?: Promise<Set<string>> } = { at: -Infinity, chats: new Set() };
+
+  /** Whether the conversation may be an admin's: listed, or linked to an account (its principal decides when a command runs). */
+  async mayBeAdmin(conversation: ConversationId): Promise<boolean> {
+    if (this.conversations.has(conversation)) return true;
+    if (!this.o.directory) return false;
+    const refresh = this.o.linkedRefreshMs ?? 30_000;
+    if (performance.now() - this.linked.at >= refresh) {
+      this.linked.loading ??= this.o.directory.linkedChats().then(
+        (list) => {
+          this.linked = { at: performance.now(), chats: new Set(list) };
+          return this.linked.chats;
+        },
+        (err: unknown) => {
+          this.linked.loading = undefined;
+          throw err;
+        },
+      );
+      return (await this.linked.loading).has(conversation);
+    }
+    return this.linked.chats.has(conversation);
+  }
+
+  /** As whom the conversation acts: its linked account, else ministry scope if listed; null: no admin. */
+  async principalOf(conversation: ConversationId): Promise<AdminPrincipal | null> {
+    const linked = await this.o.directory?.chatPrincipal(conversation);
+    if (linked === 'revoked') return null;
+    if (linked) return linked;
+    return this.conversations.has(conversation) ? { id: `chat:${conversation}`, name: `chat:${conversation}`, scope: { kind: 'ministry' } } : null;
   }
 
   private key(conversation: string): string {
@@ -62,7 +105,7 @@ export class AdminChatDispatcher {
 
   /** The admin command's reply, or null when the tutor is to handle the update. */
   async handle(event: InboundEvent): Promise<OutboundMessage[] | null> {
-    if (this.byName.size === 0 || !this.isAdmin(event.conversation) || event.kind === 'unsupported') return null;
+    if (this.byName.size === 0 || event.kind === 'unsupported' || !(await this.mayBeAdmin(event.conversation))) return null;
     const replyKey = `${this.key(event.conversation)}:reply:${event.updateId}`;
     const earlier = await this.o.redis.get(replyKey);
     if (earlier !== null) return JSON.parse(earlier) as OutboundMessage[];
@@ -84,8 +127,13 @@ export class AdminChatDispatcher {
     const named = parsed ? this.byName.get(parsed.name) : undefined;
     const command = named ?? (openName !== null ? this.byName.get(openName) : undefined);
     if (!command) return null;
+    // Read for every command: an unlinked chat or a revoked account loses its rights at once.
+    const principal = await this.principalOf(event.conversation);
+    if (!principal) {
+      if (openName !== null) await this.o.redis.del(dialogueKey);
+      return null;
+    }
     const locale = await this.o.localeOf(event);
-    const principal: AdminPrincipal = { id: `chat:${event.conversation}`, name: `chat:${event.conversation}`, scope: { kind: 'ministry' } };
     try {
       const outcome = await command.handle({
         principal,

@@ -1,10 +1,11 @@
 /**
  * The contract between the admin chat dispatcher and the admin chat commands (`/thongke`,
- * `/thongbao`, …). For a conversation whose chat id is listed in ADMIN_TELEGRAM_IDS /
- * ADMIN_ZALO_IDS, a message that starts with one of a command's names — or any message while that
- * command's dialogue is open — goes to the command instead of the tutor. Everyone else's
- * `/thongke` is the tutor's (an unknown command). Chat admins act with ministry scope as
- * `chat:<conversation>`; every change they make is audited with `from: chat:<conversation>`.
+ * `/thongbao`, …). For an admin's conversation (linked to an admin account, or listed in
+ * ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS), a message that starts with one of a command's names — or
+ * any message while that command's dialogue is open — goes to the command instead of the tutor.
+ * Everyone else's `/thongke` is the tutor's (an unknown command). A linked chat acts as its account
+ * (its scope, its id in the audit log); a listed chat linked to none acts with ministry scope as
+ * `chat:<conversation>`. Every change is audited with `from: chat:<conversation>`.
  */
 import type { Locale } from '../core/course.js';
 import type { OutboundMessage } from '../core/messages.js';

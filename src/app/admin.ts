@@ -4,7 +4,7 @@ import { MongoAuditLog } from '../admin/audit.js';
 import type { AdminApiDeps } from '../http/admin/api.js';
 import { buildCertificates } from './certificates.js';
 import type { Services } from './services.js';
-import { AdminChatDispatcher } from '../admin/chat-dispatch.js';
+import { AdminChatDispatcher, type ChatAdminDirectory } from '../admin/chat-dispatch.js';
 import type { AdminChatCommand } from '../admin/chat-types.js';
 import type { TutorDeps } from '../core/ports.js';
 
@@ -31,13 +31,18 @@ export function adminApiDeps(s: Services, admin: AdminParts = buildAdmin(s)): Ad
   };
 }
 
-/** The admin chat dispatcher over the commands given (the integrator passes `/thongke`, `/thongbao`, …). */
-export function buildAdminChat(s: Services, tutorDeps: Pick<TutorDeps, 'learners'>, commands: AdminChatCommand[]): AdminChatDispatcher {
+/**
+ * The admin chat dispatcher over the commands given (the integrator passes `/thongke`, `/thongbao`, …):
+ * for the chats linked to admin accounts (`directory`, the accounts), as those accounts, and for
+ * ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS linked to none, with ministry scope.
+ */
+export function buildAdminChat(s: Services, tutorDeps: Pick<TutorDeps, 'learners'>, commands: AdminChatCommand[], directory?: ChatAdminDirectory): AdminChatDispatcher {
   const { config } = s;
   return new AdminChatDispatcher({
     redis: s.redis,
     prefix: s.queues.settings.prefix,
     admins: { telegram: config.ADMIN_TELEGRAM_IDS, zalo: config.ADMIN_ZALO_IDS },
+    ...(directory ? { directory } : {}),
     commands,
     i18n: s.i18n,
     async localeOf(event) {

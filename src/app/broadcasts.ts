@@ -53,6 +53,9 @@ function logAudit(s: Services): AuditSink {
   return { record: async (entry) => s.logger.info({ audit: entry }, 'audit') };
 }
 
+/** How long the planner waits for room in a full window before it lets go of its stream (and resumes at a later tick). */
+const PLANNER_WAIT_MS = 10 * 60 * 1000;
+
 export function buildBroadcasts(s: Services, o: BroadcastOptions): BroadcastParts {
   const { queues, redis, clock, config } = s;
   const prefix = queues.settings.prefix;
@@ -114,7 +117,8 @@ export function buildBroadcasts(s: Services, o: BroadcastOptions): BroadcastPart
         redis,
         store,
         stopping,
-        planner: { store, live, queues, clock, timezone: config.TIMEZONE, channels: o.channels, window: new SendWindow(queues, { limits: windowLimits(rates, config.PLAN_WINDOW_SECONDS) }) },
+        // A long wait for room keeps one stream over the learners open per broadcast (a resume skips every learner before its position).
+        planner: { store, live, queues, clock, timezone: config.TIMEZONE, channels: o.channels, window: new SendWindow(queues, { limits: windowLimits(rates, config.PLAN_WINDOW_SECONDS), maxWaitMs: PLANNER_WAIT_MS }) },
       });
       await scheduleBroadcastTicks(queue, o.tickMs ?? 5000);
       return worker;

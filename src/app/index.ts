@@ -50,7 +50,7 @@ export interface AppOptions {
   queuePrefix?: string;
   /** Channel adapters besides those the configuration turns on (Telegram and Zalo tokens): the console, test doubles. */
   channels?: ChannelAdapter[];
-  /** Admin chat commands (`/thongke`, `/thongbao`, …) for the conversations in ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS. */
+  /** Admin chat commands (`/thongke`, `/thongbao`, …) for the chats linked to admin accounts and those in ADMIN_TELEGRAM_IDS / ADMIN_ZALO_IDS. */
   adminCommands?: AdminChatCommand[];
   /** Listen for HTTP (web role); tests pass false when they need no server; 'optional' only warns when the port is taken. */
   listen?: boolean | 'optional';
@@ -126,7 +126,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   let stopped = false;
   const workers: AnyWorker[] =
-    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, adminCommands), stopping: () => stopped, broadcasts });
+    opts.role === 'web' ? [] : await startWorkers(s, { tutor, tutorDeps, channels, reachability, unprompted, order, adminChat: buildAdminChat(s, tutorDeps, adminCommands, admin.accounts), stopping: () => stopped, broadcasts });
 
   let server: FastifyInstance | undefined;
   if (opts.role !== 'worker' && opts.listen !== false) {

@@ -4,7 +4,11 @@
  * window of jobs waiting (src/scheduler/window.ts), so Redis holds what is about to be sent, not
  * the segment. The position in the stream and the counts planned so far are saved together after
  * each batch; a planner cut short (a crash, a full window, a pause) resumes there, and a batch
- * queued again is harmless (same job ids; the delivery record refuses a second send).
+ * queued again is harmless (same job ids; the delivery record refuses a second send). Resuming
+ * is not free: the stream has no index to start from, so it skips `position` learners (FerretDB
+ * reads each: 7 s at 20,000 on a loaded machine, minutes at a million). The window should
+ * therefore wait long for room (the app's waits up to 10 minutes), keeping one stream open per
+ * broadcast from start to end instead of one per refill.
  *
  * Broadcast jobs carry a BullMQ priority (replies carry none, and BullMQ takes unprioritised jobs
  * first), and they are not entered in the chat's order (pacing.ts): a learner who is chatting gets
@@ -63,6 +67,9 @@ export class BroadcastPlanner {
     const plan = b.plan;
     if (!plan.planned) {
       for await (const { rows, position } of this.d.store.recipients(b.segment, plan.position, this.size, needsEnrolment(b.segment, now))) {
+        // The stream stays open while the window fills and empties (resuming it costs a read of every learner before `position`), so a pause, a cancel or quiet hours are looked for here.
+        const halt = await this.halted(b);
+        if (halt) return halt;
         const jobs = this.select(b, rows, plan, now);
         if (jobs.length && this.d.window && !(await this.d.window.room(jobs.map((j) => channelOf(j.data.conversation)), this.d.onBatch))) return 'window full';
         await this.add(jobs);
@@ -74,6 +81,14 @@ export class BroadcastPlanner {
       await this.d.store.savePlan(id, plan);
     }
     return (await this.finishIfDone(b.id, plan)) ? 'done' : 'planned';
+  }
+
+  /** Why planning must stop now: paused, cancelled (over) or quiet hours; null to go on. */
+  private async halted(b: Broadcast): Promise<PlanOutcome | null> {
+    const state = await this.d.live.state(b.id);
+    if (state === 'paused') return 'paused';
+    if (state === 'cancelled') return 'over';
+    return quietNow(b, this.d.clock.now(), this.d.timezone) ? 'quiet hours' : null;
   }
 
   /** The batch's recipients in the segment, counted into `plan`; the unreachable are counted, not queued. */

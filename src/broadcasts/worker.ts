@@ -81,7 +81,8 @@ export function createBroadcastWorker(o: BroadcastWorkerOptions): Worker<Broadca
       for (const b of await o.store.active()) out[b.id] = await planOne(b.id);
       return out;
     },
-    { connection: o.connection, prefix: o.prefix, concurrency: 2 },
+    // A plan job holds its slot while its broadcast sends (it waits for room with its stream open): slots for a few at once, and the ticks.
+    { connection: o.connection, prefix: o.prefix, concurrency: 4 },
   );
   worker.on('closed', () => void queue.close());
   return worker;

@@ -4,9 +4,26 @@ import { sendQueueName, type SendJob, type SendJobName } from './jobs.js';
 import type { Queues } from './queues.js';
 import { Delivery, type DeliveryOptions } from './delivery.js';
 
+/** The limiter's window: the second is cut into slices this long (see `limiterFor`). */
+export const LIMITER_SLICE_MS = 100;
+
+/**
+ * BullMQ's limiter (`max` jobs started per fixed window of `duration` ms) for `ratePerSec`, in
+ * windows of about `sliceMs`. One-second windows let up to twice the rate through across a
+ * window's edge (a full window's jobs started late, the next one's early), which a platform's
+ * token bucket answers with 429 — and each 429 pauses the whole channel for its `retry_after`.
+ * Windows of 100 ms keep any burst to a few messages at the same average rate.
+ */
+export function limiterFor(ratePerSec: number, sliceMs = LIMITER_SLICE_MS): { max: number; duration: number } {
+  const max = Math.max(1, Math.round((ratePerSec * sliceMs) / 1000));
+  return { max, duration: Math.max(1, Math.round((max * 1000) / ratePerSec)) };
+}
+
 export interface SendWorkerOptions extends Omit<DeliveryOptions, 'queue'> {
   /** Messages per second across the channel; undefined = unlimited. */
   ratePerSec?: number;
+  /** The limiter's window (`limiterFor`). @defaultValue LIMITER_SLICE_MS (100) */
+  limiterSliceMs?: number;
   /** Jobs in flight in this process. @defaultValue 1 */
   concurrency?: number;
 }
@@ -23,6 +40,6 @@ export function createSendWorker(queues: Queues, opts: SendWorkerOptions): Worke
     stalledInterval: 5_000,
     // BullMQ fails a job that stalls twice (default 1): the reply would be lost. Taking it again resumes from its progress.
     maxStalledCount: 10,
-    ...(opts.ratePerSec ? { limiter: { max: Math.max(1, Math.floor(opts.ratePerSec)), duration: 1000 } } : {}),
+    ...(opts.ratePerSec ? { limiter: limiterFor(opts.ratePerSec, opts.limiterSliceMs) } : {}),
   });
 }
