@@ -10,6 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Enrolment, Learner } from '../../core/model.js';
+import { fold } from '../accounts.js';
 
 /** The learner's part of a row. */
 export interface LearnerPart {
@@ -22,6 +23,17 @@ export interface LearnerPart {
   /** Has a conversation (else only invited). */
   started: boolean;
   joinedAt: string | null;
+  /**
+   * What the admin listing and the broadcast preview read from the row (kept-learners.ts); a part
+   * written before they existed lacks them, and those readers then read the learner's record.
+   */
+  district?: string | null;
+  locale?: string;
+  stopped?: boolean;
+  conversations?: string[];
+  unreachable?: string[];
+  /** The search keys: name, phone and commune folded (accents, đ and case dropped, as `fold`). */
+  q?: string[];
 }
 
 /** The enrolment's part of a row. */
@@ -62,8 +74,9 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onboarded' | 'createdAt'>): LearnerPart {
+export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onboarded' | 'createdAt'> & Partial<Pick<Learner, 'unreachable' | 'stopped' | 'locale'>>): LearnerPart {
   const p = (l.profile ?? {}) as Record<string, unknown>;
+  const conversations = Array.isArray(l.conversations) ? l.conversations.map(String) : [];
   return {
     fullName: str(p.fullName),
     role: str(p.role),
@@ -73,6 +86,12 @@ export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onbo
     onboarded: l.onboarded === true,
     started: (l.conversations?.length ?? 0) > 0,
     joinedAt: iso(l.createdAt),
+    district: str(p.district),
+    locale: typeof l.locale === 'string' ? l.locale : undefined,
+    stopped: l.stopped === true,
+    conversations,
+    unreachable: Array.isArray(l.unreachable) ? l.unreachable.map(String) : [],
+    q: [p.fullName, p.phone, p.commune].filter((f): f is string => typeof f === 'string').map(fold),
   };
 }
 
@@ -112,7 +131,7 @@ export class ExportRows {
   }
 
   /** After a save: `version` is the saved record's. */
-  async learnerSaved(l: Pick<Learner, 'id' | 'cohortId' | 'profile' | 'conversations' | 'onboarded' | 'createdAt'>, version: number): Promise<void> {
+  async learnerSaved(l: Pick<Learner, 'id' | 'cohortId' | 'profile' | 'conversations' | 'onboarded' | 'createdAt'> & Partial<Pick<Learner, 'unreachable' | 'stopped' | 'locale'>>, version: number): Promise<void> {
     await this.redis.cdsStatsRow(this.key(l.cohortId), l.id, 'l', version, JSON.stringify(learnerPart(l)));
   }
 
