@@ -22,41 +22,65 @@ import type { ExportRows, StoredRow } from './rows.js';
 
 /** Entries examined per script call: about 2–6 ms of Redis time. */
 const STEP = 2_000;
-/** HSCAN's COUNT inside the script. */
+/** HSCAN's COUNT inside the script, over the rows. */
 const CHUNK = 500;
+/** Over the index, whose fields Redis matches against the glob itself (about a microsecond each). */
+const INDEX_STEP = 40_000;
+const INDEX_CHUNK = 5_000;
 
-/** Shared by both scripts: the HSCAN walk and the row's learner-part tests (`l` decoded). */
+/**
+ * Shared by both scripts: one HSCAN step, over the rows (ARGV[4] empty: every row, each tested
+ * here) or over the index with ARGV[4] as MATCH (only the candidates come back, their rows read
+ * by id). Returns the next cursor, ids, raw rows (false: gone), and the entries it cost.
+ */
 const WALK = `
-local key = KEYS[1]
 local cursor = ARGV[1]
 local skip = tonumber(ARGV[2])
 local budget = tonumber(ARGV[3])
+local pattern = ARGV[4]
 local find = string.find
 local function has(raw, s) return s == '' or find(raw, s, 1, true) ~= nil end
 local function encoded(k, v) if v == '' then return '' end return '"' .. k .. '":' .. cjson.encode(v) end
 local function current(l) return type(l) == 'table' and type(l.q) == 'table' end
+local function step(c)
+  local ids, raws = {}, {}
+  if pattern == '' then
+    local res = redis.call('HSCAN', KEYS[1], c, 'COUNT', ${CHUNK})
+    local flat = res[2]
+    for i = 1, #flat / 2 do ids[i] = flat[2 * i - 1] raws[i] = flat[2 * i] end
+    return res[1], ids, raws, #ids
+  end
+  local res = redis.call('HSCAN', KEYS[2], c, 'MATCH', pattern, 'COUNT', ${INDEX_CHUNK})
+  local flat = res[2]
+  for i = 1, #flat / 2 do
+    local id = string.match(flat[2 * i - 1], '\\2([^\\2]*)$')
+    ids[i] = id or ''
+    raws[i] = id and redis.call('HGET', KEYS[1], id) or false
+  end
+  return res[1], ids, raws, ${INDEX_CHUNK}
+end
 `;
 
 /**
- * KEYS rows; ARGV cursor, skip, budget, want, province, commune, role, status, needle, needle is
- * plain in JSON (1/0). Returns {cursor, skip, 'm'|'u', id, json, …}: matches and unsure rows.
+ * KEYS rows, index; ARGV cursor, skip, budget, pattern, want, province, commune, role, status,
+ * needle, needle is plain in JSON (1/0). Returns {cursor, skip, {'m'|'u', id, json, …}}: matches
+ * and unsure rows.
  */
 const LIST = `${WALK}
-local want = tonumber(ARGV[4])
-local province, commune, role, status, needle = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local plainNeedle = ARGV[10] == '1'
+local want = tonumber(ARGV[5])
+local province, commune, role, status, needle = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local plainNeedle = ARGV[11] == '1'
 local pProvince, pCommune, pRole, pStatus = encoded('province', province), encoded('commune', commune), encoded('role', role), encoded('status', status)
 local out = {}
 local found, examined = 0, 0
 while true do
-  local res = redis.call('HSCAN', key, cursor, 'COUNT', ${CHUNK})
-  local flat = res[2]
-  local n = #flat / 2
+  local nextc, ids, raws, cost = step(cursor)
+  examined = examined + cost
+  local n = #ids
   for i = skip + 1, n do
-    local raw = flat[2 * i]
-    examined = examined + 1
+    local raw = raws[i]
     local verdict = nil
-    if has(raw, pProvince) and has(raw, pCommune) and has(raw, pRole) and has(raw, pStatus)
+    if raw and has(raw, pProvince) and has(raw, pCommune) and has(raw, pRole) and has(raw, pStatus)
       and not (needle ~= '' and plainNeedle and not find(raw, needle, 1, true) and find(raw, '"q":', 1, true)) then
       local row = cjson.decode(raw)
       local l, e = row.l, row.e
@@ -75,46 +99,45 @@ while true do
     end
     if verdict then
       out[#out + 1] = verdict
-      out[#out + 1] = flat[2 * i - 1]
+      out[#out + 1] = ids[i]
       out[#out + 1] = raw
       found = found + 1
       if found >= want then
         if i < n then return {cursor, tostring(i), out} end
-        return {res[1], '0', out}
+        return {nextc, '0', out}
       end
     end
   end
-  cursor = res[1]
+  cursor = nextc
   skip = 0
   if cursor == '0' or examined >= budget then return {cursor, '0', out} end
 end`;
 
 /**
- * KEYS rows; ARGV cursor, skip (0), budget, province, commune, role, status, channel, inactive
- * cutoff (ISO), enabled channels (comma-separated). The segment's rules (core/broadcast.ts
- * `inSegment`, `pickConversation`) on each row. Returns {cursor, targeted, unreachable,
- * {province, n, …}, {channel, n, …}, {zalo conversation with no other, …}, {unsure id, …}}.
+ * KEYS rows, index; ARGV cursor, skip (0), budget, pattern, province, commune, role, status,
+ * channel, inactive cutoff (ISO), enabled channels (comma-separated). The segment's rules
+ * (core/broadcast.ts `inSegment`, `pickConversation`) on each row. Returns {cursor, targeted,
+ * unreachable, {province, n, …}, {channel, n, …}, {zalo conversation with no other, …}, {unsure id, …}}.
  */
 const COUNT = `${WALK}
-local province, commune, role, status, channel, cutoff = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local province, commune, role, status, channel, cutoff = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local enabled = {}
-for ch in string.gmatch(ARGV[10], '[^,]+') do enabled[ch] = true end
+for ch in string.gmatch(ARGV[11], '[^,]+') do enabled[ch] = true end
 local pProvince, pCommune, pRole, pStatus = encoded('province', province), encoded('commune', commune), encoded('role', role), encoded('status', status)
 local targeted, unreachable = 0, 0
 local byProvince, byChannel, zalo, unsure = {}, {}, {}, {}
 local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
 local examined = 0
 while true do
-  local res = redis.call('HSCAN', key, cursor, 'COUNT', ${CHUNK})
-  local flat = res[2]
-  for i = 1, #flat / 2 do
-    local raw = flat[2 * i]
-    examined = examined + 1
-    if has(raw, pProvince) and has(raw, pCommune) and has(raw, pRole) and has(raw, pStatus) then
+  local nextc, ids, raws, cost = step(cursor)
+  examined = examined + cost
+  for i = 1, #ids do
+    local raw = raws[i]
+    if raw and has(raw, pProvince) and has(raw, pCommune) and has(raw, pRole) and has(raw, pStatus) then
       local row = cjson.decode(raw)
       local l, e = row.l, row.e
       if not current(l) then
-        unsure[#unsure + 1] = flat[2 * i - 1]
+        unsure[#unsure + 1] = ids[i]
       elseif l.stopped ~= true and (province == '' or l.province == province) and (commune == '' or l.commune == commune) and (role == '' or l.role == role)
         and (status == '' or (type(e) == 'table' and e.status == status))
         and (cutoff == '' or (type(e) == 'table' and type(e.lastActivityAt) == 'string' and e.lastActivityAt <= cutoff)) then
@@ -149,15 +172,15 @@ while true do
       end
     end
   end
-  cursor = res[1]
+  cursor = nextc
   if cursor == '0' or examined >= budget then break end
 end
 local function flatten(t) local f = {} for k, v in pairs(t) do f[#f + 1] = k f[#f + 1] = v end return f end
 return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), zalo, unsure}`;
 
 type Scripted = Redis & {
-  cdsRowsList(key: string, ...args: (string | number)[]): Promise<[string, string, string[]]>;
-  cdsRowsCount(key: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
+  cdsRowsList(key: string, index: string, ...args: (string | number)[]): Promise<[string, string, string[]]>;
+  cdsRowsCount(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
 };
 
 /** What the listing filters on (strings as the route validated and normalised them). */
@@ -207,6 +230,18 @@ export interface KeptCount {
   unsure: { id: string; cohortId: string }[];
 }
 
+/** A value as the index holds it (rows.ts INDEX_FIELD), escaped for a MATCH glob. */
+function glob(v: string): string {
+  return v.replace(/[\u0001-\u0003]/g, ' ').replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** The MATCH pattern of the index fields a filter may match (each candidate is then checked on its row). */
+export function indexPattern(f: { status?: string; province?: string; commune?: string; role?: string; needle?: string }): string {
+  const exact = (v: string | undefined) => (v ? glob(v) : '*');
+  const q = f.needle ? `*${glob(f.needle)}*` : '*';
+  return `${exact(f.status)}\u0001${exact(f.province)}\u0001${exact(f.commune)}\u0001${exact(f.role)}\u0001${q}\u0002*`;
+}
+
 /** JSON escapes these: a needle holding one is not looked for in the row's raw text. */
 const ESCAPED = /["\\/\u0000-\u001f\u007f]/;
 
@@ -215,12 +250,12 @@ export class KeptLearners {
 
   constructor(
     redis: Redis,
-    private readonly rows: Pick<ExportRows, 'key' | 'built'>,
+    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'built' | 'indexed'>,
   ) {
     const r = redis as Scripted;
     if (typeof r.cdsRowsList !== 'function') {
-      r.defineCommand('cdsRowsList', { lua: LIST, numberOfKeys: 1 });
-      r.defineCommand('cdsRowsCount', { lua: COUNT, numberOfKeys: 1 });
+      r.defineCommand('cdsRowsList', { lua: LIST, numberOfKeys: 2 });
+      r.defineCommand('cdsRowsCount', { lua: COUNT, numberOfKeys: 2 });
     }
     this.redis = r;
   }
@@ -246,11 +281,16 @@ export class KeptLearners {
     const needle = filter.needle ?? '';
     while (i < cohorts.length) {
       const cohortId = cohorts[i]!;
+      // The index when something narrows the listing and the cohort's rows all have their field; else every row.
+      const narrowed = filter.province || filter.commune || filter.role || filter.status || needle;
+      const pattern = narrowed && (await this.rows.indexed(cohortId)) ? indexPattern(filter) : '';
       const [nextCursor, nextSkip, flat] = await this.redis.cdsRowsList(
         this.rows.key(cohortId),
+        this.rows.indexKey(cohortId),
         cursor,
         skip,
-        STEP,
+        pattern ? INDEX_STEP : STEP,
+        pattern,
         limit - out.length,
         filter.province ?? '',
         filter.commune ?? '',
@@ -280,13 +320,17 @@ export class KeptLearners {
     };
     for (const cohortId of cohorts) {
       const seen = new Set<string>();
+      const narrowed = s.province || s.commune || s.role || s.status;
+      const pattern = narrowed && (await this.rows.indexed(cohortId)) ? indexPattern(s) : '';
       let cursor = '0';
       do {
         const [next, targeted, unreachable, byProvince, byChannel, zalo, unsure] = await this.redis.cdsRowsCount(
           this.rows.key(cohortId),
+          this.rows.indexKey(cohortId),
           cursor,
           0,
-          STEP,
+          pattern ? INDEX_STEP : STEP,
+          pattern,
           s.province ?? '',
           s.commune ?? '',
           s.role ?? '',
