@@ -37,7 +37,7 @@ const BOOT = 'bootstrap-token-for-kept-learners-0123';
 const prefix = uniqueName('cdskept');
 const now = new Date('2026-06-02T03:00:00Z');
 const DAY = 'day-1';
-const N = 260;
+const N = 200;
 const NAMES = ['Nguyễn Văn An', 'Trần Thị Đào', 'Lê Minh Đức', 'Phạm Hùng', 'Hoàng Thị Ánh', 'Đặng Quốc Việt', 'Vũ Ngọc Hà', 'Bùi Thu Hương'];
 const PLACES: Record<string, string[]> = { 'Nghệ An': ['Xã Nghi Lộc', 'Xã Diễn Châu'], 'Hà Tĩnh': ['Xã Cẩm Xuyên', 'Phường Hà Huy Tập'], 'Thanh Hóa': ['Xã Đông Sơn'] };
 const ROLES = ['chair', 'vice_chair', 'core_staff', 'other'];
@@ -98,7 +98,7 @@ function call(server: FastifyInstance, url: string, who: string) {
 }
 
 /** Every page of a listing, followed by its `next`, sorted by id (the kept rows page in the hash's order). */
-async function all(server: FastifyInstance, query: string, who = 'ministry', limit = 60): Promise<{ id: string }[]> {
+async function all(server: FastifyInstance, query: string, who = 'ministry', limit = 100): Promise<{ id: string }[]> {
   const out: { id: string }[] = [];
   let after: string | null = null;
   for (let pages = 0; pages < 500; pages++) {
@@ -123,14 +123,13 @@ const QUERIES = [
   `q=${e('Đào')}`,
   'q=dao',
   `q=${e('ĐỨC')}`,
-  'q=0912001',
   `q=${e('nghi loc')}&status=completed`,
   `q=${e('hà')}&cohort=dot1`,
-  'status=not_started',
-  'q=%22%5C%2F',
+  'q=091200701',
+  'q=0912%5B*%3F',
 ];
 
-async function expectSame(who: string, queries = QUERIES, limit = 60): Promise<void> {
+async function expectSame(who: string, queries = QUERIES, limit = 100): Promise<void> {
   for (const q of queries) expect(await all(withRows, q, who, limit), `${who}: ${q}`).toEqual(await all(scanOnly, q, who, limit));
 }
 
@@ -183,7 +182,7 @@ describe('the learner listing from the kept rows', () => {
     const list = vi.spyOn(kept, 'list');
     await expectSame('ministry');
     // Short pages: a page cut inside one HSCAN step goes on from the same step.
-    await expectSame('ministry', [`province=${e('Hà Tĩnh')}`, 'q=a'], 7);
+    await expectSame('ministry', [`province=${e('Hà Tĩnh')}`, 'q=an'], 9);
     expect(list).toHaveBeenCalled();
     expect((await all(withRows, '', 'ministry')).length).toBe(N);
     list.mockRestore();
