@@ -7,6 +7,9 @@ import type { Services } from './services.js';
 import { AdminChatDispatcher, type ChatAdminDirectory } from '../admin/chat-dispatch.js';
 import type { AdminChatCommand } from '../admin/chat-types.js';
 import type { TutorDeps } from '../core/ports.js';
+import { KeptLearners } from '../admin/stats/kept-learners.js';
+import { ExportRows } from '../admin/stats/rows.js';
+import { statsKeyPrefix } from '../admin/stats/counters.js';
 
 export interface AdminParts {
   accounts: AdminAccounts;
@@ -20,6 +23,22 @@ export function buildAdmin(s: Pick<Services, 'config' | 'db' | 'content' | 'cloc
   };
 }
 
+/**
+ * The learners as the kept rows hold them (the listing, the broadcast preview), and the cohorts a
+ * question without a cohort covers: every cohort stored and the default one (where the tutor puts
+ * learners who came without an invitation).
+ */
+export function keptLearners(s: Pick<Services, 'config' | 'db' | 'redis' | 'queues'>): { learners: KeptLearners; cohorts(): Promise<string[]> } {
+  const rows = new ExportRows(s.redis, statsKeyPrefix(s.queues.settings.prefix, s.db.conn.name));
+  return {
+    learners: new KeptLearners(s.redis, rows),
+    cohorts: async () => {
+      const stored = await s.db.models.Cohort.find({}, { _id: 1 }).lean<{ _id: unknown }[]>();
+      return [...new Set([...stored.map((c) => String(c._id)), s.config.DEFAULT_COHORT])].sort();
+    },
+  };
+}
+
 /** What registerAdminApi needs for its own routes. */
 export function adminApiDeps(s: Services, admin: AdminParts = buildAdmin(s)): AdminApiDeps {
   return {
@@ -28,6 +47,7 @@ export function adminApiDeps(s: Services, admin: AdminParts = buildAdmin(s)): Ad
     certificates: buildCertificates(s).store,
     courses: new Set(s.content.courses.keys()),
     timezone: s.config.TIMEZONE,
+    kept: keptLearners(s),
   };
 }
 

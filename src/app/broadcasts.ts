@@ -12,6 +12,7 @@ import { MongoConversationDirectory } from '../storage/held-messages.js';
 import { BroadcastLive } from '../broadcasts/live.js';
 import { BroadcastService } from '../broadcasts/service.js';
 import { BroadcastAcks } from '../broadcasts/ack.js';
+import { keptLearners } from './admin.js';
 import { BroadcastDelivery } from '../broadcasts/delivery.js';
 import { broadcastQueue, createBroadcastWorker, scheduleBroadcastTicks, type BroadcastJob, type BroadcastJobName } from '../broadcasts/worker.js';
 import { SendWindow, windowLimits } from '../scheduler/window.js';
@@ -74,6 +75,7 @@ export function buildBroadcasts(s: Services, o: BroadcastOptions): BroadcastPart
     channels: o.channels,
     kick: (id) => kick(id),
     budget: { redis, prefix, perDay: config.ZALO_UNPROMPTED_PER_DAY, day: (now) => day.format(now) },
+    kept: keptLearners(s),
   });
   const learners = s.db.conn.collection('learners');
   const conversations = s.db.conn.collection('conversations');

@@ -6,7 +6,7 @@
  */
 import { customAlphabet } from 'nanoid';
 import type { Redis } from 'ioredis';
-import { countsFrom, DEFAULT_QUIET_HOURS, inSegment, needsEnrolment, pickConversation, type Broadcast, type BroadcastCounts, type BroadcastState, type Segment } from '../core/broadcast.js';
+import { countsFrom, DEFAULT_QUIET_HOURS, inSegment, needsEnrolment, pickConversation, type Broadcast, type BroadcastCounts, type BroadcastState, type Recipient, type Segment } from '../core/broadcast.js';
 import { channelOf, type ChannelName } from '../core/model.js';
 import type { Locale } from '../core/course.js';
 import type { Clock } from '../core/ports.js';
@@ -14,6 +14,7 @@ import { isIsoDuration } from '../core/durations.js';
 import { provinceFor, ScopeError, covers, type AdminPrincipal, type AuditSink } from '../admin/scope.js';
 import type { MongoBroadcastStore } from '../storage/broadcasts.js';
 import type { BroadcastLive } from './live.js';
+import type { KeptLearners } from '../admin/stats/kept-learners.js';
 
 const newId = customAlphabet('23456789abcdefghjkmnpqrstuvwxyz', 10);
 
@@ -64,6 +65,8 @@ export interface BroadcastServiceDeps {
   kick(id: string): Promise<void>;
   /** The Zalo unprompted budget, for the preview's estimate of held messages. */
   budget?: { redis: Redis; prefix: string; perDay: number; day(now: Date): string };
+  /** The kept rows and the cohorts a segment without a cohort covers: the preview counts there when all are built. */
+  kept?: { learners: KeptLearners; cohorts(): Promise<string[]> };
 }
 
 export class BroadcastService {
@@ -78,37 +81,73 @@ export class BroadcastService {
   async preview(p: AdminPrincipal, input: Segment): Promise<Preview> {
     const segment = this.scoped(p, input);
     const now = this.d.clock.now();
+    if (this.d.kept && (segment.inactiveDays === undefined || Number.isFinite(segment.inactiveDays))) {
+      const cohorts = segment.cohort !== undefined ? [String(segment.cohort)] : await this.d.kept.cohorts();
+      if (await this.d.kept.learners.servable(cohorts)) return this.keptPreview(this.d.kept.learners, cohorts, segment, now);
+    }
     const out: Preview = { targeted: 0, byChannel: {}, byProvince: {}, unreachable: 0, heldByBudget: 0 };
     for await (const { rows } of this.d.store.recipients(segment, 0, 1000, needsEnrolment(segment, now))) {
       const zalo: string[] = [];
-      for (const r of rows) {
-        if (!inSegment(r, segment, now)) continue;
-        out.targeted += 1;
-        const province = r.province ?? '';
-        out.byProvince[province] = (out.byProvince[province] ?? 0) + 1;
-        const to = pickConversation(r, segment, this.d.channels);
-        if (!to) {
-          out.unreachable += 1;
-          continue;
-        }
-        const ch = channelOf(to.conversation);
-        out.byChannel[ch] = (out.byChannel[ch] ?? 0) + 1;
-        const other = r.conversations.some((c) => c !== to.conversation && !r.unreachable.includes(c) && this.d.channels.includes(channelOf(c)));
-        if (ch === 'zalo' && !other) zalo.push(to.conversation);
-      }
+      for (const r of rows) this.tally(out, r, segment, now, zalo);
       out.heldByBudget += await this.spentBudgets(zalo, now);
     }
     return out;
+  }
+
+  /** The same counts from the kept rows (the segment applied in Redis); rows too old to decide are read from the records. */
+  private async keptPreview(kept: KeptLearners, cohorts: string[], segment: Segment, now: Date): Promise<Preview> {
+    const nfc = (v: string | undefined) => (v === undefined ? undefined : String(v).normalize('NFC'));
+    const c = await kept.count(
+      cohorts,
+      {
+        province: nfc(segment.province),
+        commune: nfc(segment.commune),
+        role: segment.role,
+        status: segment.status,
+        channel: segment.channel,
+        ...(segment.inactiveDays !== undefined ? { inactiveBefore: new Date(now.getTime() - segment.inactiveDays * 86_400_000).toISOString() } : {}),
+      },
+      this.d.channels,
+    );
+    const out: Preview = { targeted: c.targeted, byChannel: c.byChannel, byProvince: c.byProvince, unreachable: c.unreachable, heldByBudget: 0 };
+    const zalo = c.zaloOnly;
+    for (const u of c.unsure) {
+      const r = await this.d.store.recipient(u.id);
+      if (r && r.cohortId === u.cohortId) this.tally(out, r, segment, now, zalo);
+    }
+    out.heldByBudget = await this.spentBudgets(zalo, now);
+    return out;
+  }
+
+  /** One recipient into the preview: in the segment, by province, by the channel it would go on; Zalo-only ones kept for the budget check. */
+  private tally(out: Preview, r: Recipient, segment: Segment, now: Date, zalo: string[]): void {
+    if (!inSegment(r, segment, now)) return;
+    out.targeted += 1;
+    const province = r.province ?? '';
+    out.byProvince[province] = (out.byProvince[province] ?? 0) + 1;
+    const to = pickConversation(r, segment, this.d.channels);
+    if (!to) {
+      out.unreachable += 1;
+      return;
+    }
+    const ch = channelOf(to.conversation);
+    out.byChannel[ch] = (out.byChannel[ch] ?? 0) + 1;
+    const other = r.conversations.some((c) => c !== to.conversation && !r.unreachable.includes(c) && this.d.channels.includes(channelOf(c)));
+    if (ch === 'zalo' && !other) zalo.push(to.conversation);
   }
 
   private async spentBudgets(conversations: string[], now: Date): Promise<number> {
     const b = this.d.budget;
     if (!b || !conversations.length) return 0;
     const day = b.day(now);
-    const pipe = b.redis.pipeline();
-    for (const c of conversations) pipe.hlen(`${b.prefix}:unprompted:zalo:${c}:${day}`);
-    const res = (await pipe.exec()) ?? [];
-    return res.filter(([, n]) => Number(n) >= b.perDay).length;
+    let spent = 0;
+    for (let i = 0; i < conversations.length; i += 1000) {
+      const pipe = b.redis.pipeline();
+      for (const c of conversations.slice(i, i + 1000)) pipe.hlen(`${b.prefix}:unprompted:zalo:${c}:${day}`);
+      const res = (await pipe.exec()) ?? [];
+      spent += res.filter(([, n]) => Number(n) >= b.perDay).length;
+    }
+    return spent;
   }
 
   /** Creates and confirms a broadcast (the surfaces show the preview first). */

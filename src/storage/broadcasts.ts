@@ -8,7 +8,7 @@
  * - `broadcast_acks`, `_id` `<broadcast>|<learner>`: the first acknowledgement, inserted once.
  * Live counts are kept in Redis (src/broadcasts/counts.ts); `recount` derives them from these records.
  */
-import type { Collection, Document } from 'mongodb';
+import { ObjectId, type Collection, type Document } from 'mongodb';
 import type { Connection } from 'mongoose';
 import type { Broadcast, BroadcastState, Outcome, Recipient, Segment } from '../core/broadcast.js';
 import type { ConversationId, EnrolmentStatus } from '../core/model.js';
@@ -215,6 +215,17 @@ export class MongoBroadcastStore {
     } finally {
       await cursor.close();
     }
+  }
+
+  /** One learner as a recipient, by `_id`, with the enrolment in their current cohort. */
+  async recipient(learnerId: string): Promise<Recipient | null> {
+    if (!/^[0-9a-f]{24}$/.test(learnerId)) return null;
+    const doc = await this.conn.collection('learners').findOne({ _id: new ObjectId(learnerId) }, { projection: LEARNER_FIELDS });
+    if (!doc) return null;
+    const r = toRecipient(doc);
+    const e = await this.conn.collection('enrolments').findOne({ _id: `${r.learnerId}|${r.cohortId}` as never }, { projection: { status: 1, lastActivityAt: 1 } });
+    if (e) Object.assign(r, { status: e.status as EnrolmentStatus, lastActivityAt: e.lastActivityAt as Date });
+    return r;
   }
 }
 

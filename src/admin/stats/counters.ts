@@ -196,6 +196,11 @@ type Scripted = Redis & {
   cdsStatsRelease(...args: string[]): Promise<number>;
 };
 
+/** Where the stats keys of a database live: `<prefix>:stats:<database>`. */
+export function statsKeyPrefix(prefix: string, database: string): string {
+  return `${prefix}:stats:${database}`;
+}
+
 export class StatsCounters {
   private readonly redis: Scripted;
   /** Where the keys live: `<prefix>:stats:<database>`. */
@@ -218,7 +223,7 @@ export class StatsCounters {
       r.defineCommand('cdsStatsRelease', { lua: RELEASE, numberOfKeys: 1 });
     }
     this.redis = r;
-    this.keyPrefix = `${o.prefix}:stats:${o.conn.name}`;
+    this.keyPrefix = statsKeyPrefix(o.prefix, o.conn.name);
     this.rows = new ExportRows(o.redis, this.keyPrefix);
   }
 

@@ -103,7 +103,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
   // The export's rows are rebuilt on the way (each through the version check: a save meanwhile stands).
   const rows = p.counters.rows.builder(cohortId);
   const seenIds = new Set<string>();
-  for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, onboarded: 1, inviteCode: 1, version: 1, createdAt: 1 }).lean<any>().cursor({ batchSize: 500 })) {
+  for await (const raw of p.models.Learner.find({ cohortId }, { profile: 1, conversations: 1, unreachable: 1, stopped: 1, locale: 1, onboarded: 1, inviteCode: 1, version: 1, createdAt: 1 }).lean<any>().cursor({ batchSize: 500 })) {
     learners++;
     const id = String(raw._id);
     seenIds.add(id);

@@ -10,6 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Enrolment, Learner } from '../../core/model.js';
+import { fold } from '../accounts.js';
 
 /** The learner's part of a row. */
 export interface LearnerPart {
@@ -22,6 +23,17 @@ export interface LearnerPart {
   /** Has a conversation (else only invited). */
   started: boolean;
   joinedAt: string | null;
+  /**
+   * What the admin listing and the broadcast preview read from the row (kept-learners.ts); a part
+   * written before they existed lacks them, and those readers then read the learner's record.
+   */
+  district?: string | null;
+  locale?: string;
+  stopped?: boolean;
+  conversations?: string[];
+  unreachable?: string[];
+  /** The search keys: name, phone and commune folded (accents, đ and case dropped, as `fold`). */
+  q?: string[];
 }
 
 /** The enrolment's part of a row. */
@@ -40,16 +52,39 @@ export interface StoredRow {
   ev?: number;
 }
 
-/** KEYS rows; ARGV learner id, part name (`l`/`e`), record version, part JSON. An older version than the stored one is ignored. */
-const WRITE = `
+/**
+ * The filter index beside the rows (`…:rows-idx:<cohort>`): one field per learner,
+ * `<status>\1<province>\1<commune>\1<role>\1<search keys joined by \3>\2<id>`, so that a listing
+ * or a count asks Redis for the fields matching a glob (HSCAN MATCH, in C) instead of walking
+ * every row in a script (kept-learners.ts). Values lose any \1–\3 they hold (the reader does the
+ * same to its pattern, and checks each candidate on its row).
+ */
+const INDEX_FIELD = `
+local function idxField(r, id)
+  local l, e = r.l, r.e
+  if type(l) ~= 'table' or type(l.q) ~= 'table' then return nil end
+  local function s(v) if type(v) ~= 'string' then return '' end return (string.gsub(v, '[\\1\\2\\3]', ' ')) end
+  local q = {}
+  for i, f in ipairs(l.q) do q[i] = s(f) end
+  return s(type(e) == 'table' and e.status or nil) .. '\\1' .. s(l.province) .. '\\1' .. s(l.commune) .. '\\1' .. s(l.role) .. '\\1' .. table.concat(q, '\\3') .. '\\2' .. id
+end`;
+
+/** KEYS rows, index; ARGV learner id, part name (`l`/`e`), record version, part JSON. An older version than the stored one is ignored. */
+const WRITE = `${INDEX_FIELD}
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 local row = cur and cjson.decode(cur) or {}
 local vk = ARGV[2] .. 'v'
 local v = tonumber(ARGV[3])
 if row[vk] and tonumber(row[vk]) > v then return 0 end
+local before = idxField(row, ARGV[1])
 row[ARGV[2]] = cjson.decode(ARGV[4])
 row[vk] = v
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(row))
+local after = idxField(row, ARGV[1])
+if before ~= after then
+  if before then redis.call('HDEL', KEYS[2], before) end
+  if after then redis.call('HSET', KEYS[2], after, '') end
+end
 return 1`;
 
 export function iso(d: unknown): string | null {
@@ -62,8 +97,9 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
-export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onboarded' | 'createdAt'>): LearnerPart {
+export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onboarded' | 'createdAt'> & Partial<Pick<Learner, 'unreachable' | 'stopped' | 'locale'>>): LearnerPart {
   const p = (l.profile ?? {}) as Record<string, unknown>;
+  const conversations = Array.isArray(l.conversations) ? l.conversations.map(String) : [];
   return {
     fullName: str(p.fullName),
     role: str(p.role),
@@ -73,6 +109,12 @@ export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onbo
     onboarded: l.onboarded === true,
     started: (l.conversations?.length ?? 0) > 0,
     joinedAt: iso(l.createdAt),
+    district: str(p.district),
+    locale: typeof l.locale === 'string' ? l.locale : undefined,
+    stopped: l.stopped === true,
+    conversations,
+    unreachable: Array.isArray(l.unreachable) ? l.unreachable.map(String) : [],
+    q: [p.fullName, p.phone, p.commune].filter((f): f is string => typeof f === 'string').map(fold),
   };
 }
 
@@ -88,7 +130,7 @@ export function enrolmentPart(e: Pick<Enrolment, 'status' | 'completedLessons' |
   };
 }
 
-type Scripted = Redis & { cdsStatsRow(key: string, id: string, part: string, version: number, json: string): Promise<number> };
+type Scripted = Redis & { cdsStatsRow(key: string, index: string, id: string, part: string, version: number, json: string): Promise<number> };
 
 export class ExportRows {
   private readonly redis: Scripted;
@@ -99,7 +141,7 @@ export class ExportRows {
     private readonly keyPrefix: string,
   ) {
     const r = redis as Scripted;
-    if (typeof r.cdsStatsRow !== 'function') r.defineCommand('cdsStatsRow', { lua: WRITE, numberOfKeys: 1 });
+    if (typeof r.cdsStatsRow !== 'function') r.defineCommand('cdsStatsRow', { lua: WRITE, numberOfKeys: 2 });
     this.redis = r;
   }
 
@@ -107,22 +149,33 @@ export class ExportRows {
     return `${this.keyPrefix}:rows:${cohortId}`;
   }
 
+  /** The filter index (see INDEX_FIELD). */
+  indexKey(cohortId: string): string {
+    return `${this.keyPrefix}:rows-idx:${cohortId}`;
+  }
+
   private builtKey(cohortId: string): string {
     return `${this.keyPrefix}:rows-built:${cohortId}`;
   }
 
+  /** Set by a rebuild with this code: every row has its index field (rows built before lack them). */
+  private indexedKey(cohortId: string): string {
+    return `${this.keyPrefix}:rows-indexed:${cohortId}`;
+  }
+
   /** After a save: `version` is the saved record's. */
-  async learnerSaved(l: Pick<Learner, 'id' | 'cohortId' | 'profile' | 'conversations' | 'onboarded' | 'createdAt'>, version: number): Promise<void> {
-    await this.redis.cdsStatsRow(this.key(l.cohortId), l.id, 'l', version, JSON.stringify(learnerPart(l)));
+  async learnerSaved(l: Pick<Learner, 'id' | 'cohortId' | 'profile' | 'conversations' | 'onboarded' | 'createdAt'> & Partial<Pick<Learner, 'unreachable' | 'stopped' | 'locale'>>, version: number): Promise<void> {
+    await this.redis.cdsStatsRow(this.key(l.cohortId), this.indexKey(l.cohortId), l.id, 'l', version, JSON.stringify(learnerPart(l)));
   }
 
   async enrolmentSaved(e: Pick<Enrolment, 'learnerId' | 'cohortId' | 'status' | 'completedLessons' | 'finalAttempts' | 'lastActivityAt'>, version: number): Promise<void> {
-    await this.redis.cdsStatsRow(this.key(e.cohortId), e.learnerId, 'e', version, JSON.stringify(enrolmentPart(e)));
+    await this.redis.cdsStatsRow(this.key(e.cohortId), this.indexKey(e.cohortId), e.learnerId, 'e', version, JSON.stringify(enrolmentPart(e)));
   }
 
   /** A rebuild (the recount): writes rows as the records have them, through the same version check, many per round trip. */
   builder(cohortId: string): { add(id: string, l: LearnerPart, lv: number, e: EnrolmentPart | undefined, ev: number | undefined): Promise<void>; done(): Promise<void> } {
     const key = this.key(cohortId);
+    const index = this.indexKey(cohortId);
     let pipe = this.redis.pipeline();
     let n = 0;
     const send = async () => {
@@ -135,13 +188,15 @@ export class ExportRows {
     };
     return {
       add: async (id, l, lv, e, ev) => {
-        (pipe as any).cdsStatsRow(key, id, 'l', lv, JSON.stringify(l));
-        if (e && ev !== undefined) (pipe as any).cdsStatsRow(key, id, 'e', ev, JSON.stringify(e));
+        (pipe as any).cdsStatsRow(key, index, id, 'l', lv, JSON.stringify(l));
+        if (e && ev !== undefined) (pipe as any).cdsStatsRow(key, index, id, 'e', ev, JSON.stringify(e));
         if (++n >= 500) await send();
       },
       done: async () => {
         await send();
-        await this.redis.set(this.builtKey(cohortId), new Date().toISOString());
+        const at = new Date().toISOString();
+        await this.redis.set(this.builtKey(cohortId), at);
+        await this.redis.set(this.indexedKey(cohortId), at);
       },
     };
   }
@@ -160,6 +215,11 @@ export class ExportRows {
 
   async built(cohortId: string): Promise<boolean> {
     return (await this.redis.exists(this.builtKey(cohortId))) === 1;
+  }
+
+  /** Built by this code's rebuild: the filter index holds every row. */
+  async indexed(cohortId: string): Promise<boolean> {
+    return (await this.redis.exists(this.indexedKey(cohortId))) === 1;
   }
 
   /**

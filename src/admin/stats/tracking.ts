@@ -69,6 +69,11 @@ export class StatsTracker {
     await Promise.all([this.track(e.learnerId, e.cohortId, { e: enrolmentSide(e, this.lessonCount(e.courseId)), ev: e.version }), this.counters.rows.enrolmentSaved(e, savedVersion)]);
   }
 
+  /** Only the kept row (an enrolment just created: nothing to count yet). */
+  async enrolmentRow(e: Enrolment): Promise<void> {
+    await this.counters.rows.enrolmentSaved(e, e.version);
+  }
+
   private async track(learnerId: string, cohortId: string, change: Pick<Mark, 'l' | 'lv'> | Pick<Mark, 'e' | 'ev'>): Promise<void> {
     const id = markId(learnerId, cohortId);
     let mark = await this.marks.findOne({ _id: id });
@@ -146,7 +151,12 @@ export class TrackedEnrolmentStore implements EnrolmentStore {
   ) {}
 
   find: EnrolmentStore['find'] = (learnerId, cohortId) => this.inner.find(learnerId, cohortId);
-  ensure: EnrolmentStore['ensure'] = (init) => this.inner.ensure(init);
+  /** The row gets the enrolment as soon as it exists (the listing's status), before its first save; the counters wait for that save. */
+  async ensure(init: Parameters<EnrolmentStore['ensure']>[0]): Promise<Enrolment> {
+    const e = await this.inner.ensure(init);
+    await counted(this.tracker.enrolmentRow(e));
+    return e;
+  }
 
   async save(enrolment: Enrolment): Promise<Enrolment> {
     const saved = await this.inner.save(enrolment);

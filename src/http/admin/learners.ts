@@ -1,6 +1,8 @@
 /**
- * `GET /admin/api/learners` (filtered, searched, paginated by `_id`) and `GET /admin/api/learners/:id`
+ * `GET /admin/api/learners` (filtered, searched, paginated) and `GET /admin/api/learners/:id`
  * (one learner's full history). A province account sees only its province; asking for another is 403.
+ * The listing reads the kept rows in Redis when every cohort it covers is built (kept-learners.ts:
+ * milliseconds, pages in the hash's order), else scans the learners in `_id` order.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -14,6 +16,7 @@ import { ROLES, type Learner } from '../../core/model.js';
 import type { Models } from '../../storage/models.js';
 import { enrolmentId, toEnrolment, toLearner } from '../../storage/stores.js';
 import type { MongoCertificateStore } from '../../storage/certificates.js';
+import type { KeptLearners, KeptRow, ListFilter, ListPosition } from '../../admin/stats/kept-learners.js';
 import { MongoOutboundFailures } from '../../storage/outbound-failures.js';
 
 export interface LearnerViewDeps {
@@ -21,6 +24,8 @@ export interface LearnerViewDeps {
   certificates: Pick<MongoCertificateStore, 'findFor'>;
   /** Messages that failed for good, as the send workers recorded them. @defaultValue `outbound_failures` on the models' connection */
   failures?: Pick<MongoOutboundFailures, 'forLearner'>;
+  /** The kept rows, and the cohorts a listing without a cohort covers. Without it: always the scan. */
+  kept?: { learners: KeptLearners; cohorts(): Promise<string[]> };
 }
 
 const STATUSES = ['not_started', 'in_progress', 'completed', 'certified'] as const;
@@ -52,48 +57,138 @@ function learnerJson(l: Learner) {
   };
 }
 
+function searched(l: Learner, needle: string | undefined): boolean {
+  return !needle || [l.profile.fullName, l.profile.phone, l.profile.commune].some((f) => f && fold(f).includes(needle));
+}
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+/** A kept row as the scan shows the learner (same fields, same order). */
+function keptJson(r: KeptRow) {
+  const l = r.row.l!;
+  const profile: Record<string, string> = {};
+  for (const k of ['fullName', 'role', 'province', 'district', 'commune', 'phone'] as const) {
+    const v = l[k];
+    if (typeof v === 'string') profile[k] = v;
+  }
+  return {
+    id: r.id,
+    profile,
+    cohortId: r.cohortId,
+    locale: l.locale,
+    onboarded: l.onboarded,
+    stopped: l.stopped === true,
+    conversations: list(l.conversations),
+    unreachable: list(l.unreachable),
+    createdAt: l.joinedAt,
+    status: r.row.e?.status ?? null,
+  };
+}
+
+/** `next` of a page read from the kept rows: opaque to the client. */
+function keptCursor(p: ListPosition): string {
+  return `k${Buffer.from(JSON.stringify([p.cohort, p.cursor, p.skip])).toString('base64url')}`;
+}
+
+function keptPosition(after: string): ListPosition | null {
+  if (!/^k[A-Za-z0-9_-]{1,400}$/.test(after)) return null;
+  try {
+    const [cohort, cursor, skip] = JSON.parse(Buffer.from(after.slice(1), 'base64url').toString('utf8')) as unknown[];
+    if (typeof cohort !== 'string' || typeof cursor !== 'string' || !/^\d{1,20}$/.test(cursor) || !Number.isInteger(skip) || (skip as number) < 0 || (skip as number) > 100_000) return null;
+    return { cohort, cursor, skip: skip as number };
+  } catch {
+    return null;
+  }
+}
+
 export function learnerRoutes(deps: LearnerViewDeps): AdminRoutes {
   const m = deps.models;
   const failures = deps.failures ?? new MongoOutboundFailures(m.Learner.db);
   const broadcastDeliveries = m.Learner.db.collection('broadcast_deliveries');
+  /** The scan: learners in `_id` order, at most SCAN_PER_PAGE read for a page, each one's enrolment read by `_id`. */
+  const scanPage = async (cohort: string | undefined, f: ListFilter, after: string | undefined, limit: number) => {
+    // Strings only, cast: no operator from the query string reaches the filter.
+    const filter: Record<string, unknown> = {};
+    if (cohort) filter.cohortId = String(cohort);
+    if (f.province) filter['profile.province'] = f.province;
+    if (f.commune) filter['profile.commune'] = f.commune;
+    if (f.role) filter['profile.role'] = f.role;
+    if (after) filter._id = { $gt: new Types.ObjectId(after) };
+    // FerretDB 1.24 serves only exact _id filters from an index: this reads the collection, bounded per page by SCAN_PER_PAGE.
+    const cursor = m.Learner.collection.find(filter).sort({ _id: 1 }).limit(SCAN_PER_PAGE);
+    const page: { learner: Learner; status: string | null }[] = [];
+    let last: string | null = null;
+    let scanned = 0;
+    try {
+      for await (const doc of cursor) {
+        scanned += 1;
+        last = String(doc._id);
+        const l = toLearner(doc);
+        if (!searched(l, f.needle)) continue;
+        const status = await statusOf(l);
+        if (f.status && status !== f.status) continue;
+        page.push({ learner: l, status });
+        if (page.length === limit) break;
+      }
+    } finally {
+      await cursor.close();
+    }
+    const more = page.length === limit || scanned === SCAN_PER_PAGE;
+    return { learners: page.map((p) => ({ ...learnerJson(p.learner), status: p.status })), next: more ? last : null };
+  };
+
+  const statusOf = async (l: Learner): Promise<string | null> => {
+    const enrolment = await m.Enrolment.collection.findOne({ _id: enrolmentId(l.id, l.cohortId) as never }, { projection: { status: 1 } });
+    return enrolment ? String(enrolment.status) : null;
+  };
+
+  /** A row the script could not decide (its learner part predates the search keys): decided from the records, as the scan would. */
+  const decide = async (r: KeptRow, f: ListFilter) => {
+    const doc = Types.ObjectId.isValid(r.id) ? await m.Learner.collection.findOne({ _id: new Types.ObjectId(r.id) }) : null;
+    if (!doc) return null;
+    const l = toLearner(doc);
+    if (l.cohortId !== r.cohortId || (f.province && l.profile.province !== f.province) || (f.commune && l.profile.commune !== f.commune) || (f.role && l.profile.role !== f.role) || !searched(l, f.needle)) return null;
+    const status = await statusOf(l);
+    if (f.status && status !== f.status) return null;
+    return { ...learnerJson(l), status };
+  };
+
+  const keptPage = async (kept: KeptLearners, cohorts: string[], f: ListFilter, from: ListPosition | null, limit: number) => {
+    const { rows, next } = await kept.list(cohorts, f, from, limit);
+    const learners = [];
+    for (const r of rows) {
+      const json = r.unsure ? await decide(r, f) : keptJson(r);
+      if (json) learners.push(json);
+    }
+    return { learners, next: next && keptCursor(next) };
+  };
+
   return async (app: FastifyInstance) => {
     const r = app.withTypeProvider<ZodTypeProvider>();
 
     r.get('/learners', { schema: { summary: 'learners, filtered and searched, by cursor', tags: ['learners'], querystring: listQuery } }, async (req, reply) => {
       const query = req.query;
       const province = provinceFor(principalOf(req).scope, query.province?.normalize('NFC'));
-      if (query.after !== undefined && !Types.ObjectId.isValid(query.after)) return reply.code(400).send({ ok: false, error: 'malformed cursor: use the `next` of the previous page' });
-      // Strings only, cast: no operator from the query string reaches the filter.
-      const filter: Record<string, unknown> = {};
-      if (query.cohort) filter.cohortId = String(query.cohort);
-      if (province) filter['profile.province'] = String(province);
-      if (query.commune) filter['profile.commune'] = String(query.commune.normalize('NFC'));
-      if (query.role) filter['profile.role'] = String(query.role);
-      if (query.after) filter._id = { $gt: new Types.ObjectId(query.after) };
-      const needle = query.q ? fold(query.q) : '';
-      // A scan in _id order (FerretDB 1.24 serves only exact _id filters from an index): acceptable for a
-      // paginated admin listing, bounded per page by SCAN_PER_PAGE; stats come from counters, not from here.
-      const cursor = m.Learner.collection.find(filter).sort({ _id: 1 }).limit(SCAN_PER_PAGE);
-      const page: { learner: Learner; status: string | null }[] = [];
-      let last: string | null = null;
-      let scanned = 0;
-      try {
-        for await (const doc of cursor) {
-          scanned += 1;
-          last = String(doc._id);
-          const l = toLearner(doc);
-          if (needle && ![l.profile.fullName, l.profile.phone, l.profile.commune].some((f) => f && fold(f).includes(needle))) continue;
-          const enrolment = await m.Enrolment.collection.findOne({ _id: enrolmentId(l.id, l.cohortId) as never }, { projection: { status: 1 } });
-          const status = enrolment ? String(enrolment.status) : null;
-          if (query.status && status !== query.status) continue;
-          page.push({ learner: l, status });
-          if (page.length === query.limit) break;
+      const filter: ListFilter = {
+        ...(province ? { province: String(province) } : {}),
+        ...(query.commune ? { commune: String(query.commune.normalize('NFC')) } : {}),
+        ...(query.role ? { role: String(query.role) } : {}),
+        ...(query.status ? { status: String(query.status) } : {}),
+        ...(query.q ? { needle: fold(query.q) } : {}),
+      };
+      const malformed = () => reply.code(400).send({ ok: false, error: 'malformed cursor: use the `next` of the previous page' });
+      // A cursor of the scan goes on scanning; one of the kept rows goes on there (or starts again if they are gone).
+      const position = query.after !== undefined && !Types.ObjectId.isValid(query.after) ? keptPosition(query.after) : null;
+      if (query.after !== undefined && !Types.ObjectId.isValid(query.after) && !position) return malformed();
+      if (deps.kept && (query.after === undefined || position)) {
+        const cohorts = query.cohort ? [String(query.cohort)] : await deps.kept.cohorts();
+        if (await deps.kept.learners.servable(cohorts)) {
+          if (position && !cohorts.includes(position.cohort)) return malformed();
+          return keptPage(deps.kept.learners, cohorts, filter, position, query.limit);
         }
-      } finally {
-        await cursor.close();
+        if (position) return reply.code(409).send({ ok: false, error: 'the listing changed meanwhile: start again from the first page' });
       }
-      const more = page.length === query.limit || scanned === SCAN_PER_PAGE;
-      return { learners: page.map((p) => ({ ...learnerJson(p.learner), status: p.status })), next: more ? last : null };
+      return scanPage(query.cohort, filter, query.after, query.limit);
     });
 
     r.get(

@@ -32,7 +32,7 @@ export async function learnerRoutes(app: FastifyInstance, o: { deps: DashboardDe
       const search = str(q.q, 120);
       const status = STATUSES.find((s) => s === q.status);
       const role = ROLES.find((r) => r === q.role);
-      const after = str(q.after, 30);
+      const after = str(q.after, 400);
       const cohort = str(q.cohort, 100);
       const province = str(q.province, 120);
       const page = await c.api<{ learners: ListedLearner[]; next: string | null }>('GET', `/learners${qs({ q: search, status, role, after, cohort, province, limit: 50 })}`);
