@@ -35,7 +35,7 @@ export interface TutorParts {
   counters: StatsCounters;
   /**
    * Redis copies that spare database round trips on every update (the conversation → learner
-   * links); without it every one is read from the database.
+   * links, each conversation's newest update begun); without it every one is read from the database.
    */
   cache?: { redis: Redis; prefix: string };
 }
@@ -56,7 +56,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: p.reachability,
     leases: p.leases,
-    updates: new MongoUpdateLog(m),
+    updates: new MongoUpdateLog(m, p.cache),
     catalog,
     reviews: new MongoReviewStore(m),
     invitations: new MongoInvitationStore(p.db.conn),

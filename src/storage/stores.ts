@@ -263,8 +263,39 @@ export function stringId(id: string): never {
   return id as never;
 }
 
+/**
+ * Each conversation's newest update whose handling began, in Redis: most updates are the first
+ * handling of a newer update than the last one, and need no read of the update log. An update is
+ * handled again (a retry, a job taken again after its worker died, a redelivery while it is the
+ * newest) only while it is still its conversation's newest begun: each chat's updates are handled
+ * one after the other (the inbound order, src/scheduler/inbound-worker.ts), the next only once this
+ * one is queued or failed for good. Only numeric ids that grow (Telegram's `update_id`) are
+ * compared; any other id (Zalo's message ids), a smaller one, or no mark (expired, Redis emptied)
+ * reads the log as before. A redelivery of an older update after a newer one began (Telegram
+ * redelivers an update only while it is not acknowledged) is decided afresh, and its earlier record
+ * still stands: `record` returns it, so its reply is not sent twice and nothing is applied twice.
+ */
+export interface UpdateMarks {
+  redis: Redis;
+  prefix: string;
+  /** @defaultValue 7 days, from each update */
+  ttlSeconds?: number;
+}
+
+const NUMERIC_ID = /^[0-9]{1,30}$/;
+
 export class MongoUpdateLog implements UpdateLog {
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    private readonly marks?: UpdateMarks,
+  ) {}
+
+  async begin(conversation: ConversationId, updateId: string): Promise<boolean> {
+    if (!this.marks) return false;
+    const key = `${this.marks.prefix}:upd:${conversation}`;
+    const before = (await this.marks.redis.call('SET', key, updateId, 'EX', String(this.marks.ttlSeconds ?? 7 * 86_400), 'GET')) as string | null;
+    return before !== null && NUMERIC_ID.test(before) && NUMERIC_ID.test(updateId) && BigInt(updateId) > BigInt(before);
+  }
 
   async find(key: string): Promise<(HandledUpdate & { done: boolean }) | null> {
     const doc = await this.m.Update.collection.findOne({ _id: stringId(key) });
