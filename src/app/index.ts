@@ -88,6 +88,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     counters,
     reachability: new MongoReachability(db.models, { redis: s.redis, key: `${queues.settings.prefix}:blocked` }),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
+    cache: { redis: s.redis, prefix: queues.settings.prefix },
   });
   const tutor = new Tutor(tutorDeps);
   const reachability = tutorDeps.reachability;

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { LoadedContent } from '../content/load.js';
 import { ContentCatalog } from '../content/catalog.js';
 import type { Clock, Leases, Random, Reachability, Translator, TutorDeps } from '../core/ports.js';
+import type { Redis } from 'ioredis';
 import type { Database } from '../storage/mongo.js';
 import {
   MongoAnswerStore,
@@ -32,6 +33,11 @@ export interface TutorParts {
   leases: Leases;
   /** The stats counters the tracked stores count with (one per process: it flushes them; see src/admin/stats/counters.ts). */
   counters: StatsCounters;
+  /**
+   * Redis copies that spare database round trips on every update (the conversation → learner
+   * links, each conversation's newest update begun); without it every one is read from the database.
+   */
+  cache?: { redis: Redis; prefix: string };
 }
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {
@@ -40,7 +46,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
   // The stats counters follow every learner and enrolment save (src/admin/stats/tracking.ts).
   const tracker = new StatsTracker(p.db.conn, p.counters, catalog);
   return {
-    learners: new TrackedLearnerStore(new MongoLearnerStore(m), tracker),
+    learners: new TrackedLearnerStore(new MongoLearnerStore(m, p.cache), tracker),
     enrolments: new TrackedEnrolmentStore(new MongoEnrolmentStore(m), tracker),
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
@@ -50,7 +56,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: p.reachability,
     leases: p.leases,
-    updates: new MongoUpdateLog(m),
+    updates: new MongoUpdateLog(m, p.cache),
     catalog,
     reviews: new MongoReviewStore(m),
     invitations: new MongoInvitationStore(p.db.conn),

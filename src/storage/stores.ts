@@ -1,5 +1,6 @@
 /** The core's store ports over Mongoose. Every change is one atomic single-document update. */
 import { Types, trusted } from 'mongoose';
+import type { Redis } from 'ioredis';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from '../core/model.js';
 import {
   ConcurrentUpdateError,
@@ -51,17 +52,44 @@ function replaceFields<T extends { id: string; version: number }>(record: T): Re
   return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
 }
 
+/**
+ * A Redis copy of the conversation → learner links, read on every inbound update. A link is only
+ * created (attach, never overwritten) or moved (linking); a copy is written after a read that found
+ * one (`SET NX`), and `move` drops the copy before its update and writes the new link after it, so a
+ * read racing a move cannot leave the old link behind (a reader's late `SET NX` loses to the mover's
+ * `SET`). A process killed between the move's update and its `SET` leaves the key absent (dropped
+ * before), unless a read in that instant copied the old link: the TTL bounds that case.
+ */
+export interface ConversationCache {
+  redis: Redis;
+  prefix: string;
+  /** @defaultValue 86400 (a day: the copies of active conversations only) */
+  ttlSeconds?: number;
+}
+
 export class MongoLearnerStore implements LearnerStore {
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    private readonly cache?: ConversationCache,
+  ) {}
 
   async findByConversation(id: ConversationId): Promise<Learner | null> {
     const learnerId = await this.learnerIdOf(id);
     return learnerId ? this.findById(learnerId) : null;
   }
 
+  private linkKey(conversation: ConversationId): string {
+    return `${this.cache!.prefix}:conv:${conversation}`;
+  }
+
   async learnerIdOf(conversation: ConversationId): Promise<string | null> {
+    const cached = this.cache ? await this.cache.redis.get(this.linkKey(conversation)) : null;
+    if (cached) return cached;
     const link = await this.m.Conversation.findById(conversation, { learnerId: 1 }).lean<{ learnerId: string }>();
-    return link?.learnerId ?? null;
+    const learnerId = link?.learnerId ?? null;
+    // Only links that exist are copied: a conversation without a learner gets one soon (its first message).
+    if (learnerId && this.cache) await this.cache.redis.set(this.linkKey(conversation), String(learnerId), 'EX', this.cache.ttlSeconds ?? 86_400, 'NX');
+    return learnerId;
   }
 
   async findById(id: string): Promise<Learner | null> {
@@ -102,7 +130,9 @@ export class MongoLearnerStore implements LearnerStore {
   }
 
   async move(conversation: ConversationId, from: string, to: string): Promise<boolean> {
+    if (this.cache) await this.cache.redis.del(this.linkKey(conversation));
     const res = await this.m.Conversation.updateOne({ _id: conversation, learnerId: from }, { $set: { learnerId: to } });
+    if (this.cache && res.matchedCount > 0) await this.cache.redis.set(this.linkKey(conversation), to, 'EX', this.cache.ttlSeconds ?? 86_400);
     if (res.matchedCount === 0) return false;
     // The conversations collection is the truth; the arrays follow (no multi-document transactions).
     if (validId(from)) await this.m.Learner.updateOne({ _id: from }, { $pull: { conversations: conversation }, $inc: { version: 1 } });
@@ -233,8 +263,39 @@ export function stringId(id: string): never {
   return id as never;
 }
 
+/**
+ * Each conversation's newest update whose handling began, in Redis: most updates are the first
+ * handling of a newer update than the last one, and need no read of the update log. An update is
+ * handled again (a retry, a job taken again after its worker died, a redelivery while it is the
+ * newest) only while it is still its conversation's newest begun: each chat's updates are handled
+ * one after the other (the inbound order, src/scheduler/inbound-worker.ts), the next only once this
+ * one is queued or failed for good. Only numeric ids that grow (Telegram's `update_id`) are
+ * compared; any other id (Zalo's message ids), a smaller one, or no mark (expired, Redis emptied)
+ * reads the log as before. A redelivery of an older update after a newer one began (Telegram
+ * redelivers an update only while it is not acknowledged) is decided afresh, and its earlier record
+ * still stands: `record` returns it, so its reply is not sent twice and nothing is applied twice.
+ */
+export interface UpdateMarks {
+  redis: Redis;
+  prefix: string;
+  /** @defaultValue 7 days, from each update */
+  ttlSeconds?: number;
+}
+
+const NUMERIC_ID = /^[0-9]{1,30}$/;
+
 export class MongoUpdateLog implements UpdateLog {
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    private readonly marks?: UpdateMarks,
+  ) {}
+
+  async begin(conversation: ConversationId, updateId: string): Promise<boolean> {
+    if (!this.marks) return false;
+    const key = `${this.marks.prefix}:upd:${conversation}`;
+    const before = (await this.marks.redis.call('SET', key, updateId, 'EX', String(this.marks.ttlSeconds ?? 7 * 86_400), 'GET')) as string | null;
+    return before !== null && NUMERIC_ID.test(before) && NUMERIC_ID.test(updateId) && BigInt(updateId) > BigInt(before);
+  }
 
   async find(key: string): Promise<(HandledUpdate & { done: boolean }) | null> {
     const doc = await this.m.Update.collection.findOne({ _id: stringId(key) });

@@ -79,7 +79,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniqueName('cdsengine');
   const counters = new StatsCounters({ conn: db.conn, redis, prefix, clock, timezone: config.TIMEZONE });
-  const tutor = new Tutor(await tutorDeps({ db, content, config, clock, leases: new RedisLeases(redis, prefix), counters }));
+  const tutor = new Tutor(await tutorDeps({ db, content, config, clock, leases: new RedisLeases(redis, prefix), counters, cache: { redis, prefix } }));
   return {
     tutor,
     db,
@@ -99,7 +99,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 }
 
 /** The tutor's ports over the MongoDB stores, as the composition root builds them. */
-export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases; counters: StatsCounters }) {
+export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases; counters: StatsCounters; cache?: { redis: Redis; prefix: string } }) {
   const i18n = await createTranslator(resolve(ROOT, 'locales'), p.config.DEFAULT_LOCALE);
   return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models) });
 }
