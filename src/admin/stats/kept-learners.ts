@@ -3,19 +3,21 @@
  * (rows.ts) instead of a scan of the learners: FerretDB 1.24 reads 2–10 thousand documents a
  * second, Redis filters a row in microseconds.
  *
- * The filtering runs inside Redis, in a script that walks the cohort's hash with HSCAN a bounded
- * number of entries per call (a few milliseconds: Redis serves everyone else between calls); Node
- * calls it again until the page is full or the hash is done. Before decoding a row the script
- * looks for the wanted values in the row's JSON text (a status, a province, the folded search
- * text): most rows of a selective query are skipped without decoding.
+ * The filtering runs inside Redis, in a script called again and again by Node, each call bounded
+ * (a few milliseconds: Redis serves everyone else between calls). A query that narrows (status,
+ * province, commune, role, search text) walks the cohort's filter index with HSCAN MATCH: Redis
+ * matches each learner's index field against a glob in C, and the script reads and checks only
+ * the candidates' rows. A query that does not narrow walks the rows themselves. Either way the
+ * script looks for the wanted values in a row's JSON text before decoding it.
  *
  * Pages follow the hash's order, not `_id`: the `next` cursor is the cohort, the HSCAN cursor and
  * how many entries of that HSCAN step were already taken. Like any HSCAN, a learner added while
  * an admin pages may or may not appear, and one may appear twice when Redis resizes the hash meanwhile.
  *
  * Served only when every cohort asked is built (`report recount`); otherwise the callers scan as
- * before. A row whose learner part predates these readers (no search keys: written before) is
- * returned as unsure, and the caller decides it from the records (by `_id`).
+ * before. The index is used once a rebuild with this code marked the cohort indexed. A row whose
+ * learner part predates these readers (no search keys) is returned as unsure, and the caller
+ * decides it from the records (by `_id`).
  */
 import type { Redis } from 'ioredis';
 import type { ExportRows, StoredRow } from './rows.js';
