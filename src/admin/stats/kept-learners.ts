@@ -3,19 +3,21 @@
  * (rows.ts) instead of a scan of the learners: FerretDB 1.24 reads 2–10 thousand documents a
  * second, Redis filters a row in microseconds.
  *
- * The filtering runs inside Redis, in a script that walks the cohort's hash with HSCAN a bounded
- * number of entries per call (a few milliseconds: Redis serves everyone else between calls); Node
- * calls it again until the page is full or the hash is done. Before decoding a row the script
- * looks for the wanted values in the row's JSON text (a status, a province, the folded search
- * text): most rows of a selective query are skipped without decoding.
+ * The filtering runs inside Redis, in a script called again and again by Node, each call bounded
+ * (a few milliseconds: Redis serves everyone else between calls). A query that narrows (status,
+ * province, commune, role, search text) walks the cohort's filter index with HSCAN MATCH: Redis
+ * matches each learner's index field against a glob in C, and the script reads and checks only
+ * the candidates' rows. A query that does not narrow walks the rows themselves. Either way the
+ * script looks for the wanted values in a row's JSON text before decoding it.
  *
  * Pages follow the hash's order, not `_id`: the `next` cursor is the cohort, the HSCAN cursor and
  * how many entries of that HSCAN step were already taken. Like any HSCAN, a learner added while
  * an admin pages may or may not appear, and one may appear twice when Redis resizes the hash meanwhile.
  *
  * Served only when every cohort asked is built (`report recount`); otherwise the callers scan as
- * before. A row whose learner part predates these readers (no search keys: written before) is
- * returned as unsure, and the caller decides it from the records (by `_id`).
+ * before. The index is used once a rebuild with this code marked the cohort indexed. A row whose
+ * learner part predates these readers (no search keys) is returned as unsure, and the caller
+ * decides it from the records (by `_id`).
  */
 import type { Redis } from 'ioredis';
 import type { ExportRows, StoredRow } from './rows.js';
@@ -178,9 +180,72 @@ end
 local function flatten(t) local f = {} for k, v in pairs(t) do f[#f + 1] = k f[#f + 1] = v end return f end
 return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), zalo, unsure}`;
 
+/**
+ * The same count from the index fields alone (a cohort indexed by this code): KEYS rows, index;
+ * ARGV cursor, skip (0), budget, pattern (`*`: every field), province, commune, role, status,
+ * channel, inactive cutoff, enabled channels; the values as the index holds them. Same reply.
+ */
+const COUNT_INDEXED = `
+local cursor, budget, pattern = ARGV[1], tonumber(ARGV[3]), ARGV[4]
+local province, commune, role, status, channel, cutoff = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local enabled = {}
+for ch in string.gmatch(ARGV[11], '[^,]+') do enabled[ch] = true end
+local find = string.find
+local targeted, unreachable = 0, 0
+local byProvince, byChannel, zalo = {}, {}, {}
+local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
+local function usable(c) local ch = chOf(c) return enabled[ch] == true and (channel == '' or ch == channel) end
+local FIELD = '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1[^\\2]*\\2([01])\\4([^\\4]*)\\4([^\\4]*)\\4([^\\2]*)\\2'
+local examined = 0
+while true do
+  local res
+  if pattern == '*' then res = redis.call('HSCAN', KEYS[2], cursor, 'COUNT', ${INDEX_CHUNK})
+  else res = redis.call('HSCAN', KEYS[2], cursor, 'MATCH', pattern, 'COUNT', ${INDEX_CHUNK}) end
+  examined = examined + ${INDEX_CHUNK}
+  local flat = res[2]
+  for i = 1, #flat, 2 do
+    local st, pr, co, ro, stopped, last, convList, blockedList = string.match(flat[i], FIELD)
+    if st and stopped == '0' and (province == '' or pr == province) and (commune == '' or co == commune) and (role == '' or ro == role)
+      and (status == '' or st == status) and (cutoff == '' or (last ~= '' and last <= cutoff)) then
+      local convs = {}
+      for c in string.gmatch(convList, '[^\\5]+') do convs[#convs + 1] = c end
+      local blocked = {}
+      for c in string.gmatch(blockedList, '[^\\5]+') do blocked[c] = true end
+      local inChannel = channel == ''
+      if not inChannel then for _, c in ipairs(convs) do if chOf(c) == channel then inChannel = true break end end end
+      if inChannel then
+        targeted = targeted + 1
+        byProvince[pr] = (byProvince[pr] or 0) + 1
+        local preferred, to = nil, nil
+        for _, c in ipairs(convs) do if usable(c) then preferred = c break end end
+        if preferred then
+          if not blocked[preferred] then to = preferred
+          else for _, c in ipairs(convs) do if usable(c) and not blocked[c] then to = c break end end end
+        end
+        if not to then
+          unreachable = unreachable + 1
+        else
+          local ch = chOf(to)
+          byChannel[ch] = (byChannel[ch] or 0) + 1
+          if ch == 'zalo' then
+            local other = false
+            for _, c in ipairs(convs) do if c ~= to and not blocked[c] and enabled[chOf(c)] then other = true break end end
+            if not other then zalo[#zalo + 1] = to end
+          end
+        end
+      end
+    end
+  end
+  cursor = res[1]
+  if cursor == '0' or examined >= budget then break end
+end
+local function flatten(t) local f = {} for k, v in pairs(t) do f[#f + 1] = k f[#f + 1] = v end return f end
+return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), zalo, {}}`;
+
 type Scripted = Redis & {
   cdsRowsList(key: string, index: string, ...args: (string | number)[]): Promise<[string, string, string[]]>;
   cdsRowsCount(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
+  cdsRowsCountIndexed(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
 };
 
 /** What the listing filters on (strings as the route validated and normalised them). */
@@ -232,7 +297,7 @@ export interface KeptCount {
 
 /** A value as the index holds it (rows.ts INDEX_FIELD), escaped for a MATCH glob. */
 function glob(v: string): string {
-  return v.replace(/[\u0001-\u0003]/g, ' ').replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  return v.replace(/[\u0001-\u0005]/g, ' ').replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 /** The MATCH pattern of the index fields a filter may match (each candidate is then checked on its row). */
@@ -256,6 +321,7 @@ export class KeptLearners {
     if (typeof r.cdsRowsList !== 'function') {
       r.defineCommand('cdsRowsList', { lua: LIST, numberOfKeys: 2 });
       r.defineCommand('cdsRowsCount', { lua: COUNT, numberOfKeys: 2 });
+      r.defineCommand('cdsRowsCountIndexed', { lua: COUNT_INDEXED, numberOfKeys: 2 });
     }
     this.redis = r;
   }
@@ -321,20 +387,25 @@ export class KeptLearners {
     for (const cohortId of cohorts) {
       const seen = new Set<string>();
       const narrowed = s.province || s.commune || s.role || s.status;
-      const pattern = narrowed && (await this.rows.indexed(cohortId)) ? indexPattern(s) : '';
+      // An indexed cohort is counted from its index fields alone; else row by row.
+      const indexed = await this.rows.indexed(cohortId);
+      const pattern = indexed ? (narrowed ? indexPattern(s) : '*') : '';
+      const asIndexed = (v: string | undefined) => (indexed && v ? v.replace(/[\u0001-\u0005]/g, ' ') : (v ?? ''));
       let cursor = '0';
       do {
-        const [next, targeted, unreachable, byProvince, byChannel, zalo, unsure] = await this.redis.cdsRowsCount(
+        const [next, targeted, unreachable, byProvince, byChannel, zalo, unsure] = await (indexed ? this.redis.cdsRowsCountIndexed : this.redis.cdsRowsCount).call(
+          this.redis,
           this.rows.key(cohortId),
           this.rows.indexKey(cohortId),
           cursor,
           0,
-          pattern ? INDEX_STEP : STEP,
+          // Every field parsed in the script: one HSCAN step per call; candidates only: more.
+          pattern === '*' ? INDEX_CHUNK : pattern ? INDEX_STEP : STEP,
           pattern,
-          s.province ?? '',
-          s.commune ?? '',
-          s.role ?? '',
-          s.status ?? '',
+          asIndexed(s.province),
+          asIndexed(s.commune),
+          asIndexed(s.role),
+          asIndexed(s.status),
           s.channel ?? '',
           s.inactiveBefore ?? '',
           channels.join(','),

@@ -54,19 +54,21 @@ export interface StoredRow {
 
 /**
  * The filter index beside the rows (`…:rows-idx:<cohort>`): one field per learner,
- * `<status>\1<province>\1<commune>\1<role>\1<search keys joined by \3>\2<id>`, so that a listing
+ * `<status>\1<province>\1<commune>\1<role>\1<search keys joined by \3>\2<stopped 1/0>\4<last
+ * activity>\4<conversations joined by \5>\4<unreachable joined by \5>\2<id>`, so that a listing
  * or a count asks Redis for the fields matching a glob (HSCAN MATCH, in C) instead of walking
- * every row in a script (kept-learners.ts). Values lose any \1–\3 they hold (the reader does the
- * same to its pattern, and checks each candidate on its row).
+ * every row in a script, and a count reads what it needs from the field alone (kept-learners.ts).
+ * Values lose any \1–\5 they hold (the reader does the same to what it compares).
  */
 const INDEX_FIELD = `
 local function idxField(r, id)
   local l, e = r.l, r.e
   if type(l) ~= 'table' or type(l.q) ~= 'table' then return nil end
-  local function s(v) if type(v) ~= 'string' then return '' end return (string.gsub(v, '[\\1\\2\\3]', ' ')) end
-  local q = {}
-  for i, f in ipairs(l.q) do q[i] = s(f) end
-  return s(type(e) == 'table' and e.status or nil) .. '\\1' .. s(l.province) .. '\\1' .. s(l.commune) .. '\\1' .. s(l.role) .. '\\1' .. table.concat(q, '\\3') .. '\\2' .. id
+  local function s(v) if type(v) ~= 'string' then return '' end return (string.gsub(v, '[\\1-\\5]', ' ')) end
+  local function joined(t) local out = {} if type(t) == 'table' then for i, v in ipairs(t) do out[i] = s(v) end end return table.concat(out, '\\5') end
+  local ev = type(e) == 'table'
+  return s(ev and e.status or nil) .. '\\1' .. s(l.province) .. '\\1' .. s(l.commune) .. '\\1' .. s(l.role) .. '\\1' .. joined(l.q) .. '\\2'
+    .. (l.stopped == true and '1' or '0') .. '\\4' .. s(ev and e.lastActivityAt or nil) .. '\\4' .. joined(l.conversations) .. '\\4' .. joined(l.unreachable) .. '\\2' .. id
 end`;
 
 /** KEYS rows, index; ARGV learner id, part name (`l`/`e`), record version, part JSON. An older version than the stored one is ignored. */
@@ -158,9 +160,9 @@ export class ExportRows {
     return `${this.keyPrefix}:rows-built:${cohortId}`;
   }
 
-  /** Set by a rebuild with this code: every row has its index field (rows built before lack them). */
+  /** Set by a rebuild with this code: every row has its index field in this form (rows built before lack them). */
   private indexedKey(cohortId: string): string {
-    return `${this.keyPrefix}:rows-indexed:${cohortId}`;
+    return `${this.keyPrefix}:rows-indexed2:${cohortId}`;
   }
 
   /** After a save: `version` is the saved record's. */
