@@ -201,6 +201,9 @@ export function statsKeyPrefix(prefix: string, database: string): string {
   return `${prefix}:stats:${database}`;
 }
 
+/** How long a mark's Redis copy lives after its last write: a day (the learners active that day). */
+const MARK_HINT_SECONDS = 86_400;
+
 export class StatsCounters {
   private readonly redis: Scripted;
   /** Where the keys live: `<prefix>:stats:<database>`. */
@@ -225,6 +228,22 @@ export class StatsCounters {
     this.redis = r;
     this.keyPrefix = statsKeyPrefix(o.prefix, o.conn.name);
     this.rows = new ExportRows(o.redis, this.keyPrefix);
+  }
+
+  /**
+   * The Redis copy of a stats mark's sides (tracking.ts), `<keyPrefix>:mh:<mark id>`: written once the
+   * mark is written and has no pending op, dropped before the mark is written again.
+   */
+  markHint(id: string): Promise<string | null> {
+    return this.o.redis.get(`${this.keyPrefix}:mh:${id}`);
+  }
+
+  async setMarkHint(id: string, sides: string): Promise<void> {
+    await this.o.redis.set(`${this.keyPrefix}:mh:${id}`, sides, 'EX', MARK_HINT_SECONDS);
+  }
+
+  async dropMarkHints(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.o.redis.del(...ids.map((id) => `${this.keyPrefix}:mh:${id}`));
   }
 
   private get col() {

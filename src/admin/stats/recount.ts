@@ -90,6 +90,8 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
   // Marks missing (learners never saved since tracking began) are inserted, wrong ones replaced: 16 per command, 4 in flight.
   const flush = async () => {
     const batch = fixes.splice(0);
+    // Their Redis copies go first: a save meanwhile reads the mark (tracking.ts).
+    await p.counters.dropMarkHints(batch.map((m) => m._id));
     const commands: (() => Promise<unknown>)[] = [];
     const missing = batch.filter((m) => !marks.has(m._id));
     const wrong = batch.filter((m) => marks.has(m._id));

@@ -74,25 +74,46 @@ export class StatsTracker {
     await this.counters.rows.enrolmentSaved(e, e.version);
   }
 
+  /**
+   * Most saves change neither side (a new cursor, a new activity time): when the mark's Redis copy
+   * (counters.markHint) shows this side as it is now, the mark would not change and is not read. The
+   * copy is written only once the mark is written and has no pending op, and dropped before the mark
+   * is written again (here or by a recount), so it never shows sides the mark has not: a crash between
+   * a save and its mark leaves the old sides in both, and the next save that differs reads the mark.
+   */
   private async track(learnerId: string, cohortId: string, change: Pick<Mark, 'l' | 'lv'> | Pick<Mark, 'e' | 'ev'>): Promise<void> {
     const id = markId(learnerId, cohortId);
+    const hint = await this.counters.markHint(id);
+    if (hint !== null) {
+      const known = JSON.parse(hint) as Pick<Mark, 'l' | 'e'>;
+      const now = 'lv' in change ? [known.l, change.l] : [known.e, (change as Pick<Mark, 'e'>).e];
+      if (JSON.stringify(now[0]) === JSON.stringify(now[1])) return;
+      await this.counters.dropMarkHints([id]);
+    }
+    const stored = await this.apply(id, learnerId, cohortId, change);
+    if (stored) await this.counters.setMarkHint(id, JSON.stringify({ l: stored.l, e: stored.e }));
+  }
+
+  /** Brings the mark up to the change; returns the mark as stored (none when there is none). */
+  private async apply(id: string, learnerId: string, cohortId: string, change: Pick<Mark, 'l' | 'lv'> | Pick<Mark, 'e' | 'ev'>): Promise<Mark | null> {
     let mark = await this.marks.findOne({ _id: id });
     if (mark?.pending) mark = await this.finish(mark);
-    if ('lv' in change && mark?.lv !== undefined && change.lv! < mark.lv) return;
-    if ('ev' in change && mark?.ev !== undefined && change.ev! < mark.ev) return;
+    if ('lv' in change && mark?.lv !== undefined && change.lv! < mark.lv) return mark;
+    if ('ev' in change && mark?.ev !== undefined && change.ev! < mark.ev) return mark;
     const base: Mark = mark ?? { _id: id, learnerId, cohortId, seq: 0 };
     const next: Mark = { ...base, ...change };
     const deltas = difference(contribution(base.l, base.e), contribution(next.l, next.e));
     if (deltas.length === 0) {
       // Sides changed without changing the counts (a learner not started yet): kept, so the next difference starts from them.
       // A save that changed neither side (most saves: a new cursor, a new activity time) writes nothing.
-      if (JSON.stringify([base.l, base.e]) !== JSON.stringify([next.l, next.e])) await this.marks.replaceOne({ _id: id }, next, { upsert: true });
-      return;
+      if (JSON.stringify([base.l, base.e]) === JSON.stringify([next.l, next.e])) return mark;
+      await this.marks.replaceOne({ _id: id }, next, { upsert: true });
+      return next;
     }
     next.seq = base.seq + 1;
     next.pending = { op: `${id}#${next.seq}`, deltas, at: this.counters.now() };
     await this.marks.replaceOne({ _id: id }, next, { upsert: true });
-    await this.finish(next);
+    return this.finish(next);
   }
 
   /** Applies a mark's pending op (each province document once) and clears it. */
