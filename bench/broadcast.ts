@@ -15,8 +15,8 @@
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
  * --plan-wait-ms: how long the planner waits for room with its stream open (the app: 600000; before:
  *          2000 here, 20000 in the app — each resume skips every learner before its position). @defaultValue 600000
- * --limiter-ms: the send worker's limiter window (`limiterFor`): 100 as in the app, 1000 for the
- *          old one-second window (30 per second at once). @defaultValue 100
+ * --limiter-ms: the send worker's limiter window (`limiterFor`): 1000 as in the app (30 per second at
+ *          once at 30/s), 100 for windows of 3. @defaultValue 1000
  * --chatters: learners chatting during the broadcast (each: think --think ms, then its reply is queued
  *          as the inbound worker queues one — no priority, outside the broadcast); the time from a
  *          reply's queueing to its delivery at the fake is its latency. @defaultValue 0
@@ -64,7 +64,7 @@ const { values } = parseArgs({
     think: { type: 'string', default: '4000-12000' },
     'no-send': { type: 'boolean', default: false },
     drain: { type: 'boolean', default: false },
-    /** The send worker's limiter window (ms): 100 in the app (limiterFor); 1000 is the old one-second window. */
+    /** The send worker's limiter window (ms): 1000 in the app (limiterFor); 100 cuts it in tenths. */
     'limiter-ms': { type: 'string' },
     /** How long the planner waits for room before it lets go of its stream (the app: 600000); a resume skips every learner before its position. */
     'plan-wait-ms': { type: 'string', default: '600000' },

@@ -54,7 +54,7 @@ describe('sending to Telegram', () => {
     await fake.push(update);
     await eventually(() => fake.calls.some((c) => c.refused === 429), 'the 429');
     // The whole Telegram send queue is paused, not just this job.
-    // Longer than a window of the regular limiter (100 ms, limiterFor): this is the retry_after pause.
+    // Longer than the 1 s window of the regular limiter: this is the retry_after pause.
     expect(await app.queues.send.telegram.getRateLimitTtl()).toBeGreaterThan(1000);
     await settled(fake, app, update.update_id);
     const replies = user.fresh();
