@@ -116,6 +116,39 @@ while true do
 end`;
 
 /**
+ * Lua shared by the two counts: one learner of the segment tallied by the rules of
+ * core/broadcast.ts (`inSegment`'s channel, `pickConversation`): targeted, by province, by channel,
+ * unreachable, and the Zalo conversations with no other way (Node checks their budget). Needs
+ * `find`, `channel`, `enabled` and the tallies declared before it.
+ */
+const TALLY = `
+local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
+local function usable(c) local ch = chOf(c) return enabled[ch] == true and (channel == '' or ch == channel) end
+local function tally(pr, convs, blocked)
+  local inChannel = channel == ''
+  if not inChannel then for _, c in ipairs(convs) do if chOf(c) == channel then inChannel = true break end end end
+  if not inChannel then return end
+  targeted = targeted + 1
+  byProvince[pr] = (byProvince[pr] or 0) + 1
+  local preferred, to = nil, nil
+  for _, c in ipairs(convs) do if usable(c) then preferred = c break end end
+  if preferred then
+    if not blocked[preferred] then to = preferred
+    else for _, c in ipairs(convs) do if usable(c) and not blocked[c] then to = c break end end end
+  end
+  if not to then
+    unreachable = unreachable + 1
+    return
+  end
+  local ch = chOf(to)
+  byChannel[ch] = (byChannel[ch] or 0) + 1
+  if ch == 'zalo' then
+    for _, c in ipairs(convs) do if c ~= to and not blocked[c] and enabled[chOf(c)] then return end end
+    zalo[#zalo + 1] = to
+  end
+end`;
+
+/**
  * KEYS rows, index; ARGV cursor, skip (0), budget, pattern, province, commune, role, status,
  * channel, inactive cutoff (ISO), enabled channels (comma-separated). The segment's rules
  * (core/broadcast.ts `inSegment`, `pickConversation`) on each row. Returns {cursor, targeted,
@@ -128,7 +161,7 @@ for ch in string.gmatch(ARGV[11], '[^,]+') do enabled[ch] = true end
 local pProvince, pCommune, pRole, pStatus = encoded('province', province), encoded('commune', commune), encoded('role', role), encoded('status', status)
 local targeted, unreachable = 0, 0
 local byProvince, byChannel, zalo, unsure = {}, {}, {}, {}
-local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
+${TALLY}
 local examined = 0
 while true do
   local nextc, ids, raws, cost = step(cursor)
@@ -146,31 +179,7 @@ while true do
         local convs = type(l.conversations) == 'table' and l.conversations or {}
         local blocked = {}
         if type(l.unreachable) == 'table' then for _, c in ipairs(l.unreachable) do blocked[c] = true end end
-        local inChannel = channel == ''
-        if not inChannel then for _, c in ipairs(convs) do if chOf(c) == channel then inChannel = true break end end end
-        if inChannel then
-          targeted = targeted + 1
-          local p = type(l.province) == 'string' and l.province or ''
-          byProvince[p] = (byProvince[p] or 0) + 1
-          local function usable(c) local ch = chOf(c) return enabled[ch] == true and (channel == '' or ch == channel) end
-          local preferred, to = nil, nil
-          for _, c in ipairs(convs) do if usable(c) then preferred = c break end end
-          if preferred then
-            if not blocked[preferred] then to = preferred
-            else for _, c in ipairs(convs) do if usable(c) and not blocked[c] then to = c break end end end
-          end
-          if not to then
-            unreachable = unreachable + 1
-          else
-            local ch = chOf(to)
-            byChannel[ch] = (byChannel[ch] or 0) + 1
-            if ch == 'zalo' then
-              local other = false
-              for _, c in ipairs(convs) do if c ~= to and not blocked[c] and enabled[chOf(c)] then other = true break end end
-              if not other then zalo[#zalo + 1] = to end
-            end
-          end
-        end
+        tally(type(l.province) == 'string' and l.province or '', convs, blocked)
       end
     end
   end
@@ -193,8 +202,7 @@ for ch in string.gmatch(ARGV[11], '[^,]+') do enabled[ch] = true end
 local find = string.find
 local targeted, unreachable = 0, 0
 local byProvince, byChannel, zalo = {}, {}, {}
-local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
-local function usable(c) local ch = chOf(c) return enabled[ch] == true and (channel == '' or ch == channel) end
+${TALLY}
 local FIELD = '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1[^\\2]*\\2([01])\\4([^\\4]*)\\4([^\\4]*)\\4([^\\2]*)\\2'
 local examined = 0
 while true do
@@ -211,29 +219,7 @@ while true do
       for c in string.gmatch(convList, '[^\\5]+') do convs[#convs + 1] = c end
       local blocked = {}
       for c in string.gmatch(blockedList, '[^\\5]+') do blocked[c] = true end
-      local inChannel = channel == ''
-      if not inChannel then for _, c in ipairs(convs) do if chOf(c) == channel then inChannel = true break end end end
-      if inChannel then
-        targeted = targeted + 1
-        byProvince[pr] = (byProvince[pr] or 0) + 1
-        local preferred, to = nil, nil
-        for _, c in ipairs(convs) do if usable(c) then preferred = c break end end
-        if preferred then
-          if not blocked[preferred] then to = preferred
-          else for _, c in ipairs(convs) do if usable(c) and not blocked[c] then to = c break end end end
-        end
-        if not to then
-          unreachable = unreachable + 1
-        else
-          local ch = chOf(to)
-          byChannel[ch] = (byChannel[ch] or 0) + 1
-          if ch == 'zalo' then
-            local other = false
-            for _, c in ipairs(convs) do if c ~= to and not blocked[c] and enabled[chOf(c)] then other = true break end end
-            if not other then zalo[#zalo + 1] = to end
-          end
-        end
-      end
+      tally(pr, convs, blocked)
     end
   end
   cursor = res[1]
