@@ -101,7 +101,11 @@ describe('the Zalo webhook under fuzzing', () => {
         if (status === 200) await checkQueued(u);
         if (Buffer.byteLength(body) <= 1024 * 1024 && secret['x-bot-api-secret-token'] === SECRET) expect(status).not.toBe(413);
       }),
-      { numRuns: 2000 },
+      {
+        numRuns: 2000,
+        // Found by this test once: String() of this date threw in the ingress's log line (a 500).
+        examples: [[{ ok: true, result: { message: { message_id: 'aa00aaa0', date: { toString: '' }, from: { id: '000a0a0a' }, chat: { id: 'a00aa0aa' }, text: '' } } } as never, { 'x-bot-api-secret-token': SECRET }]],
+      },
     );
   });
 });

@@ -64,8 +64,9 @@ export class ZaloAdapter implements ChannelAdapter {
   read(update: ZaloUpdate): ZaloInbound {
     const inbound = toInbound(update, new Date());
     if (inbound.kind === 'ignored') {
-      // A bad date is worth a look (clock or payload trouble); groups, bots and probes are routine.
-      if (inbound.reason === 'bad_date') this.opts.logger.warn({ reason: inbound.reason, date: String(update.message?.date).slice(0, 40) }, 'zalo update dropped');
+      // A bad date is worth a look (clock or payload trouble); groups, bots and probes are routine. The
+      // date is shown as JSON: String() throws on an object such as {"toString": ""}.
+      if (inbound.reason === 'bad_date') this.opts.logger.warn({ reason: inbound.reason, date: (JSON.stringify(update.message?.date) ?? 'none').slice(0, 40) }, 'zalo update dropped');
       else this.opts.logger.debug({ reason: inbound.reason }, 'zalo update ignored');
     }
     return inbound;
