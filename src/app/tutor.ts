@@ -3,7 +3,6 @@ import type { Config } from '../config.js';
 import type { LoadedContent } from '../content/load.js';
 import { ContentCatalog } from '../content/catalog.js';
 import type { Clock, Leases, Random, Reachability, Translator, TutorDeps } from '../core/ports.js';
-import type { Redis } from 'ioredis';
 import type { Database } from '../storage/mongo.js';
 import {
   MongoAnswerStore,
@@ -13,6 +12,7 @@ import {
   MongoLearnerStore,
   MongoLinkCodeStore,
   MongoUpdateLog,
+  type RedisCopies,
 } from '../storage/stores.js';
 import { MongoCertificateStore } from '../storage/certificates.js';
 import { MongoReviewStore } from '../storage/review.js';
@@ -37,7 +37,7 @@ export interface TutorParts {
    * Redis copies that spare database round trips on every update (the conversation → learner
    * links, each conversation's newest update begun); without it every one is read from the database.
    */
-  cache?: { redis: Redis; prefix: string };
+  cache?: RedisCopies;
 }
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {

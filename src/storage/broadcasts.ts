@@ -13,7 +13,7 @@ import type { Connection } from 'mongoose';
 import type { Broadcast, BroadcastState, Outcome, Recipient, Segment } from '../core/broadcast.js';
 import type { ConversationId, EnrolmentStatus } from '../core/model.js';
 import type { Locale } from '../core/course.js';
-import { isDuplicateKey } from './stores.js';
+import { enrolmentId, isDuplicateKey } from './stores.js';
 
 export interface PlanState {
   position: number;
@@ -185,7 +185,6 @@ export class MongoBroadcastStore {
    */
   async *recipients(segment: Segment, from: number, size: number, withEnrolment: boolean | ((r: Recipient) => boolean)): AsyncGenerator<{ rows: Recipient[]; position: number }> {
     const learners = this.conn.collection('learners');
-    const enrolments = this.conn.collection('enrolments');
     const cursor = learners.find({}, { projection: LEARNER_FIELDS }).skip(Math.max(0, Math.floor(from))).batchSize(size);
     let position = from;
     let batch: Document[] = [];
@@ -197,8 +196,7 @@ export class MongoBroadcastStore {
           rows.map(async (r) => {
             if (segment.cohort !== undefined && r.cohortId !== segment.cohort) return;
             if (typeof withEnrolment === 'function' && !withEnrolment(r)) return;
-            const e = await enrolments.findOne({ _id: `${r.learnerId}|${r.cohortId}` as never }, { projection: { status: 1, lastActivityAt: 1 } });
-            if (e) Object.assign(r, { status: e.status as EnrolmentStatus, lastActivityAt: e.lastActivityAt as Date });
+            await this.addEnrolment(r);
           }),
         );
       }
@@ -223,9 +221,14 @@ export class MongoBroadcastStore {
     const doc = await this.conn.collection('learners').findOne({ _id: new ObjectId(learnerId) }, { projection: LEARNER_FIELDS });
     if (!doc) return null;
     const r = toRecipient(doc);
-    const e = await this.conn.collection('enrolments').findOne({ _id: `${r.learnerId}|${r.cohortId}` as never }, { projection: { status: 1, lastActivityAt: 1 } });
-    if (e) Object.assign(r, { status: e.status as EnrolmentStatus, lastActivityAt: e.lastActivityAt as Date });
+    await this.addEnrolment(r);
     return r;
+  }
+
+  /** The recipient's status and last activity from their enrolment in their cohort (one read by `_id`), when they have one. */
+  private async addEnrolment(r: Recipient): Promise<void> {
+    const e = await this.conn.collection('enrolments').findOne({ _id: enrolmentId(r.learnerId, r.cohortId) as never }, { projection: { status: 1, lastActivityAt: 1 } });
+    if (e) Object.assign(r, { status: e.status as EnrolmentStatus, lastActivityAt: e.lastActivityAt as Date });
   }
 }
 

@@ -52,6 +52,14 @@ function replaceFields<T extends { id: string; version: number }>(record: T): Re
   return { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
 }
 
+/** Where the stores keep their Redis copies of what every inbound update reads (keys under `prefix`). */
+export interface RedisCopies {
+  redis: Redis;
+  prefix: string;
+  /** How long a copy lives. @defaultValue a day for the conversation links, 7 days for the update marks */
+  ttlSeconds?: number;
+}
+
 /**
  * A Redis copy of the conversation → learner links, read on every inbound update. A link is only
  * created (attach, never overwritten) or moved (linking); a copy is written after a read that found
@@ -60,17 +68,11 @@ function replaceFields<T extends { id: string; version: number }>(record: T): Re
  * `SET`). A process killed between the move's update and its `SET` leaves the key absent (dropped
  * before), unless a read in that instant copied the old link: the TTL bounds that case.
  */
-export interface ConversationCache {
-  redis: Redis;
-  prefix: string;
-  /** @defaultValue 86400 (a day: the copies of active conversations only) */
-  ttlSeconds?: number;
-}
 
 export class MongoLearnerStore implements LearnerStore {
   constructor(
     private readonly m: Models,
-    private readonly cache?: ConversationCache,
+    private readonly cache?: RedisCopies,
   ) {}
 
   async findByConversation(id: ConversationId): Promise<Learner | null> {
@@ -263,9 +265,12 @@ export function stringId(id: string): never {
   return id as never;
 }
 
+const NUMERIC_ID = /^[0-9]{1,30}$/;
+
 /**
- * Each conversation's newest update whose handling began, in Redis: most updates are the first
- * handling of a newer update than the last one, and need no read of the update log. An update is
+ * The update log. With `marks`, each conversation's newest update whose handling began is kept in
+ * Redis: most updates are the first handling of a newer update than the last one, and need no read
+ * of the update log. An update is
  * handled again (a retry, a job taken again after its worker died, a redelivery while it is the
  * newest) only while it is still its conversation's newest begun: each chat's updates are handled
  * one after the other (the inbound order, src/scheduler/inbound-worker.ts), the next only once this
@@ -275,19 +280,10 @@ export function stringId(id: string): never {
  * redelivers an update only while it is not acknowledged) is decided afresh, and its earlier record
  * still stands: `record` returns it, so its reply is not sent twice and nothing is applied twice.
  */
-export interface UpdateMarks {
-  redis: Redis;
-  prefix: string;
-  /** @defaultValue 7 days, from each update */
-  ttlSeconds?: number;
-}
-
-const NUMERIC_ID = /^[0-9]{1,30}$/;
-
 export class MongoUpdateLog implements UpdateLog {
   constructor(
     private readonly m: Models,
-    private readonly marks?: UpdateMarks,
+    private readonly marks?: RedisCopies,
   ) {}
 
   async begin(conversation: ConversationId, updateId: string): Promise<boolean> {

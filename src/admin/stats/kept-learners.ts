@@ -281,9 +281,14 @@ export interface KeptCount {
   unsure: { id: string; cohortId: string }[];
 }
 
-/** A value as the index holds it (rows.ts INDEX_FIELD), escaped for a MATCH glob. */
+/** A value as the index holds it (rows.ts INDEX_FIELD: its separators \1–\5 become spaces). */
+function indexValue(v: string): string {
+  return v.replace(/[\u0001-\u0005]/g, ' ');
+}
+
+/** A value as the index holds it, escaped for a MATCH glob. */
 function glob(v: string): string {
-  return v.replace(/[\u0001-\u0005]/g, ' ').replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+  return indexValue(v).replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 /** The MATCH pattern of the index fields a filter may match (each candidate is then checked on its row). */
@@ -376,7 +381,7 @@ export class KeptLearners {
       // An indexed cohort is counted from its index fields alone; else row by row.
       const indexed = await this.rows.indexed(cohortId);
       const pattern = indexed ? (narrowed ? indexPattern(s) : '*') : '';
-      const asIndexed = (v: string | undefined) => (indexed && v ? v.replace(/[\u0001-\u0005]/g, ' ') : (v ?? ''));
+      const asIndexed = (v: string | undefined) => (indexed && v ? indexValue(v) : (v ?? ''));
       let cursor = '0';
       do {
         const [next, targeted, unreachable, byProvince, byChannel, zalo, unsure] = await (indexed ? this.redis.cdsRowsCountIndexed : this.redis.cdsRowsCount).call(

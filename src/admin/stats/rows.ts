@@ -99,6 +99,11 @@ function str(v: unknown): string | null {
   return typeof v === 'string' ? v : null;
 }
 
+/** What an admin's search text is looked for in: the name, phone and commune, folded (`fold`). */
+export function searchKeys(profile: Record<string, unknown>): string[] {
+  return [profile.fullName, profile.phone, profile.commune].filter((f): f is string => typeof f === 'string').map(fold);
+}
+
 export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onboarded' | 'createdAt'> & Partial<Pick<Learner, 'unreachable' | 'stopped' | 'locale'>>): LearnerPart {
   const p = (l.profile ?? {}) as Record<string, unknown>;
   const conversations = Array.isArray(l.conversations) ? l.conversations.map(String) : [];
@@ -116,7 +121,7 @@ export function learnerPart(l: Pick<Learner, 'profile' | 'conversations' | 'onbo
     stopped: l.stopped === true,
     conversations,
     unreachable: Array.isArray(l.unreachable) ? l.unreachable.map(String) : [],
-    q: [p.fullName, p.phone, p.commune].filter((f): f is string => typeof f === 'string').map(fold),
+    q: searchKeys(p),
   };
 }
 

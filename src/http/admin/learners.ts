@@ -17,6 +17,7 @@ import type { Models } from '../../storage/models.js';
 import { enrolmentId, toEnrolment, toLearner } from '../../storage/stores.js';
 import type { MongoCertificateStore } from '../../storage/certificates.js';
 import type { KeptLearners, KeptRow, ListFilter, ListPosition } from '../../admin/stats/kept-learners.js';
+import { searchKeys } from '../../admin/stats/rows.js';
 import { MongoOutboundFailures } from '../../storage/outbound-failures.js';
 
 export interface LearnerViewDeps {
@@ -58,7 +59,7 @@ function learnerJson(l: Learner) {
 }
 
 function searched(l: Learner, needle: string | undefined): boolean {
-  return !needle || [l.profile.fullName, l.profile.phone, l.profile.commune].some((f) => f && fold(f).includes(needle));
+  return !needle || searchKeys(l.profile as Record<string, unknown>).some((k) => k.includes(needle));
 }
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
