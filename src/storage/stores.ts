@@ -298,19 +298,23 @@ export class MongoUpdateLog implements UpdateLog {
     if (!doc) return null;
     // Done (its reply queued and dropped), or a claim written before decisions were kept: answered then.
     if (doc.done === true || !doc.reply) return { reply: [], done: true };
+    const unset = (doc.unset ?? {}) as UnsetFields;
     return {
       reply: doc.reply as OutboundMessage[],
-      learner: doc.learner ?? undefined,
-      enrolment: doc.enrolment ?? undefined,
-      ...(doc.review ? { review: doc.review } : {}),
+      learner: withUnset(doc.learner, unset.learner),
+      enrolment: withUnset(doc.enrolment, unset.enrolment),
+      ...(doc.review ? { review: withUnset(doc.review, unset.review) } : {}),
       done: doc.done === true,
     };
   }
 
   async record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate> {
     try {
-      // Without undefined fields: the driver would store them as null, and an optional field read back as null is not unset.
-      await this.m.Update.collection.insertOne({ _id: stringId(key), at, ...(withoutUndefined(handled) as HandledUpdate) });
+      // Without undefined fields (the driver would store them as null), and the names of the
+      // records' fields the decision left undefined: applied again after a crash, the save must
+      // unset them as the first application would have (a learner's finished prompt, say).
+      const unset = unsetFields(handled);
+      await this.m.Update.collection.insertOne({ _id: stringId(key), at, ...(withoutUndefined(handled) as HandledUpdate), ...(unset ? { unset } : {}) });
       return handled;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -320,8 +324,28 @@ export class MongoUpdateLog implements UpdateLog {
 
   async done(key: string): Promise<void> {
     // Once the reply is queued only the mark is needed: a redelivery gets nothing, so the log stays small.
-    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { reply: '', learner: '', enrolment: '', review: '' } });
+    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { reply: '', learner: '', enrolment: '', review: '', unset: '' } });
   }
+}
+
+/** Per record of a decision, its top-level fields that are undefined (to be unset when saved). */
+type UnsetFields = Partial<Record<'learner' | 'enrolment' | 'review', string[]>>;
+
+function unsetFields(handled: HandledUpdate): UnsetFields | null {
+  const out: UnsetFields = {};
+  for (const name of ['learner', 'enrolment', 'review'] as const) {
+    const record = handled[name];
+    const keys = record ? Object.entries(record).flatMap(([k, v]) => (v === undefined ? [k] : [])) : [];
+    if (keys.length) out[name] = keys;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+/** A record read back from the log, its undefined fields present again (so `replaceFields` unsets them). */
+function withUnset<T>(record: T | null | undefined, keys: string[] | undefined): T | undefined {
+  if (!record) return undefined;
+  if (!keys?.length) return record;
+  return { ...record, ...Object.fromEntries(keys.map((k) => [k, undefined])) };
 }
 
 export class MongoLinkCodeStore implements LinkCodeStore {

@@ -40,6 +40,19 @@ export function describeUpdateLog(name: string, make: Make<{ store: UpdateLog }>
       expect((await store.find('telegram:102'))?.learner).toBeUndefined();
     });
 
+    it('should give back the fields a decision left undefined, so that applying it again unsets them too', async () => {
+      const learner = { id: 'l2', conversations: ['telegram:2' as const], unreachable: [], profile: {}, locale: 'vi' as const, cohortId: 'spring', stopped: false, onboarded: true, prompt: undefined, lessonHour: 6, createdAt: NOW, version: 4 };
+      const enrolment = { id: 'l2|spring', learnerId: 'l2', cohortId: 'spring', courseId: 'c', status: 'in_progress' as const, cursor: { at: 'idle' as const }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: NOW, reviewDueAt: undefined, version: 1 };
+      await store.record('telegram:103', { ...decision('B'), learner, enrolment }, NOW);
+      const found = await store.find('telegram:103');
+      expect(found?.learner).toEqual(learner);
+      expect(Object.keys(found!.learner!)).toContain('prompt');
+      expect(Object.keys(found!.enrolment!)).toContain('reviewDueAt');
+      expect(Object.keys(found!.learner!)).not.toContain('inviteCode');
+      await store.done('telegram:103');
+      expect(await store.find('telegram:103')).toEqual({ reply: [], done: true });
+    });
+
     it('should let the first of racing decisions stand, and give it to every other', async () => {
       for (let round = 0; round < 3; round++) {
         const results = await together(8, (i) => store.record(`telegram:race-${round}`, decision(`reply ${i}`), NOW));
