@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { LoadedContent } from '../content/load.js';
 import { Tutor } from '../core/tutor.js';
-import type { Clock, Random, Reachability, Translator } from '../core/ports.js';
+import type { Clock, Random, Reachability, Translator, UpdateLog } from '../core/ports.js';
 import type { ChannelAdapter, Ingress } from '../channels/types.js';
 import type { Database } from '../storage/mongo.js';
 import { MongoLearnerStore } from '../storage/stores.js';
@@ -63,6 +63,8 @@ export interface App {
   queues: Queues;
   content: LoadedContent;
   learners: MongoLearnerStore;
+  /** Each inbound update's decision, then its done mark (src/storage/update-log.ts). */
+  updates: UpdateLog;
   reachability: Reachability;
   metrics: Metrics;
   /** Unprompted-message budgets, held messages and their count. */
@@ -151,6 +153,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     queues,
     content: s.content,
     learners: tutorDeps.learners as MongoLearnerStore,
+    updates: tutorDeps.updates,
     reachability,
     metrics: s.metrics,
     unprompted,

@@ -11,9 +11,9 @@ import {
   MongoFeedbackStore,
   MongoLearnerStore,
   MongoLinkCodeStore,
-  MongoUpdateLog,
   type RedisCopies,
 } from '../storage/stores.js';
+import { RedisUpdateLog } from '../storage/update-log.js';
 import { MongoCertificateStore } from '../storage/certificates.js';
 import { MongoReviewStore } from '../storage/review.js';
 import { FsrsMemory } from '../memory/fsrs.js';
@@ -34,10 +34,10 @@ export interface TutorParts {
   /** The stats counters the tracked stores count with (one per process: it flushes them; see src/admin/stats/counters.ts). */
   counters: StatsCounters;
   /**
-   * Redis copies that spare database round trips on every update (the conversation → learner
-   * links, each conversation's newest update begun); without it every one is read from the database.
+   * Redis, under the queues' prefix: the update log (each update's decision, src/storage/update-log.ts)
+   * and the copies that spare database round trips on every update (the conversation → learner links).
    */
-  cache?: RedisCopies;
+  cache: RedisCopies;
 }
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {
@@ -56,7 +56,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: p.reachability,
     leases: p.leases,
-    updates: new MongoUpdateLog(m, p.cache),
+    updates: new RedisUpdateLog(p.cache.redis, p.cache.prefix, { decisionTtlSeconds: p.config.RETAIN_UPDATES_DAYS * 86_400 }),
     catalog,
     reviews: new MongoReviewStore(m),
     invitations: new MongoInvitationStore(p.db.conn),

@@ -160,12 +160,6 @@ export interface HandledUpdate {
  * reply, and a redelivered update is answered once.
  */
 export interface UpdateLog {
-  /**
-   * Called first by every handling of an update: true when no handling of it can have begun
-   * before, so that `find` would answer null and is not asked. Optional: without it (or on false)
-   * `find` is asked.
-   */
-  begin?(conversation: ConversationId, updateId: string): Promise<boolean>;
   /** What an earlier handling of this update decided, and whether its reply went out; null when none got that far. */
   find(key: string): Promise<(HandledUpdate & { done: boolean }) | null>;
   /** Records the decision and returns it (the same object); when another handling of the same update recorded first, theirs is returned and stands. */

@@ -38,8 +38,7 @@ export class Tutor {
   async handle(event: InboundEvent): Promise<OutboundMessage[]> {
     const key = updateKey(event);
     return this.underLease(event, async (learnerId) => {
-      const first = (await this.deps.updates.begin?.(event.conversation, event.updateId)) ?? false;
-      const earlier = first ? null : await this.deps.updates.find(key);
+      const earlier = await this.deps.updates.find(key);
       if (earlier?.done) return [];
       if (earlier) return this.apply(earlier, 'again');
       const decided = await this.decide(event, learnerId);

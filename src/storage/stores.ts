@@ -11,10 +11,7 @@ import {
   type LearnerStore,
   type LinkCodeStore,
   type RecordResult,
-  type UpdateLog,
-  type HandledUpdate,
 } from '../core/ports.js';
-import type { OutboundMessage } from '../core/messages.js';
 import type { Models } from './models.js';
 import { learnerFacts, learnerProfileCopy } from './learner-facts.js';
 
@@ -56,7 +53,7 @@ function replaceFields<T extends { id: string; version: number }>(record: T): Re
 export interface RedisCopies {
   redis: Redis;
   prefix: string;
-  /** How long a copy lives. @defaultValue a day for the conversation links, 7 days for the update marks */
+  /** How long a copy lives. @defaultValue a day */
   ttlSeconds?: number;
 }
 
@@ -244,13 +241,6 @@ export class MongoFeedbackStore implements FeedbackStore {
   }
 }
 
-/** A copy of plain objects and arrays without undefined fields; dates and other values as they are. */
-function withoutUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUndefined);
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUndefined(v)]));
-}
-
 const FEEDBACK_MAX = 2000;
 
 /** The first `max` UTF-16 units of `text`, less one when the last would be half of a surrogate pair (an emoji). */
@@ -263,89 +253,6 @@ function cut(text: string, max: number): string {
 export function stringId(id: string): never {
   if (typeof id !== 'string') throw new TypeError('an id must be a string');
   return id as never;
-}
-
-const NUMERIC_ID = /^[0-9]{1,30}$/;
-
-/**
- * The update log. With `marks`, each conversation's newest update whose handling began is kept in
- * Redis: most updates are the first handling of a newer update than the last one, and need no read
- * of the update log. An update is
- * handled again (a retry, a job taken again after its worker died, a redelivery while it is the
- * newest) only while it is still its conversation's newest begun: each chat's updates are handled
- * one after the other (the inbound order, src/scheduler/inbound-worker.ts), the next only once this
- * one is queued or failed for good. Only numeric ids that grow (Telegram's `update_id`) are
- * compared; any other id (Zalo's message ids), a smaller one, or no mark (expired, Redis emptied)
- * reads the log as before. A redelivery of an older update after a newer one began (Telegram
- * redelivers an update only while it is not acknowledged) is decided afresh, and its earlier record
- * still stands: `record` returns it, so its reply is not sent twice and nothing is applied twice.
- */
-export class MongoUpdateLog implements UpdateLog {
-  constructor(
-    private readonly m: Models,
-    private readonly marks?: RedisCopies,
-  ) {}
-
-  async begin(conversation: ConversationId, updateId: string): Promise<boolean> {
-    if (!this.marks) return false;
-    const key = `${this.marks.prefix}:upd:${conversation}`;
-    const before = (await this.marks.redis.call('SET', key, updateId, 'EX', String(this.marks.ttlSeconds ?? 7 * 86_400), 'GET')) as string | null;
-    return before !== null && NUMERIC_ID.test(before) && NUMERIC_ID.test(updateId) && BigInt(updateId) > BigInt(before);
-  }
-
-  async find(key: string): Promise<(HandledUpdate & { done: boolean }) | null> {
-    const doc = await this.m.Update.collection.findOne({ _id: stringId(key) });
-    if (!doc) return null;
-    // Done (its reply queued and dropped), or a claim written before decisions were kept: answered then.
-    if (doc.done === true || !doc.reply) return { reply: [], done: true };
-    const unset = (doc.unset ?? {}) as UnsetFields;
-    return {
-      reply: doc.reply as OutboundMessage[],
-      learner: withUnset(doc.learner, unset.learner),
-      enrolment: withUnset(doc.enrolment, unset.enrolment),
-      ...(doc.review ? { review: withUnset(doc.review, unset.review) } : {}),
-      done: doc.done === true,
-    };
-  }
-
-  async record(key: string, handled: HandledUpdate, at: Date): Promise<HandledUpdate> {
-    try {
-      // Without undefined fields (the driver would store them as null), and the names of the
-      // records' fields the decision left undefined: applied again after a crash, the save must
-      // unset them as the first application would have (a learner's finished prompt, say).
-      const unset = unsetFields(handled);
-      await this.m.Update.collection.insertOne({ _id: stringId(key), at, ...(withoutUndefined(handled) as HandledUpdate), ...(unset ? { unset } : {}) });
-      return handled;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return (await this.find(key)) ?? handled;
-    }
-  }
-
-  async done(key: string): Promise<void> {
-    // Once the reply is queued only the mark is needed: a redelivery gets nothing, so the log stays small.
-    await this.m.Update.collection.updateOne({ _id: stringId(key) }, { $set: { done: true }, $unset: { reply: '', learner: '', enrolment: '', review: '', unset: '' } });
-  }
-}
-
-/** Per record of a decision, its top-level fields that are undefined (to be unset when saved). */
-type UnsetFields = Partial<Record<'learner' | 'enrolment' | 'review', string[]>>;
-
-function unsetFields(handled: HandledUpdate): UnsetFields | null {
-  const out: UnsetFields = {};
-  for (const name of ['learner', 'enrolment', 'review'] as const) {
-    const record = handled[name];
-    const keys = record ? Object.entries(record).flatMap(([k, v]) => (v === undefined ? [k] : [])) : [];
-    if (keys.length) out[name] = keys;
-  }
-  return Object.keys(out).length ? out : null;
-}
-
-/** A record read back from the log, its undefined fields present again (so `replaceFields` unsets them). */
-function withUnset<T>(record: T | null | undefined, keys: string[] | undefined): T | undefined {
-  if (!record) return undefined;
-  if (!keys?.length) return record;
-  return { ...record, ...Object.fromEntries(keys.map((k) => [k, undefined])) };
 }
 
 export class MongoLinkCodeStore implements LinkCodeStore {

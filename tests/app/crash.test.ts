@@ -310,8 +310,8 @@ describe('the worker killed with SIGKILL while learners answer', () => {
       const have = Object.keys(results).sort();
       if (JSON.stringify(want) !== JSON.stringify(have) || have.some((k) => results[k] !== true)) problems.push(`chat ${l.chatId}: checkResults ${JSON.stringify(results)} for right answers to ${want.join(',')}`);
       if (JSON.stringify(enrolment) !== JSON.stringify(reference.enrolment)) problems.push(`chat ${l.chatId}: enrolment ${JSON.stringify(enrolment)}, the reference's ${JSON.stringify(reference.enrolment)}`);
-      const logged = await web.db.models.Update.collection.find({ _id: { $in: l.steps.map((s) => `telegram:${s.updateId}`) } as never }).toArray();
-      const notDone = l.steps.filter((s) => !logged.some((d) => d._id === (`telegram:${s.updateId}` as never) && d.done === true));
+      const logged = await Promise.all(l.steps.map((s) => web.updates.find(`telegram:${s.updateId}`)));
+      const notDone = l.steps.filter((_, i) => logged[i]?.done !== true);
       if (notDone.length) problems.push(`chat ${l.chatId}: updates ${notDone.map((s) => s.updateId).join(',')} not marked done in the update log`);
     }
     const failedInbound = await web.queues.inbound.getFailed();

@@ -1,13 +1,11 @@
 /**
  * The Redis copies that spare the inbound path database reads: the conversation → learner links
- * (MongoLearnerStore with a cache) and each conversation's newest update begun (MongoUpdateLog's
- * marks). What they may never do: show a link that moved, or let an update handled before skip the
- * update log.
+ * (MongoLearnerStore with a cache). What they may never do: show a link that moved.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
-import { MongoLearnerStore, MongoUpdateLog } from '../../src/storage/stores.js';
+import { MongoLearnerStore } from '../../src/storage/stores.js';
 import { deleteKeys } from '../support/cleanup.js';
 import { testConfig, uniqueName } from '../support/env.js';
 import type { ConversationId } from '../../src/core/model.js';
@@ -66,35 +64,5 @@ describe('the conversation → learner links copied to Redis', () => {
     expect(await redis.exists(`${prefix}:conv:telegram:404`)).toBe(0);
     const created = await store.create(learner('telegram:404'));
     expect(await store.learnerIdOf('telegram:404')).toBe(created.id);
-  });
-});
-
-describe("each conversation's newest update begun", () => {
-  it('should let only a first handling of a newer numeric update skip the log', async () => {
-    const log = new MongoUpdateLog(db.models, { redis, prefix });
-    // Nothing known of the conversation: the log is read.
-    expect(await log.begin('telegram:7', '100')).toBe(false);
-    // The same update again (a retry, a job taken again after a crash): read.
-    expect(await log.begin('telegram:7', '100')).toBe(false);
-    expect(await log.begin('telegram:7', '101')).toBe(true);
-    expect(await log.begin('telegram:7', '101')).toBe(false);
-    // An older update arriving late, or ids that do not grow: read.
-    expect(await log.begin('telegram:7', '99')).toBe(false);
-    expect(await log.begin('zalo:7', 'a1b2')).toBe(false);
-    expect(await log.begin('zalo:7', 'a1b3')).toBe(false);
-    // Another conversation has its own mark.
-    expect(await log.begin('telegram:8', '102')).toBe(false);
-    // Without Redis every handling reads the log.
-    expect(await new MongoUpdateLog(db.models).begin('telegram:7', '500')).toBe(false);
-  });
-
-  it('should still find what an earlier handling recorded when the update is handled again', async () => {
-    const log = new MongoUpdateLog(db.models, { redis, prefix });
-    expect(await log.begin('telegram:9', '10')).toBe(false);
-    expect(await log.begin('telegram:9', '11')).toBe(true);
-    await log.record('telegram:11', { reply: [{ text: 'xin chào' }] }, new Date());
-    // Killed here; the job runs again: the same update is not newer than the mark, so the log is read.
-    expect(await log.begin('telegram:9', '11')).toBe(false);
-    expect(await log.find('telegram:11')).toEqual({ reply: [{ text: 'xin chào' }], done: false });
   });
 });

@@ -99,7 +99,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 }
 
 /** The tutor's ports over the MongoDB stores, as the composition root builds them. */
-export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases; counters: StatsCounters; cache?: { redis: Redis; prefix: string } }) {
+export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases; counters: StatsCounters; cache: { redis: Redis; prefix: string } }) {
   const i18n = await createTranslator(resolve(ROOT, 'locales'), p.config.DEFAULT_LOCALE);
   return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models) });
 }

@@ -88,7 +88,7 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
   const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = uniqueName('cdssched');
   const counters = new StatsCounters({ conn: db.conn, redis, prefix, clock, timezone: cfg.TIMEZONE });
-  const deps = await tutorDeps({ db, content, config: cfg, clock, leases: new RedisLeases(redis, prefix), counters });
+  const deps = await tutorDeps({ db, content, config: cfg, clock, leases: new RedisLeases(redis, prefix), counters, cache: { redis, prefix } });
   const tutor = new Tutor(deps);
   const queues = new Queues({ connection: redis, prefix });
   const adapter = new CaptureAdapter();

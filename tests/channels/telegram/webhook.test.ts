@@ -73,7 +73,7 @@ describe('the Telegram webhook', () => {
     // Not even a bad body is read before the secret is checked.
     expect((await post('{not json', {})).status).toBe(401);
     expect(await app.queues.inbound.getJob(jobId('in', 'telegram', String(update.update_id)))).toBeUndefined();
-    expect(await app.db.models.Update.countDocuments({ _id: `telegram:${update.update_id}` })).toBe(0);
+    expect(await app.updates.find(`telegram:${update.update_id}`)).toBeNull();
     expect(await app.learners.findByConversation(`telegram:${user.chatId}`)).toBeNull();
     expect(fake.sentTo(user.chatId)).toHaveLength(0);
   });

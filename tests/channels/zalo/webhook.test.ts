@@ -153,7 +153,7 @@ describe('the Zalo channel over the webhook', () => {
     expect(await fake.deliver({ ok: true, result: event })).toBe(200);
     await eventually(() => app.idle(), 'quiet');
     expect(fake.textsTo(u.userId)).toHaveLength(count);
-    expect(await app.db.models.Update.countDocuments({ _id: 'zalo:dup-message-0001' })).toBe(1);
+    expect(await app.updates.find('zalo:dup-message-0001')).toEqual({ reply: [], done: true });
   });
 
   it('should answer every image, sticker, voice and unsupported message politely and repeat the question', async () => {
