@@ -124,12 +124,14 @@ end`;
 const TALLY = `
 local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
 local function usable(c) local ch = chOf(c) return enabled[ch] == true and (channel == '' or ch == channel) end
-local function tally(pr, convs, blocked)
+local zaloN = 0
+local function tally(pr, convs, blocked, w)
+  w = w or 1
   local inChannel = channel == ''
   if not inChannel then for _, c in ipairs(convs) do if chOf(c) == channel then inChannel = true break end end end
   if not inChannel then return end
-  targeted = targeted + 1
-  byProvince[pr] = (byProvince[pr] or 0) + 1
+  targeted = targeted + w
+  byProvince[pr] = (byProvince[pr] or 0) + w
   local preferred, to = nil, nil
   for _, c in ipairs(convs) do if usable(c) then preferred = c break end end
   if preferred then
@@ -137,16 +139,125 @@ local function tally(pr, convs, blocked)
     else for _, c in ipairs(convs) do if usable(c) and not blocked[c] then to = c break end end end
   end
   if not to then
-    unreachable = unreachable + 1
+    unreachable = unreachable + w
     return
   end
   local ch = chOf(to)
-  byChannel[ch] = (byChannel[ch] or 0) + 1
+  byChannel[ch] = (byChannel[ch] or 0) + w
   if ch == 'zalo' then
     for _, c in ipairs(convs) do if c ~= to and not blocked[c] and enabled[chOf(c)] then return end end
+    zaloN = zaloN + w
     zalo[#zalo + 1] = to
   end
 end`;
+
+/**
+ * The same counts from the segment counters (rows.ts): KEYS counters (or those by commune); ARGV
+ * cursor, budget, MATCH pattern, province, commune, role, status, channel, enabled channels. Each
+ * field is a set of learners alike for the segment (status, province, [commune,] role, reach
+ * shape), tallied once with its count: the shape is turned back into conversations `<channel>:<i>`
+ * that the tally treats as the learners' own. Returns {cursor, targeted, unreachable, {province, n,
+ * …}, {channel, n, …}, Zalo-only learners (a count: their conversations come from the Zalo index)}.
+ */
+const COUNT_COUNTED = `
+local cursor, budget, pattern = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local province, commune, role, status, channel = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local enabled = {}
+for ch in string.gmatch(ARGV[9], '[^,]+') do enabled[ch] = true end
+local byCommune = commune ~= ''
+local find = string.find
+local targeted, unreachable = 0, 0
+local byProvince, byChannel, zalo = {}, {}, {}
+${TALLY}
+local FIELD = byCommune and '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1(.*)$' or '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1(.*)$'
+local examined = 0
+while true do
+  local res = redis.call('HSCAN', KEYS[1], cursor, 'MATCH', pattern, 'COUNT', 1000)
+  examined = examined + 1000
+  local flat = res[2]
+  for i = 1, #flat, 2 do
+    local st, pr, co, ro, reach
+    if byCommune then st, pr, co, ro, reach = string.match(flat[i], FIELD)
+    else st, pr, ro, reach = string.match(flat[i], FIELD) co = '' end
+    local n = tonumber(flat[i + 1])
+    if st and n and n ~= 0 and (province == '' or pr == province) and (commune == '' or co == commune) and (role == '' or ro == role) and (status == '' or st == status) then
+      local convs, blocked, k = {}, {}, 0
+      for ent in string.gmatch(reach, '[^\\5]+') do
+        k = k + 1
+        if string.sub(ent, 1, 1) == 'd' then convs[k] = convs[tonumber(string.sub(ent, 2))] or ''
+        else
+          local b = string.sub(ent, -1) == '\\3'
+          convs[k] = string.sub(ent, 2, b and -2 or -1) .. ':' .. k
+          if b then blocked[convs[k]] = true end
+        end
+      end
+      tally(pr, convs, blocked, n)
+    end
+  end
+  cursor = res[1]
+  if cursor == '0' or examined >= budget then break end
+end
+local function flatten(t) local f = {} for k, v in pairs(t) do f[#f + 1] = k f[#f + 1] = v end return f end
+return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), zaloN}`;
+
+/**
+ * KEYS rows, search text; ARGV shard, offset in it, want, bytes budget, province, commune, role,
+ * status, needle (folded; none of \1–\5 or a newline). Finds the needle in the search text's
+ * shards (plain `string.find`: in C), and checks each learner found on their row as LIST does.
+ * Returns {shard, offset, {'m'|'u', id, json, …}}: shard 256 once every shard is done; 'u': a row
+ * older than its search text (no search keys), decided by the caller from the records.
+ */
+const SEARCH = `
+local shard, offset, want, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local province, commune, role, status, needle = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local find = string.find
+local function has(raw, s) return s == '' or find(raw, s, 1, true) ~= nil end
+local function encoded(k, v) if v == '' then return '' end return '"' .. k .. '":' .. cjson.encode(v) end
+local pProvince, pCommune, pRole, pStatus = encoded('province', province), encoded('commune', commune), encoded('role', role), encoded('status', status)
+local out = {}
+local found, spent = 0, 0
+while shard < 256 do
+  local blob = redis.call('HGET', KEYS[2], tostring(shard)) or ''
+  local pos = offset
+  while true do
+    local p = find(blob, needle, pos, true)
+    if not p then break end
+    local e = find(blob, '\\n', p, true)
+    local q = find(blob, '\\2', p, true)
+    spent = spent + (e + 1 - pos)
+    pos = e + 1
+    if q < e then
+      local id = string.sub(blob, q + 1, e - 1)
+      local raw = redis.call('HGET', KEYS[1], id)
+      -- A candidate read costs about as much as matching a few hundred bytes.
+      spent = spent + 300
+      if raw and has(raw, pProvince) and has(raw, pCommune) and has(raw, pRole) and has(raw, pStatus) then
+        local row = cjson.decode(raw)
+        local l, e2 = row.l, row.e
+        local verdict = nil
+        if type(l) ~= 'table' or type(l.q) ~= 'table' then verdict = 'u'
+        elseif (province == '' or l.province == province) and (commune == '' or l.commune == commune) and (role == '' or l.role == role)
+          and (status == '' or (type(e2) == 'table' and e2.status == status)) then
+          for _, f in ipairs(l.q) do
+            if type(f) == 'string' and find(f, needle, 1, true) then verdict = 'm' break end
+          end
+        end
+        if verdict then
+          out[#out + 1] = verdict
+          out[#out + 1] = id
+          out[#out + 1] = raw
+          found = found + 1
+        end
+      end
+      if found >= want or spent >= budget then return {shard, pos, out} end
+    end
+  end
+  spent = spent + #blob - pos + 1
+  shard = shard + 1
+  offset = 1
+  if spent >= budget then break end
+end
+return {shard, offset, out}`;
 
 /**
  * KEYS rows, index; ARGV cursor, skip (0), budget, pattern, province, commune, role, status,
@@ -232,6 +343,8 @@ type Scripted = Redis & {
   cdsRowsList(key: string, index: string, ...args: (string | number)[]): Promise<[string, string, string[]]>;
   cdsRowsCount(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
   cdsRowsCountIndexed(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
+  cdsRowsCountCounted(key: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], number]>;
+  cdsRowsSearch(rows: string, search: string, ...args: (string | number)[]): Promise<[number, number, string[]]>;
 };
 
 /** What the listing filters on (strings as the route validated and normalised them). */
@@ -298,21 +411,37 @@ export function indexPattern(f: { status?: string; province?: string; commune?: 
   return `${exact(f.status)}\u0001${exact(f.province)}\u0001${exact(f.commune)}\u0001${exact(f.role)}\u0001${q}\u0002*`;
 }
 
+/** Counter fields examined per script call. */
+const COUNTED_STEP = 20_000;
+
+/** Bytes of search text (or their worth in candidates read) per script call: a few milliseconds. */
+const SEARCH_STEP = 4_000_000;
+
+/** The search text holds no \1–\5 nor newline: a needle with one is searched the index's way. */
+function searchable(needle: string): boolean {
+  return needle !== '' && !/[\u0001-\u0005\n]/.test(needle);
+}
+
 /** JSON escapes these: a needle holding one is not looked for in the row's raw text. */
 const ESCAPED = /["\\/\u0000-\u001f\u007f]/;
 
 export class KeptLearners {
+  /** The ways before the segment counters and the search text (the index walked): the bench's baseline, side by side. */
+  static baseline = false;
   private readonly redis: Scripted;
 
   constructor(
     redis: Redis,
-    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'built' | 'indexed'>,
+    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'countersKey' | 'zaloKey' | 'searchKey' | 'built' | 'indexed'>,
+
   ) {
     const r = redis as Scripted;
     if (typeof r.cdsRowsList !== 'function') {
       r.defineCommand('cdsRowsList', { lua: LIST, numberOfKeys: 2 });
       r.defineCommand('cdsRowsCount', { lua: COUNT, numberOfKeys: 2 });
       r.defineCommand('cdsRowsCountIndexed', { lua: COUNT_INDEXED, numberOfKeys: 2 });
+      r.defineCommand('cdsRowsCountCounted', { lua: COUNT_COUNTED, numberOfKeys: 1 });
+      r.defineCommand('cdsRowsSearch', { lua: SEARCH, numberOfKeys: 2 });
     }
     this.redis = r;
   }
@@ -338,9 +467,38 @@ export class KeptLearners {
     const needle = filter.needle ?? '';
     while (i < cohorts.length) {
       const cohortId = cohorts[i]!;
+      const indexed = await this.rows.indexed(cohortId);
+      if (indexed && searchable(needle) && !KeptLearners.baseline) {
+        // The search text: the cursor is shard × 10⁹ + offset in it.
+        const at = Number(cursor);
+        const [shard, offset, flat] = await this.redis.cdsRowsSearch(
+          this.rows.key(cohortId),
+          this.rows.searchKey(cohortId),
+          Math.floor(at / 1e9),
+          (at % 1e9) || 1,
+          limit - out.length,
+          SEARCH_STEP,
+          filter.province ?? '',
+          filter.commune ?? '',
+          filter.role ?? '',
+          filter.status ?? '',
+          needle,
+        );
+        for (let k = 0; k < flat.length; k += 3) out.push({ id: flat[k + 1]!, cohortId, row: JSON.parse(flat[k + 2]!) as StoredRow, unsure: flat[k] === 'u' });
+        skip = 0;
+        if (Number(shard) >= 256) {
+          cursor = '0';
+          i += 1;
+          if (i < cohorts.length && out.length >= limit) return { rows: out, next: { cohort: cohorts[i]!, cursor: '0', skip: 0 } };
+        } else {
+          cursor = String(Number(shard) * 1e9 + Number(offset));
+          if (out.length >= limit) return { rows: out, next: { cohort: cohortId, cursor, skip: 0 } };
+        }
+        continue;
+      }
       // The index when something narrows the listing and the cohort's rows all have their field; else every row.
       const narrowed = filter.province || filter.commune || filter.role || filter.status || needle;
-      const pattern = narrowed && (await this.rows.indexed(cohortId)) ? indexPattern(filter) : '';
+      const pattern = narrowed && indexed ? indexPattern(filter) : '';
       const [nextCursor, nextSkip, flat] = await this.redis.cdsRowsList(
         this.rows.key(cohortId),
         this.rows.indexKey(cohortId),
@@ -380,8 +538,58 @@ export class KeptLearners {
       const narrowed = s.province || s.commune || s.role || s.status;
       // An indexed cohort is counted from its index fields alone; else row by row.
       const indexed = await this.rows.indexed(cohortId);
-      const pattern = indexed ? (narrowed ? indexPattern(s) : '*') : '';
       const asIndexed = (v: string | undefined) => (indexed && v ? indexValue(v) : (v ?? ''));
+      if (indexed && !KeptLearners.baseline && !s.inactiveBefore) {
+        // The counters: a few hundred fields (a few thousand by commune) summed, not 100,000 read.
+        const exact = (v: string | undefined) => (v ? glob(v) : '*');
+        const pattern = s.commune ? `${exact(s.status)}\u0001${exact(s.province)}\u0001${exact(s.commune)}\u0001${exact(s.role)}\u0001*` : `${exact(s.status)}\u0001${exact(s.province)}\u0001${exact(s.role)}\u0001*`;
+        let cursor = '0';
+        let zaloOnly = 0;
+        do {
+          const [next, targeted, unreachable, byProvince, byChannel, zaloN] = await this.redis.cdsRowsCountCounted(
+            this.rows.countersKey(cohortId, !!s.commune),
+            cursor,
+            COUNTED_STEP,
+            pattern,
+            asIndexed(s.province),
+            asIndexed(s.commune),
+            asIndexed(s.role),
+            asIndexed(s.status),
+            s.channel ?? '',
+            channels.join(','),
+          );
+          cursor = next;
+          out.targeted += Number(targeted);
+          out.unreachable += Number(unreachable);
+          add(out.byProvince, byProvince);
+          add(out.byChannel, byChannel);
+          zaloOnly += Number(zaloN);
+        } while (cursor !== '0');
+        // The Zalo-only learners' conversations (for their budget): from the Zalo index, only when there are some.
+        if (zaloOnly > 0) {
+          do {
+            const [next, , , , , zalo] = await this.redis.cdsRowsCountIndexed(
+              this.rows.key(cohortId),
+              this.rows.zaloKey(cohortId),
+              cursor,
+              0,
+              INDEX_STEP,
+              narrowed ? indexPattern(s) : '*',
+              asIndexed(s.province),
+              asIndexed(s.commune),
+              asIndexed(s.role),
+              asIndexed(s.status),
+              s.channel ?? '',
+              '',
+              channels.join(','),
+            );
+            cursor = next;
+            out.zaloOnly.push(...zalo);
+          } while (cursor !== '0');
+        }
+        continue;
+      }
+      const pattern = indexed ? (narrowed ? indexPattern(s) : '*') : '';
       let cursor = '0';
       do {
         const [next, targeted, unreachable, byProvince, byChannel, zalo, unsure] = await (indexed ? this.redis.cdsRowsCountIndexed : this.redis.cdsRowsCount).call(
