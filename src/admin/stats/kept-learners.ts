@@ -152,35 +152,32 @@ local function tally(pr, convs, blocked, w)
 end`;
 
 /**
- * The same counts from the segment counters (rows.ts): KEYS counters (or those by commune); ARGV
- * cursor, budget, MATCH pattern, province, commune, role, status, channel, enabled channels. Each
- * field is a set of learners alike for the segment (status, province, [commune,] role, reach
+ * The same counts from the segment counters (rows.ts): KEYS the cohort's counters, or one
+ * commune's; ARGV cursor, budget, MATCH pattern, province, role, status, channel, enabled
+ * channels. Each field is a set of learners alike for the segment (status, province, role, reach
  * shape), tallied once with its count: the shape is turned back into conversations `<channel>:<i>`
  * that the tally treats as the learners' own. Returns {cursor, targeted, unreachable, {province, n,
  * …}, {channel, n, …}, Zalo-only learners (a count: their conversations come from the Zalo index)}.
  */
 const COUNT_COUNTED = `
 local cursor, budget, pattern = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local province, commune, role, status, channel = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local province, role, status, channel = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local enabled = {}
-for ch in string.gmatch(ARGV[9], '[^,]+') do enabled[ch] = true end
-local byCommune = commune ~= ''
+for ch in string.gmatch(ARGV[8], '[^,]+') do enabled[ch] = true end
 local find = string.find
 local targeted, unreachable = 0, 0
 local byProvince, byChannel, zalo = {}, {}, {}
 ${TALLY}
-local FIELD = byCommune and '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1(.*)$' or '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1(.*)$'
+local FIELD = '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1(.*)$'
 local examined = 0
 while true do
   local res = redis.call('HSCAN', KEYS[1], cursor, 'MATCH', pattern, 'COUNT', 1000)
   examined = examined + 1000
   local flat = res[2]
   for i = 1, #flat, 2 do
-    local st, pr, co, ro, reach
-    if byCommune then st, pr, co, ro, reach = string.match(flat[i], FIELD)
-    else st, pr, ro, reach = string.match(flat[i], FIELD) co = '' end
+    local st, pr, ro, reach = string.match(flat[i], FIELD)
     local n = tonumber(flat[i + 1])
-    if st and n and n ~= 0 and (province == '' or pr == province) and (commune == '' or co == commune) and (role == '' or ro == role) and (status == '' or st == status) then
+    if st and n and n ~= 0 and (province == '' or pr == province) and (role == '' or ro == role) and (status == '' or st == status) then
       local convs, blocked, k = {}, {}, 0
       for ent in string.gmatch(reach, '[^\\5]+') do
         k = k + 1
@@ -202,14 +199,16 @@ return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), 
 
 /**
  * KEYS rows, search text; ARGV shard, offset in it, want, bytes budget, province, commune, role,
- * status, needle (folded; none of \1–\5 or a newline). Finds the needle in the search text's
- * shards (plain `string.find`: in C), and checks each learner found on their row as LIST does.
- * Returns {shard, offset, {'m'|'u', id, json, …}}: shard 256 once every shard is done; 'u': a row
- * older than its search text (no search keys), decided by the caller from the records.
+ * status, needle, mode: `k` the needle is search text (folded; none of \1–\5 or a newline),
+ * found in the search keys only; `f` it is the filters' values with their separators (rows.ts),
+ * found in the values. Finds the needle in the search text's shards (plain `string.find`: in C),
+ * and checks each learner found on their row as LIST does. Returns {shard, offset, {'m'|'u', id,
+ * json, …}}: shard 256 once every shard is done; 'u': a row older than its search text (no search
+ * keys), decided by the caller from the records.
  */
 const SEARCH = `
 local shard, offset, want, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local province, commune, role, status, needle = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local province, commune, role, status, needle, inKeys = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10] == 'k'
 local find = string.find
 local function has(raw, s) return s == '' or find(raw, s, 1, true) ~= nil end
 local function encoded(k, v) if v == '' then return '' end return '"' .. k .. '":' .. cjson.encode(v) end
@@ -223,9 +222,11 @@ while shard < 256 do
     local p = find(blob, needle, pos, true)
     if not p then break end
     local e = find(blob, '\\n', p, true)
-    local q = find(blob, '\\2', p, true)
     spent = spent + (e + 1 - pos)
     pos = e + 1
+    -- The id follows the line's second \\2: in the keys, the needle is before both; in the values, after the first.
+    local q = find(blob, '\\2', inKeys and p or p + 1, true) or e
+    if inKeys and q < e then q = find(blob, '\\2', q + 1, true) or e end
     if q < e then
       local id = string.sub(blob, q + 1, e - 1)
       local raw = redis.call('HGET', KEYS[1], id)
@@ -238,8 +239,11 @@ while shard < 256 do
         if type(l) ~= 'table' or type(l.q) ~= 'table' then verdict = 'u'
         elseif (province == '' or l.province == province) and (commune == '' or l.commune == commune) and (role == '' or l.role == role)
           and (status == '' or (type(e2) == 'table' and e2.status == status)) then
-          for _, f in ipairs(l.q) do
-            if type(f) == 'string' and find(f, needle, 1, true) then verdict = 'm' break end
+          if not inKeys then verdict = 'm'
+          else
+            for _, f in ipairs(l.q) do
+              if type(f) == 'string' and find(f, needle, 1, true) then verdict = 'm' break end
+            end
           end
         end
         if verdict then
@@ -417,9 +421,28 @@ const COUNTED_STEP = 20_000;
 /** Bytes of search text (or their worth in candidates read) per script call: a few milliseconds. */
 const SEARCH_STEP = 4_000_000;
 
-/** The search text holds no \1–\5 nor newline: a needle with one is searched the index's way. */
-function searchable(needle: string): boolean {
-  return needle !== '' && !/[\u0001-\u0005\n]/.test(needle);
+/**
+ * What a listing looks for in the search text (rows.ts): the search text itself (`k`; it holds no
+ * \1–\5 nor newline: a needle with one is searched the index's way), else the filters' values
+ * between their separators (`f`: `\2<status>\1<province>\4<commune>\5<role>\2`, the longest run of
+ * those given; the others are checked on the row). null: nothing narrows (every row walked).
+ */
+export function searchFor(f: ListFilter): { needle: string; mode: 'k' | 'f' } | null {
+  if (f.needle) return /[\u0001-\u0005\n]/.test(f.needle) ? null : { needle: f.needle, mode: 'k' };
+  const v = (x: string | undefined) => (x ? indexValue(x).replace(/\n/g, ' ') : undefined);
+  const slots: [string, string | undefined][] = [['\u0002', v(f.status)], ['\u0001', v(f.province)], ['\u0004', v(f.commune)], ['\u0005', v(f.role)]];
+  let best = '';
+  for (let i = 0; i < slots.length; i++) {
+    let run = '';
+    for (let j = i; j < slots.length && slots[j]![1] !== undefined; j++) run += slots[j]![0] + slots[j]![1];
+    if (run) {
+      // The separator after the run's last value: the next slot's, or the \2 before the id.
+      const end = i + run.split(/[\u0001\u0002\u0004\u0005]/).length - 1;
+      run += end < slots.length ? slots[end]![0] : '\u0002';
+      if (run.length > best.length) best = run;
+    }
+  }
+  return best ? { needle: best, mode: 'f' } : null;
 }
 
 /** JSON escapes these: a needle holding one is not looked for in the row's raw text. */
@@ -432,7 +455,7 @@ export class KeptLearners {
 
   constructor(
     redis: Redis,
-    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'countersKey' | 'zaloKey' | 'searchKey' | 'built' | 'indexed'>,
+    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'countersKey' | 'communeCountersKey' | 'zaloKey' | 'searchKey' | 'built' | 'indexed'>,
 
   ) {
     const r = redis as Scripted;
@@ -468,7 +491,8 @@ export class KeptLearners {
     while (i < cohorts.length) {
       const cohortId = cohorts[i]!;
       const indexed = await this.rows.indexed(cohortId);
-      if (indexed && searchable(needle) && !KeptLearners.baseline) {
+      const found = indexed && !KeptLearners.baseline ? searchFor(filter) : null;
+      if (found) {
         // The search text: the cursor is shard × 10⁹ + offset in it.
         const at = Number(cursor);
         const [shard, offset, flat] = await this.redis.cdsRowsSearch(
@@ -482,7 +506,8 @@ export class KeptLearners {
           filter.commune ?? '',
           filter.role ?? '',
           filter.status ?? '',
-          needle,
+          found.needle,
+          found.mode,
         );
         for (let k = 0; k < flat.length; k += 3) out.push({ id: flat[k + 1]!, cohortId, row: JSON.parse(flat[k + 2]!) as StoredRow, unsure: flat[k] === 'u' });
         skip = 0;
@@ -542,17 +567,16 @@ export class KeptLearners {
       if (indexed && !KeptLearners.baseline && !s.inactiveBefore) {
         // The counters: a few hundred fields (a few thousand by commune) summed, not 100,000 read.
         const exact = (v: string | undefined) => (v ? glob(v) : '*');
-        const pattern = s.commune ? `${exact(s.status)}\u0001${exact(s.province)}\u0001${exact(s.commune)}\u0001${exact(s.role)}\u0001*` : `${exact(s.status)}\u0001${exact(s.province)}\u0001${exact(s.role)}\u0001*`;
+        const pattern = `${exact(s.status)}\u0001${exact(s.province)}\u0001${exact(s.role)}\u0001*`;
         let cursor = '0';
         let zaloOnly = 0;
         do {
           const [next, targeted, unreachable, byProvince, byChannel, zaloN] = await this.redis.cdsRowsCountCounted(
-            this.rows.countersKey(cohortId, !!s.commune),
+            s.commune ? this.rows.communeCountersKey(cohortId, s.commune) : this.rows.countersKey(cohortId),
             cursor,
             COUNTED_STEP,
             pattern,
             asIndexed(s.province),
-            asIndexed(s.commune),
             asIndexed(s.role),
             asIndexed(s.status),
             s.channel ?? '',

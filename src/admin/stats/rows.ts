@@ -61,18 +61,21 @@ export interface StoredRow {
  * Values lose any \1–\5 they hold (the reader does the same to what it compares).
  *
  * Kept by the same script, beside it:
- * - the segment counters (`…:rows-cnt:<cohort>`, `…:rows-cntc:<cohort>`): how many learners not
- *   stopped have each `<status>\1<province>\1<role>\1<reach>` (and, in the second, each
- *   `<status>\1<province>\1<commune>\1<role>\1<reach>`), where `<reach>` is the shape of their
+ * - the segment counters (`…:rows-cnt:<cohort>`, and by commune `…:rows-cntc:<cohort>:<commune>`,
+ *   the communes listed in the set `…:rows-cntc:<cohort>`): how many learners not stopped have
+ *   each `<status>\1<province>\1<role>\1<reach>`, where `<reach>` is the shape of their
  *   conversations: per conversation in order, `c<channel>` (+ `\3` when unreachable) or `d<k>`
  *   (the same conversation as the k-th), joined by \5. The broadcast preview sums these instead
  *   of reading 100,000 index fields; the reach shape is all its channel choice needs.
  * - the Zalo index (`…:rows-zalo:<cohort>`): the index fields of the learners with a Zalo
  *   conversation, for the preview's exact count of those held by the day's Zalo budget.
  * - the search text (`…:rows-q:<cohort>`): 256 fields (shards by id), each the lines
- *   `<search keys joined by \3>\2<id>\n` of its learners, \1–\5 and newlines made spaces. A search
- *   reads each shard as one string and finds the text in it with Lua's plain `string.find` (memchr
- *   and memcmp: megabytes a millisecond), instead of matching 100,000 index fields one by one.
+ *   `<search keys joined by \3>\2<status>\1<province>\4<commune>\5<role>\2<id>\n` of its
+ *   learners, \1–\5 and newlines in values made spaces. A search reads each shard as one string and
+ *   finds the text in it with Lua's plain `string.find` (memchr and memcmp: megabytes a
+ *   millisecond), instead of matching 100,000 index fields one by one; a listing by status,
+ *   province, commune or role finds its values the same way (`\1<province>\4`: the separators
+ *   around each value are its own).
  *
  * The counters are the one part that adds up rather than being set, so a rebuild (the recount)
  * empties them with the index, the Zalo index and the search text, marks the cohort rebuilding,
@@ -109,13 +112,15 @@ local function parts(r, id)
       shape[i] = 'c' .. s(ch) .. (blocked[c] and '\\3' or '')
     end
   end
+  local function nl(v) return (string.gsub(v, '\\n', ' ')) end
   local keys = {}
-  for i, v in ipairs(l.q) do keys[i] = (string.gsub(s(v), '\\n', ' ')) end
-  local line = table.concat(keys, '\\3') .. '\\2' .. id .. '\\n'
-  if l.stopped == true then return f, nil, nil, zalo and f or nil, line end
+  for i, v in ipairs(l.q) do keys[i] = nl(s(v)) end
   local st, pr, co, ro = s(type(e) == 'table' and e.status or nil), s(l.province), s(l.commune), s(l.role)
+  local line = table.concat(keys, '\\3') .. '\\2' .. nl(st) .. '\\1' .. nl(pr) .. '\\4' .. nl(co) .. '\\5' .. nl(ro) .. '\\2' .. id .. '\\n'
+  if l.stopped == true then return f, nil, nil, zalo and f or nil, line end
   local reach = table.concat(shape, '\\5')
-  return f, st .. '\\1' .. pr .. '\\1' .. ro .. '\\1' .. reach, st .. '\\1' .. pr .. '\\1' .. co .. '\\1' .. ro .. '\\1' .. reach, zalo and f or nil, line
+  local field = st .. '\\1' .. pr .. '\\1' .. ro .. '\\1' .. reach
+  return f, field, co .. '\\2' .. field, zalo and f or nil, line
 end
 local function shardOf(id)
   local h = 0
@@ -142,6 +147,14 @@ local function bump(key, field, by)
   if not field then return end
   if redis.call('HINCRBY', key, field, by) == 0 then redis.call('HDEL', key, field) end
 end
+-- By commune: a hash per commune (\`<set key>:<commune>\`), the communes in the set (for the rebuild).
+local function bumpC(set, cf, by)
+  if not cf then return end
+  local i = find(cf, '\\2', 1, true)
+  local co = string.sub(cf, 1, i - 1)
+  if by > 0 then redis.call('SADD', set, co) end
+  bump(set .. ':' .. co, string.sub(cf, i + 1), by)
+end
 -- KEYS rows, index, counters, counters by commune, Zalo index, search, rebuilding flag, rebuilt ids.
 -- The row's old form (b*) replaced by its new (a*, nil: dropped) in everything kept beside it.
 local function moved(id, bIdx, bC, bF, bZ, bQ, aIdx, aC, aF, aZ, aQ)
@@ -160,10 +173,10 @@ local function moved(id, bIdx, bC, bF, bZ, bQ, aIdx, aC, aF, aZ, aQ)
   end
   if counted then
     if bC ~= aC then bump(KEYS[3], bC, -1) bump(KEYS[3], aC, 1) end
-    if bF ~= aF then bump(KEYS[4], bF, -1) bump(KEYS[4], aF, 1) end
+    if bF ~= aF then bumpC(KEYS[4], bF, -1) bumpC(KEYS[4], aF, 1) end
   else
     bump(KEYS[3], aC, 1)
-    bump(KEYS[4], aF, 1)
+    bumpC(KEYS[4], aF, 1)
     redis.call('HSET', KEYS[8], id, '1')
   end
 end`;
@@ -202,6 +215,17 @@ for _, id in ipairs(ARGV) do
   end
 end
 return n`;
+
+/**
+ * KEYS as for `moved`, then the indexed marker; ARGV the time. A rebuild starts: what is kept beside
+ * the rows emptied (the communes' counters by their set), the cohort marked rebuilding, at once.
+ */
+const REBUILD = `
+redis.call('DEL', KEYS[9], KEYS[8])
+for _, co in ipairs(redis.call('SMEMBERS', KEYS[4])) do redis.call('DEL', KEYS[4] .. ':' .. co) end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('SET', KEYS[7], ARGV[1])
+return 1`;
 
 /** KEYS rows, rebuilt ids; ARGV HSCAN cursor: the ids of one step's rows not written by the rebuild. */
 const STALE = `
@@ -263,6 +287,7 @@ type Scripted = Redis & {
   cdsStatsRow(...args: (string | number)[]): Promise<number>;
   cdsStatsDrop(...args: string[]): Promise<number>;
   cdsStatsStale(rows: string, rebuilt: string, cursor: string): Promise<[string, string[]]>;
+  cdsStatsRebuild(...args: string[]): Promise<number>;
 };
 
 export class ExportRows {
@@ -278,6 +303,7 @@ export class ExportRows {
       r.defineCommand('cdsStatsRow', { lua: WRITE, numberOfKeys: 8 });
       r.defineCommand('cdsStatsDrop', { lua: DROP, numberOfKeys: 8 });
       r.defineCommand('cdsStatsStale', { lua: STALE, numberOfKeys: 2 });
+      r.defineCommand('cdsStatsRebuild', { lua: REBUILD, numberOfKeys: 9 });
     }
     this.redis = r;
   }
@@ -291,9 +317,19 @@ export class ExportRows {
     return `${this.keyPrefix}:rows-idx:${cohortId}`;
   }
 
-  /** The segment counters: by status, province, role and reach; the same by commune too. */
-  countersKey(cohortId: string, byCommune = false): string {
-    return `${this.keyPrefix}:${byCommune ? 'rows-cntc' : 'rows-cnt'}:${cohortId}`;
+  /** The segment counters: by status, province, role and reach. */
+  countersKey(cohortId: string): string {
+    return `${this.keyPrefix}:rows-cnt:${cohortId}`;
+  }
+
+  /** The set of the communes counted: each has the same counters for its learners (`communeCountersKey`). */
+  communesKey(cohortId: string): string {
+    return `${this.keyPrefix}:rows-cntc:${cohortId}`;
+  }
+
+  /** One commune's counters (the commune as the index holds it: \1–\5 made spaces). */
+  communeCountersKey(cohortId: string, commune: string): string {
+    return `${this.communesKey(cohortId)}:${commune.replace(/[\u0001-\u0005]/g, ' ')}`;
   }
 
   /** The index fields of the learners with a Zalo conversation. */
@@ -317,7 +353,7 @@ export class ExportRows {
 
   /** The keys the row scripts take (see `moved` in INDEX_FIELD). */
   private scriptKeys(cohortId: string): string[] {
-    return [this.key(cohortId), this.indexKey(cohortId), this.countersKey(cohortId), this.countersKey(cohortId, true), this.zaloKey(cohortId), this.searchKey(cohortId), `${this.keyPrefix}:rows-rebuilding:${cohortId}`, `${this.keyPrefix}:rows-rebuilt:${cohortId}`];
+    return [this.key(cohortId), this.indexKey(cohortId), this.countersKey(cohortId), this.communesKey(cohortId), this.zaloKey(cohortId), this.searchKey(cohortId), `${this.keyPrefix}:rows-rebuilding:${cohortId}`, `${this.keyPrefix}:rows-rebuilt:${cohortId}`];
   }
 
   /** After a save: `version` is the saved record's. */
@@ -337,13 +373,13 @@ export class ExportRows {
    */
   builder(cohortId: string): { add(id: string, l: LearnerPart, lv: number, e: EnrolmentPart | undefined, ev: number | undefined): Promise<void>; done(): Promise<void> } {
     const keys = this.scriptKeys(cohortId);
-    const [rowsKey, index, cnt, cntc, zalo, search, rebuilding, rebuilt] = keys as [string, string, string, string, string, string, string, string];
+    const [rowsKey, , , , , , rebuilding, rebuilt] = keys as [string, string, string, string, string, string, string, string];
     let pipe = this.redis.pipeline();
     let n = 0;
     let started: Promise<void> | null = null;
     const start = () =>
       (started ??= (async () => {
-        await this.redis.multi().del(this.indexedKey(cohortId), rebuilt).set(rebuilding, new Date().toISOString()).del(index, cnt, cntc, zalo, search).exec();
+        await this.redis.cdsStatsRebuild(...keys, this.indexedKey(cohortId), new Date().toISOString());
       })());
     const send = async () => {
       await start();
