@@ -123,6 +123,7 @@ const pages: Page[] = [
   ['learners, search by name (one match)', ministry, `/admin/learners?q=${e('hoc vien 99999')}`],
   ['learners, status certified', ministry, '/admin/learners?status=certified'],
   ['learners, province coordinator', coordinator, '/admin/learners'],
+  ['learners, coordinator, certified chairs', coordinator, '/admin/learners?status=certified&role=chair'],
   ['learners, coordinator, search (no match)', coordinator, `/admin/learners?q=${e('không có ai')}`],
   ['learners, search by phone (one match)', ministry, `/admin/learners?q=${e('0900012345')}`],
   ['learners, search matching many (first page)', ministry, `/admin/learners?q=${e('viên 12')}`],
