@@ -20,7 +20,7 @@
  * decides it from the records (by `_id`).
  */
 import type { Redis } from 'ioredis';
-import type { ExportRows, StoredRow } from './rows.js';
+import { SEARCH_SHARDS, type ExportRows, type StoredRow } from './rows.js';
 
 /** Entries examined per script call: about 2–6 ms of Redis time. */
 const STEP = 2_000;
@@ -203,7 +203,7 @@ return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), 
  * found in the search keys only; `f` it is the filters' values with their separators (rows.ts),
  * found in the values. Finds the needle in the search text's shards (plain `string.find`: in C),
  * and checks each learner found on their row as LIST does. Returns {shard, offset, {'m'|'u', id,
- * json, …}}: shard 256 once every shard is done; 'u': a row older than its search text (no search
+ * json, …}}: shard SEARCH_SHARDS once every shard is done; 'u': a row older than its search text (no search
  * keys), decided by the caller from the records.
  */
 const SEARCH = `
@@ -215,7 +215,7 @@ local function encoded(k, v) if v == '' then return '' end return '"' .. k .. '"
 local pProvince, pCommune, pRole, pStatus = encoded('province', province), encoded('commune', commune), encoded('role', role), encoded('status', status)
 local out = {}
 local found, spent = 0, 0
-while shard < 256 do
+while shard < ${SEARCH_SHARDS} do
   local blob = redis.call('HGET', KEYS[2], tostring(shard)) or ''
   local pos = offset
   while true do
@@ -511,7 +511,7 @@ export class KeptLearners {
         );
         for (let k = 0; k < flat.length; k += 3) out.push({ id: flat[k + 1]!, cohortId, row: JSON.parse(flat[k + 2]!) as StoredRow, unsure: flat[k] === 'u' });
         skip = 0;
-        if (Number(shard) >= 256) {
+        if (Number(shard) >= SEARCH_SHARDS) {
           cursor = '0';
           i += 1;
           if (i < cohorts.length && out.length >= limit) return { rows: out, next: { cohort: cohorts[i]!, cursor: '0', skip: 0 } };

@@ -69,7 +69,7 @@ export interface StoredRow {
  *   of reading 100,000 index fields; the reach shape is all its channel choice needs.
  * - the Zalo index (`…:rows-zalo:<cohort>`): the index fields of the learners with a Zalo
  *   conversation, for the preview's exact count of those held by the day's Zalo budget.
- * - the search text (`…:rows-q:<cohort>`): 256 fields (shards by id), each the lines
+ * - the search text (`…:rows-q:<cohort>`): SEARCH_SHARDS fields (shards by id), each the lines
  *   `<search keys joined by \3>\2<status>\1<province>\4<commune>\5<role>\2<id>\n` of its
  *   learners, \1–\5 and newlines in values made spaces. A search reads each shard as one string and
  *   finds the text in it with Lua's plain `string.find` (memchr and memcmp: megabytes a
@@ -83,6 +83,12 @@ export interface StoredRow {
  * row as it now is (and notes the id); later writes move them as usual. The rebuild then drops the
  * rows of learners it never wrote (gone from the records).
  */
+/**
+ * The search text's shards: a save rewrites its learner's shard (about 75 bytes a learner: 7 KB at
+ * 100,000 learners, 75 KB at a million), a search reads them all.
+ */
+export const SEARCH_SHARDS = 1024;
+
 const INDEX_FIELD = `
 local find = string.find
 local function s(v) if type(v) ~= 'string' then return '' end return (string.gsub(v, '[\\1-\\5]', ' ')) end
@@ -125,7 +131,7 @@ end
 local function shardOf(id)
   local h = 0
   for i = 1, #id do h = (h * 31 + string.byte(id, i)) % 2147483647 end
-  return tostring(h % 256)
+  return tostring(h % ${SEARCH_SHARDS})
 end
 local function unline(key, id)
   local field = shardOf(id)
@@ -337,7 +343,7 @@ export class ExportRows {
     return `${this.keyPrefix}:rows-zalo:${cohortId}`;
   }
 
-  /** The search text, 256 shards. */
+  /** The search text, SEARCH_SHARDS shards. */
   searchKey(cohortId: string): string {
     return `${this.keyPrefix}:rows-q:${cohortId}`;
   }
