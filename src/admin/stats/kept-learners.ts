@@ -4,20 +4,30 @@
  * second, Redis filters a row in microseconds.
  *
  * The filtering runs inside Redis, in a script called again and again by Node, each call bounded
- * (a few milliseconds: Redis serves everyone else between calls). A query that narrows (status,
- * province, commune, role, search text) walks the cohort's filter index with HSCAN MATCH: Redis
- * matches each learner's index field against a glob in C, and the script reads and checks only
- * the candidates' rows. A query that does not narrow walks the rows themselves. Either way the
- * script looks for the wanted values in a row's JSON text before decoding it.
+ * (a few milliseconds: Redis serves everyone else between calls). In a cohort indexed by this code:
+ * - A listing with search text finds it in the search text (rows.ts: each learner's folded name,
+ *   phone and commune, one line each, in 1,024 strings) with Lua's plain `string.find`, in C at
+ *   memchr speed, and checks each learner found on their row: the same substring search as
+ *   before, about 5 MB read at 100,000 learners when nothing matches. A listing by status,
+ *   province, commune or role finds those values the same way (the lines carry them, between
+ *   separators of their own). A listing with nothing to narrow walks the rows. Pages follow the
+ *   search text's order (`next`: shard × 10⁹ + offset in it).
+ * - The preview sums the segment counters (rows.ts: learners by status, province, role and the
+ *   shape of their conversations; by commune in a hash per commune) and applies the channel rules
+ *   once per counter field; the Zalo-only learners' conversations (for the budget's exact `held`)
+ *   come from the Zalo index, read only when the counters say there are some. A segment by days
+ *   of inactivity counts from the index fields (every field of the cohort parsed in the script).
+ * Otherwise (a cohort built by older code, or `KeptLearners.baseline`, the bench's before): a query
+ * that narrows walks the cohort's filter index with HSCAN MATCH (Redis matches each learner's
+ * index field against a glob in C, the script reads the candidates' rows), one that does not walks
+ * the rows; the preview parses each index field.
  *
- * Pages follow the hash's order, not `_id`: the `next` cursor is the cohort, the HSCAN cursor and
- * how many entries of that HSCAN step were already taken. Like any HSCAN, a learner added while
- * an admin pages may or may not appear, and one may appear twice when Redis resizes the hash meanwhile.
+ * Like any HSCAN, a learner changed or added while an admin pages may or may not appear, or may
+ * appear twice (a save moves its learner's line to the end of its shard).
  *
  * Served only when every cohort asked is built (`report recount`); otherwise the callers scan as
- * before. The index is used once a rebuild with this code marked the cohort indexed. A row whose
- * learner part predates these readers (no search keys) is returned as unsure, and the caller
- * decides it from the records (by `_id`).
+ * before. A row whose learner part predates these readers (no search keys) is returned as unsure,
+ * and the caller decides it from the records (by `_id`).
  */
 import type { Redis } from 'ioredis';
 import { SEARCH_SHARDS, type ExportRows, type StoredRow } from './rows.js';
