@@ -84,8 +84,8 @@ export interface StoredRow {
  * rows of learners it never wrote (gone from the records).
  */
 /**
- * The search text's shards: a save rewrites its learner's shard (about 75 bytes a learner: 7 KB at
- * 100,000 learners, 75 KB at a million), a search reads them all.
+ * The search text's shards: a save rewrites its learner's shard (about 105 bytes a learner: 10 KB
+ * at 100,000 learners, 100 KB at a million), a search reads them all.
  */
 export const SEARCH_SHARDS = 1024;
 
