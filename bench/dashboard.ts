@@ -34,7 +34,7 @@ import { recount } from '../src/admin/stats/recount.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { KeptLearners } from '../src/admin/stats/kept-learners.js';
 
-const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '20' }, 'scan-requests': { type: 'string', default: '1' }, baseline: { type: 'boolean', default: true }, recount: { type: 'boolean', default: true } } });
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '20' }, 'scan-requests': { type: 'string', default: '1' }, baseline: { type: 'boolean', default: true }, recount: { type: 'boolean', default: true } }, allowNegative: true });
 const N = Number(values.learners);
 const REQUESTS = Number(values.requests);
 const SCAN_REQUESTS = Number(values['scan-requests']);
