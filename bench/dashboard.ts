@@ -8,7 +8,11 @@
  * The learner pages and the broadcast live counts are measured twice in the same run: first as the
  * scan of the records (`--scan-requests` each, default 1: tens of seconds at 100,000), then from
  * the kept rows in Redis once `report recount` (timed) has built the cohort; every page is then
- * requested R times.
+ * requested R times. With --baseline (the default; --no-baseline to skip) each learner page and live
+ * count is first measured the way before the segment counters and the search text (the filter
+ * index walked: `KeptLearners.baseline`), then as now, one after the other in the same run.
+ * The Redis keys of the run are deleted at the end, unless BENCH_PREFIX names them: then they are
+ * kept, and a later run with the same BENCH_PREFIX and --no-recount reuses the kept rows.
  *   node --import tsx bench/dashboard.ts --learners 100000 --keep-data
  *   node --import tsx bench/dashboard.ts --learners 100000 --keep-data --requests 20   # reuses the data
  *   node --import tsx bench/dashboard.ts --learners 100000 --keep-data --scan-requests 0   # rows only
@@ -28,8 +32,9 @@ import type { Delta } from '../src/admin/stats/facts.js';
 import { StatsTracker } from '../src/admin/stats/tracking.js';
 import { recount } from '../src/admin/stats/recount.js';
 import { ContentCatalog } from '../src/content/catalog.js';
+import { KeptLearners } from '../src/admin/stats/kept-learners.js';
 
-const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '20' }, 'scan-requests': { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { learners: { type: 'string', default: '100000' }, 'keep-data': { type: 'boolean', default: false }, requests: { type: 'string', default: '20' }, 'scan-requests': { type: 'string', default: '1' }, baseline: { type: 'boolean', default: true }, recount: { type: 'boolean', default: true } }, allowNegative: true });
 const N = Number(values.learners);
 const REQUESTS = Number(values.requests);
 const SCAN_REQUESTS = Number(values['scan-requests']);
@@ -44,7 +49,8 @@ const env = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
 const url = new URL(env.MONGODB_URL);
 url.pathname = '/bench_dashboard';
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', MONGODB_URL: url.toString(), ADMIN_TOKEN: TOKEN, HTTP_PORT: '0', DEFAULT_COHORT: COHORT });
-const prefix = `benchdash${Date.now().toString(36)}`;
+// BENCH_PREFIX: reuse the Redis keys (kept rows) of an earlier run that kept them (--no-recount then skips the rebuild).
+const prefix = process.env.BENCH_PREFIX ?? `benchdash${Date.now().toString(36)}`;
 const app = await createApp({ config, role: 'web', root, channels: [], listen: true, queuePrefix: prefix, logger: pino({ level: 'silent' }) });
 const server = app.server!;
 const db = app.db;
@@ -99,6 +105,7 @@ async function signIn(token: string): Promise<{ cookie: string; csrf: string }> 
   return { cookie, csrf };
 }
 
+log(`Redis key prefix ${prefix}`);
 await seed();
 const accounts = new AdminAccounts(db.conn, { provinces: [...app.content.provinces.values()].flat() });
 const province = provinces[8]!;
@@ -116,12 +123,17 @@ const pages: Page[] = [
   ['learners, search by name (one match)', ministry, `/admin/learners?q=${e('hoc vien 99999')}`],
   ['learners, status certified', ministry, '/admin/learners?status=certified'],
   ['learners, province coordinator', coordinator, '/admin/learners'],
+  ['learners, coordinator, certified chairs', coordinator, '/admin/learners?status=certified&role=chair'],
   ['learners, coordinator, search (no match)', coordinator, `/admin/learners?q=${e('không có ai')}`],
+  ['learners, search by phone (one match)', ministry, `/admin/learners?q=${e('0900012345')}`],
+  ['learners, search matching many (first page)', ministry, `/admin/learners?q=${e('viên 12')}`],
   ["a learner's page", ministry, `/admin/learners/${String(someone!._id)}`],
   ['broadcasts (compose + list)', ministry, '/admin/broadcasts'],
   ['live count, everyone (htmx, on load)', ministry, '/admin/broadcasts/preview', 'POST', ''],
   ['live count, one province (htmx)', ministry, '/admin/broadcasts/preview', 'POST', `province=${e(province)}`],
   ['live count, coordinator, certified (htmx)', coordinator, '/admin/broadcasts/preview', 'POST', 'status=certified'],
+  ['live count, province + status + role (htmx)', ministry, '/admin/broadcasts/preview', 'POST', `province=${e(province)}&status=in_progress&role=chair`],
+  ['live count, one commune (htmx)', ministry, '/admin/broadcasts/preview', 'POST', `province=${e(province)}&commune=${e('Xã 8')}`],
   ['certificates', ministry, `/admin/certificates?cohort=${COHORT}`],
   ['questions and feedback', ministry, `/admin/questions?cohort=${COHORT}`],
 ];
@@ -149,15 +161,33 @@ if (SCAN_REQUESTS > 0) {
   for (const p of pages.filter(scanned)) rows.push(await measure(`${p[0]} — scan`, p, SCAN_REQUESTS));
 }
 const tracker = new StatsTracker(db.conn, counters, new ContentCatalog(app.content));
-const tRecount = performance.now();
-const r = await recount({ models: db.models, conn: db.conn, counters, tracker, cohortId: COHORT, now: new Date() });
-log(`report recount (builds the kept rows): ${((performance.now() - tRecount) / 1000).toFixed(1)} s, ${r.learners} learners, ${r.marksFixed} marks written`);
+if (values.recount || !(await counters.rows.indexed(COHORT))) {
+  const tRecount = performance.now();
+  const r = await recount({ models: db.models, conn: db.conn, counters, tracker, cohortId: COHORT, now: new Date() });
+  log(`report recount (builds the kept rows): ${((performance.now() - tRecount) / 1000).toFixed(1)} s, ${r.learners} learners, ${r.marksFixed} marks written`);
+}
 // A listing or count without a cohort covers every stored cohort: the content's cohorts have no learner
 // in this database, and are marked built empty (what their recount would write, without its scan).
 for (const c of await db.models.Cohort.find({}, { _id: 1 }).lean<{ _id: string }[]>()) if (String(c._id) !== COHORT) await counters.rows.builder(String(c._id)).done();
 log(`${N} learners; ${REQUESTS} requests per page, one after another`);
-for (const p of pages) rows.push(await measure(scanned(p) ? `${p[0]} — kept rows` : p[0], p, REQUESTS));
+for (const p of pages) {
+  if (scanned(p) && values.baseline) {
+    // Side by side: the kept rows the way before the segment counters and the search text (the index walked), then as now.
+    KeptLearners.baseline = true;
+    rows.push(await measure(`${p[0]} — index walk (before)`, p, REQUESTS));
+    KeptLearners.baseline = false;
+  }
+  rows.push(await measure(scanned(p) ? `${p[0]} — kept rows` : p[0], p, REQUESTS));
+}
 console.log(['| page | first request | p50 | p95 | max | requests |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n'));
 if (!values['keep-data']) await db.conn.dropDatabase();
+if (!process.env.BENCH_PREFIX) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await app.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await app.redis.unlink(...keys);
+  } while (cursor !== '0');
+}
 await app.stop();
 process.exit(0);

@@ -4,23 +4,33 @@
  * second, Redis filters a row in microseconds.
  *
  * The filtering runs inside Redis, in a script called again and again by Node, each call bounded
- * (a few milliseconds: Redis serves everyone else between calls). A query that narrows (status,
- * province, commune, role, search text) walks the cohort's filter index with HSCAN MATCH: Redis
- * matches each learner's index field against a glob in C, and the script reads and checks only
- * the candidates' rows. A query that does not narrow walks the rows themselves. Either way the
- * script looks for the wanted values in a row's JSON text before decoding it.
+ * (a few milliseconds: Redis serves everyone else between calls). In a cohort indexed by this code:
+ * - A listing with search text finds it in the search text (rows.ts: each learner's folded name,
+ *   phone and commune, one line each, in 1,024 strings) with Lua's plain `string.find`, in C at
+ *   memchr speed, and checks each learner found on their row: the same substring search as
+ *   before, about 5 MB read at 100,000 learners when nothing matches. A listing by status,
+ *   province, commune or role finds those values the same way (the lines carry them, between
+ *   separators of their own). A listing with nothing to narrow walks the rows. Pages follow the
+ *   search text's order (`next`: shard × 10⁹ + offset in it).
+ * - The preview sums the segment counters (rows.ts: learners by status, province, role and the
+ *   shape of their conversations; by commune in a hash per commune) and applies the channel rules
+ *   once per counter field; the Zalo-only learners' conversations (for the budget's exact `held`)
+ *   come from the Zalo index, read only when the counters say there are some. A segment by days
+ *   of inactivity counts from the index fields (every field of the cohort parsed in the script).
+ * Otherwise (a cohort built by older code, or `KeptLearners.baseline`, the bench's before): a query
+ * that narrows walks the cohort's filter index with HSCAN MATCH (Redis matches each learner's
+ * index field against a glob in C, the script reads the candidates' rows), one that does not walks
+ * the rows; the preview parses each index field.
  *
- * Pages follow the hash's order, not `_id`: the `next` cursor is the cohort, the HSCAN cursor and
- * how many entries of that HSCAN step were already taken. Like any HSCAN, a learner added while
- * an admin pages may or may not appear, and one may appear twice when Redis resizes the hash meanwhile.
+ * Like any HSCAN, a learner changed or added while an admin pages may or may not appear, or may
+ * appear twice (a save moves its learner's line to the end of its shard).
  *
  * Served only when every cohort asked is built (`report recount`); otherwise the callers scan as
- * before. The index is used once a rebuild with this code marked the cohort indexed. A row whose
- * learner part predates these readers (no search keys) is returned as unsure, and the caller
- * decides it from the records (by `_id`).
+ * before. A row whose learner part predates these readers (no search keys) is returned as unsure,
+ * and the caller decides it from the records (by `_id`).
  */
 import type { Redis } from 'ioredis';
-import type { ExportRows, StoredRow } from './rows.js';
+import { SEARCH_SHARDS, type ExportRows, type StoredRow } from './rows.js';
 
 /** Entries examined per script call: about 2–6 ms of Redis time. */
 const STEP = 2_000;
@@ -124,12 +134,14 @@ end`;
 const TALLY = `
 local function chOf(c) local i = find(c, ':', 1, true) if not i then return '' end return string.sub(c, 1, i - 1) end
 local function usable(c) local ch = chOf(c) return enabled[ch] == true and (channel == '' or ch == channel) end
-local function tally(pr, convs, blocked)
+local zaloN = 0
+local function tally(pr, convs, blocked, w)
+  w = w or 1
   local inChannel = channel == ''
   if not inChannel then for _, c in ipairs(convs) do if chOf(c) == channel then inChannel = true break end end end
   if not inChannel then return end
-  targeted = targeted + 1
-  byProvince[pr] = (byProvince[pr] or 0) + 1
+  targeted = targeted + w
+  byProvince[pr] = (byProvince[pr] or 0) + w
   local preferred, to = nil, nil
   for _, c in ipairs(convs) do if usable(c) then preferred = c break end end
   if preferred then
@@ -137,16 +149,129 @@ local function tally(pr, convs, blocked)
     else for _, c in ipairs(convs) do if usable(c) and not blocked[c] then to = c break end end end
   end
   if not to then
-    unreachable = unreachable + 1
+    unreachable = unreachable + w
     return
   end
   local ch = chOf(to)
-  byChannel[ch] = (byChannel[ch] or 0) + 1
+  byChannel[ch] = (byChannel[ch] or 0) + w
   if ch == 'zalo' then
     for _, c in ipairs(convs) do if c ~= to and not blocked[c] and enabled[chOf(c)] then return end end
+    zaloN = zaloN + w
     zalo[#zalo + 1] = to
   end
 end`;
+
+/**
+ * The same counts from the segment counters (rows.ts): KEYS the cohort's counters, or one
+ * commune's; ARGV cursor, budget, MATCH pattern, province, role, status, channel, enabled
+ * channels. Each field is a set of learners alike for the segment (status, province, role, reach
+ * shape), tallied once with its count: the shape is turned back into conversations `<channel>:<i>`
+ * that the tally treats as the learners' own. Returns {cursor, targeted, unreachable, {province, n,
+ * …}, {channel, n, …}, Zalo-only learners (a count: their conversations come from the Zalo index)}.
+ */
+const COUNT_COUNTED = `
+local cursor, budget, pattern = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local province, role, status, channel = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local enabled = {}
+for ch in string.gmatch(ARGV[8], '[^,]+') do enabled[ch] = true end
+local find = string.find
+local targeted, unreachable = 0, 0
+local byProvince, byChannel, zalo = {}, {}, {}
+${TALLY}
+local FIELD = '^([^\\1]*)\\1([^\\1]*)\\1([^\\1]*)\\1(.*)$'
+local examined = 0
+while true do
+  local res = redis.call('HSCAN', KEYS[1], cursor, 'MATCH', pattern, 'COUNT', 1000)
+  examined = examined + 1000
+  local flat = res[2]
+  for i = 1, #flat, 2 do
+    local st, pr, ro, reach = string.match(flat[i], FIELD)
+    local n = tonumber(flat[i + 1])
+    if st and n and n ~= 0 and (province == '' or pr == province) and (role == '' or ro == role) and (status == '' or st == status) then
+      local convs, blocked, k = {}, {}, 0
+      for ent in string.gmatch(reach, '[^\\5]+') do
+        k = k + 1
+        if string.sub(ent, 1, 1) == 'd' then convs[k] = convs[tonumber(string.sub(ent, 2))] or ''
+        else
+          local b = string.sub(ent, -1) == '\\3'
+          convs[k] = string.sub(ent, 2, b and -2 or -1) .. ':' .. k
+          if b then blocked[convs[k]] = true end
+        end
+      end
+      tally(pr, convs, blocked, n)
+    end
+  end
+  cursor = res[1]
+  if cursor == '0' or examined >= budget then break end
+end
+local function flatten(t) local f = {} for k, v in pairs(t) do f[#f + 1] = k f[#f + 1] = v end return f end
+return {cursor, targeted, unreachable, flatten(byProvince), flatten(byChannel), zaloN}`;
+
+/**
+ * KEYS rows, search text; ARGV shard, offset in it, want, bytes budget, province, commune, role,
+ * status, needle, mode: `k` the needle is search text (folded; none of \1–\5 or a newline),
+ * found in the search keys only; `f` it is the filters' values with their separators (rows.ts),
+ * found in the values. Finds the needle in the search text's shards (plain `string.find`: in C),
+ * and checks each learner found on their row as LIST does. Returns {shard, offset, {'m'|'u', id,
+ * json, …}}: shard SEARCH_SHARDS once every shard is done; 'u': a row older than its search text (no search
+ * keys), decided by the caller from the records.
+ */
+const SEARCH = `
+local shard, offset, want, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local province, commune, role, status, needle, inKeys = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10] == 'k'
+local find = string.find
+local function has(raw, s) return s == '' or find(raw, s, 1, true) ~= nil end
+local function encoded(k, v) if v == '' then return '' end return '"' .. k .. '":' .. cjson.encode(v) end
+local pProvince, pCommune, pRole, pStatus = encoded('province', province), encoded('commune', commune), encoded('role', role), encoded('status', status)
+local out = {}
+local found, spent = 0, 0
+while shard < ${SEARCH_SHARDS} do
+  local blob = redis.call('HGET', KEYS[2], tostring(shard)) or ''
+  local pos = offset
+  while true do
+    local p = find(blob, needle, pos, true)
+    if not p then break end
+    local e = find(blob, '\\n', p, true)
+    spent = spent + (e + 1 - pos)
+    pos = e + 1
+    -- The id follows the line's second \\2: in the keys, the needle is before both; in the values, after the first.
+    local q = find(blob, '\\2', inKeys and p or p + 1, true) or e
+    if inKeys and q < e then q = find(blob, '\\2', q + 1, true) or e end
+    if q < e then
+      local id = string.sub(blob, q + 1, e - 1)
+      local raw = redis.call('HGET', KEYS[1], id)
+      -- A candidate read costs about as much as matching a few hundred bytes.
+      spent = spent + 300
+      if raw and has(raw, pProvince) and has(raw, pCommune) and has(raw, pRole) and has(raw, pStatus) then
+        local row = cjson.decode(raw)
+        local l, e2 = row.l, row.e
+        local verdict = nil
+        if type(l) ~= 'table' or type(l.q) ~= 'table' then verdict = 'u'
+        elseif (province == '' or l.province == province) and (commune == '' or l.commune == commune) and (role == '' or l.role == role)
+          and (status == '' or (type(e2) == 'table' and e2.status == status)) then
+          if not inKeys then verdict = 'm'
+          else
+            for _, f in ipairs(l.q) do
+              if type(f) == 'string' and find(f, needle, 1, true) then verdict = 'm' break end
+            end
+          end
+        end
+        if verdict then
+          out[#out + 1] = verdict
+          out[#out + 1] = id
+          out[#out + 1] = raw
+          found = found + 1
+        end
+      end
+      if found >= want or spent >= budget then return {shard, pos, out} end
+    end
+  end
+  spent = spent + #blob - pos + 1
+  shard = shard + 1
+  offset = 1
+  if spent >= budget then break end
+end
+return {shard, offset, out}`;
 
 /**
  * KEYS rows, index; ARGV cursor, skip (0), budget, pattern, province, commune, role, status,
@@ -232,6 +357,8 @@ type Scripted = Redis & {
   cdsRowsList(key: string, index: string, ...args: (string | number)[]): Promise<[string, string, string[]]>;
   cdsRowsCount(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
   cdsRowsCountIndexed(key: string, index: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], string[], string[]]>;
+  cdsRowsCountCounted(key: string, ...args: (string | number)[]): Promise<[string, number, number, (string | number)[], (string | number)[], number]>;
+  cdsRowsSearch(rows: string, search: string, ...args: (string | number)[]): Promise<[number, number, string[]]>;
 };
 
 /** What the listing filters on (strings as the route validated and normalised them). */
@@ -298,21 +425,56 @@ export function indexPattern(f: { status?: string; province?: string; commune?: 
   return `${exact(f.status)}\u0001${exact(f.province)}\u0001${exact(f.commune)}\u0001${exact(f.role)}\u0001${q}\u0002*`;
 }
 
+/** Counter fields examined per script call. */
+const COUNTED_STEP = 20_000;
+
+/** Bytes of search text (or their worth in candidates read) per script call: a few milliseconds. */
+const SEARCH_STEP = 4_000_000;
+
+/**
+ * What a listing looks for in the search text (rows.ts): the search text itself (`k`; it holds no
+ * \1–\5 nor newline: a needle with one is searched the index's way), else the filters' values
+ * between their separators (`f`: `\2<status>\1<province>\4<commune>\5<role>\2`, the longest run of
+ * those given; the others are checked on the row). null: nothing narrows (every row walked).
+ */
+export function searchFor(f: ListFilter): { needle: string; mode: 'k' | 'f' } | null {
+  if (f.needle) return /[\u0001-\u0005\n]/.test(f.needle) ? null : { needle: f.needle, mode: 'k' };
+  const v = (x: string | undefined) => (x ? indexValue(x).replace(/\n/g, ' ') : undefined);
+  const slots: [string, string | undefined][] = [['\u0002', v(f.status)], ['\u0001', v(f.province)], ['\u0004', v(f.commune)], ['\u0005', v(f.role)]];
+  let best = '';
+  for (let i = 0; i < slots.length; i++) {
+    let run = '';
+    for (let j = i; j < slots.length && slots[j]![1] !== undefined; j++) run += slots[j]![0] + slots[j]![1];
+    if (run) {
+      // The separator after the run's last value: the next slot's, or the \2 before the id.
+      const end = i + run.split(/[\u0001\u0002\u0004\u0005]/).length - 1;
+      run += end < slots.length ? slots[end]![0] : '\u0002';
+      if (run.length > best.length) best = run;
+    }
+  }
+  return best ? { needle: best, mode: 'f' } : null;
+}
+
 /** JSON escapes these: a needle holding one is not looked for in the row's raw text. */
 const ESCAPED = /["\\/\u0000-\u001f\u007f]/;
 
 export class KeptLearners {
+  /** The ways before the segment counters and the search text (the index walked): the bench's baseline, side by side. */
+  static baseline = false;
   private readonly redis: Scripted;
 
   constructor(
     redis: Redis,
-    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'built' | 'indexed'>,
+    private readonly rows: Pick<ExportRows, 'key' | 'indexKey' | 'countersKey' | 'communeCountersKey' | 'zaloKey' | 'searchKey' | 'built' | 'indexed'>,
+
   ) {
     const r = redis as Scripted;
     if (typeof r.cdsRowsList !== 'function') {
       r.defineCommand('cdsRowsList', { lua: LIST, numberOfKeys: 2 });
       r.defineCommand('cdsRowsCount', { lua: COUNT, numberOfKeys: 2 });
       r.defineCommand('cdsRowsCountIndexed', { lua: COUNT_INDEXED, numberOfKeys: 2 });
+      r.defineCommand('cdsRowsCountCounted', { lua: COUNT_COUNTED, numberOfKeys: 1 });
+      r.defineCommand('cdsRowsSearch', { lua: SEARCH, numberOfKeys: 2 });
     }
     this.redis = r;
   }
@@ -338,9 +500,40 @@ export class KeptLearners {
     const needle = filter.needle ?? '';
     while (i < cohorts.length) {
       const cohortId = cohorts[i]!;
+      const indexed = await this.rows.indexed(cohortId);
+      const found = indexed && !KeptLearners.baseline ? searchFor(filter) : null;
+      if (found) {
+        // The search text: the cursor is shard × 10⁹ + offset in it.
+        const at = Number(cursor);
+        const [shard, offset, flat] = await this.redis.cdsRowsSearch(
+          this.rows.key(cohortId),
+          this.rows.searchKey(cohortId),
+          Math.floor(at / 1e9),
+          (at % 1e9) || 1,
+          limit - out.length,
+          SEARCH_STEP,
+          filter.province ?? '',
+          filter.commune ?? '',
+          filter.role ?? '',
+          filter.status ?? '',
+          found.needle,
+          found.mode,
+        );
+        for (let k = 0; k < flat.length; k += 3) out.push({ id: flat[k + 1]!, cohortId, row: JSON.parse(flat[k + 2]!) as StoredRow, unsure: flat[k] === 'u' });
+        skip = 0;
+        if (Number(shard) >= SEARCH_SHARDS) {
+          cursor = '0';
+          i += 1;
+          if (i < cohorts.length && out.length >= limit) return { rows: out, next: { cohort: cohorts[i]!, cursor: '0', skip: 0 } };
+        } else {
+          cursor = String(Number(shard) * 1e9 + Number(offset));
+          if (out.length >= limit) return { rows: out, next: { cohort: cohortId, cursor, skip: 0 } };
+        }
+        continue;
+      }
       // The index when something narrows the listing and the cohort's rows all have their field; else every row.
       const narrowed = filter.province || filter.commune || filter.role || filter.status || needle;
-      const pattern = narrowed && (await this.rows.indexed(cohortId)) ? indexPattern(filter) : '';
+      const pattern = narrowed && indexed ? indexPattern(filter) : '';
       const [nextCursor, nextSkip, flat] = await this.redis.cdsRowsList(
         this.rows.key(cohortId),
         this.rows.indexKey(cohortId),
@@ -380,8 +573,57 @@ export class KeptLearners {
       const narrowed = s.province || s.commune || s.role || s.status;
       // An indexed cohort is counted from its index fields alone; else row by row.
       const indexed = await this.rows.indexed(cohortId);
-      const pattern = indexed ? (narrowed ? indexPattern(s) : '*') : '';
       const asIndexed = (v: string | undefined) => (indexed && v ? indexValue(v) : (v ?? ''));
+      if (indexed && !KeptLearners.baseline && !s.inactiveBefore) {
+        // The counters: a few hundred fields (a few thousand by commune) summed, not 100,000 read.
+        const exact = (v: string | undefined) => (v ? glob(v) : '*');
+        const pattern = `${exact(s.status)}\u0001${exact(s.province)}\u0001${exact(s.role)}\u0001*`;
+        let cursor = '0';
+        let zaloOnly = 0;
+        do {
+          const [next, targeted, unreachable, byProvince, byChannel, zaloN] = await this.redis.cdsRowsCountCounted(
+            s.commune ? this.rows.communeCountersKey(cohortId, s.commune) : this.rows.countersKey(cohortId),
+            cursor,
+            COUNTED_STEP,
+            pattern,
+            asIndexed(s.province),
+            asIndexed(s.role),
+            asIndexed(s.status),
+            s.channel ?? '',
+            channels.join(','),
+          );
+          cursor = next;
+          out.targeted += Number(targeted);
+          out.unreachable += Number(unreachable);
+          add(out.byProvince, byProvince);
+          add(out.byChannel, byChannel);
+          zaloOnly += Number(zaloN);
+        } while (cursor !== '0');
+        // The Zalo-only learners' conversations (for their budget): from the Zalo index, only when there are some.
+        if (zaloOnly > 0) {
+          do {
+            const [next, , , , , zalo] = await this.redis.cdsRowsCountIndexed(
+              this.rows.key(cohortId),
+              this.rows.zaloKey(cohortId),
+              cursor,
+              0,
+              INDEX_STEP,
+              narrowed ? indexPattern(s) : '*',
+              asIndexed(s.province),
+              asIndexed(s.commune),
+              asIndexed(s.role),
+              asIndexed(s.status),
+              s.channel ?? '',
+              '',
+              channels.join(','),
+            );
+            cursor = next;
+            out.zaloOnly.push(...zalo);
+          } while (cursor !== '0');
+        }
+        continue;
+      }
+      const pattern = indexed ? (narrowed ? indexPattern(s) : '*') : '';
       let cursor = '0';
       do {
         const [next, targeted, unreachable, byProvince, byChannel, zalo, unsure] = await (indexed ? this.redis.cdsRowsCountIndexed : this.redis.cdsRowsCount).call(
