@@ -2,7 +2,7 @@
 import type { Config } from '../config.js';
 import type { LoadedContent } from '../content/load.js';
 import { ContentCatalog } from '../content/catalog.js';
-import type { Clock, Leases, Random, Reachability, Translator, TutorDeps } from '../core/ports.js';
+import type { Clock, Leases, Random, Translator, TutorDeps } from '../core/ports.js';
 import type { Database } from '../storage/mongo.js';
 import {
   MongoAnswerStore,
@@ -19,7 +19,8 @@ import { MongoReviewStore } from '../storage/review.js';
 import { FsrsMemory } from '../memory/fsrs.js';
 import { MongoInvitationStore } from '../storage/invitations.js';
 import type { StatsCounters } from '../admin/stats/counters.js';
-import { StatsTracker, TrackedEnrolmentStore, TrackedLearnerStore } from '../admin/stats/tracking.js';
+import { StatsTracker, TrackedEnrolmentStore, TrackedLearnerStore, TrackedReachability } from '../admin/stats/tracking.js';
+import type { MongoReachability } from '../storage/reachability.js';
 import { MongoTopicRatingStore } from '../admin/stats/ratings.js';
 
 export interface TutorParts {
@@ -29,7 +30,8 @@ export interface TutorParts {
   clock: Clock;
   random: Random;
   i18n: Translator;
-  reachability: Reachability;
+  /** Wrapped so that the learner's kept row follows each change (TrackedReachability). */
+  reachability: MongoReachability;
   leases: Leases;
   /** The stats counters the tracked stores count with (one per process: it flushes them; see src/admin/stats/counters.ts). */
   counters: StatsCounters;
@@ -45,8 +47,9 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
   const catalog = new ContentCatalog(p.content);
   // The stats counters follow every learner and enrolment save (src/admin/stats/tracking.ts).
   const tracker = new StatsTracker(p.db.conn, p.counters, catalog);
+  const learners = new TrackedLearnerStore(new MongoLearnerStore(m, p.cache), tracker);
   return {
-    learners: new TrackedLearnerStore(new MongoLearnerStore(m, p.cache), tracker),
+    learners,
     enrolments: new TrackedEnrolmentStore(new MongoEnrolmentStore(m), tracker),
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
@@ -54,7 +57,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     ratings: new MongoTopicRatingStore(p.db.conn),
     links: new MongoLinkCodeStore(m),
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
-    reachability: p.reachability,
+    reachability: new TrackedReachability(p.reachability, learners),
     leases: p.leases,
     updates: new RedisUpdateLog(p.cache.redis, p.cache.prefix, { decisionTtlSeconds: p.config.RETAIN_UPDATES_DAYS * 86_400 }),
     catalog,

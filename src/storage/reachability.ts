@@ -18,18 +18,30 @@ export class MongoReachability implements Reachability {
   ) {}
 
   async markBlocked(conversation: ConversationId, at: Date): Promise<void> {
-    await this.cache?.redis.hset(this.cache.key, conversation, at.getTime());
-    const link = await this.m.Conversation.findOneAndUpdate({ _id: conversation }, { $set: { blockedAt: at } }).lean<{ learnerId: string }>();
-    if (!link) return;
-    await this.m.Learner.updateOne({ _id: link.learnerId }, { $addToSet: { unreachable: conversation }, $inc: { version: 1 } });
+    await this.block(conversation, at);
   }
 
   async markReachable(conversation: ConversationId): Promise<void> {
+    await this.unblock(conversation);
+  }
+
+  /** `markBlocked`, returning the learner whose record changed (their `unreachable` list), if any. */
+  async block(conversation: ConversationId, at: Date): Promise<string | null> {
+    await this.cache?.redis.hset(this.cache.key, conversation, at.getTime());
+    const link = await this.m.Conversation.findOneAndUpdate({ _id: conversation }, { $set: { blockedAt: at } }).lean<{ learnerId: string }>();
+    if (!link) return null;
+    await this.m.Learner.updateOne({ _id: link.learnerId }, { $addToSet: { unreachable: conversation }, $inc: { version: 1 } });
+    return String(link.learnerId);
+  }
+
+  /** `markReachable`, returning the learner whose record changed (the conversation was marked blocked), if any. */
+  async unblock(conversation: ConversationId): Promise<string | null> {
     await this.cache?.redis.hdel(this.cache.key, conversation);
     const link = await this.m.Conversation.findOneAndUpdate({ _id: conversation }, { $unset: { blockedAt: '' } }).lean<{ learnerId: string; blockedAt?: Date }>();
-    if (!link?.blockedAt) return;
+    if (!link?.blockedAt) return null;
     // No version bump: the tutor, which calls this on /start, saves the learner with the same list.
     await this.m.Learner.updateOne({ _id: link.learnerId }, { $pull: { unreachable: conversation } });
+    return String(link.learnerId);
   }
 
   async blockedSince(conversation: ConversationId): Promise<Date | null> {

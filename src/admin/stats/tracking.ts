@@ -13,8 +13,8 @@
  */
 import type { Connection } from 'mongoose';
 import { lessonsOf } from '../../core/course.js';
-import type { Enrolment, Learner } from '../../core/model.js';
-import type { CourseCatalog, EnrolmentStore, LearnerStore } from '../../core/ports.js';
+import type { ConversationId, Enrolment, Learner } from '../../core/model.js';
+import type { CourseCatalog, EnrolmentStore, LearnerStore, Reachability } from '../../core/ports.js';
 import { contribution, difference, enrolmentSide, learnerSide, type Delta, type EnrolmentSide, type LearnerSide } from './facts.js';
 import type { StatsCounters } from './counters.js';
 
@@ -149,7 +149,18 @@ export class TrackedLearnerStore implements LearnerStore {
   findByInviteCode: LearnerStore['findByInviteCode'] = (code) => this.inner.findByInviteCode(code);
   attach: LearnerStore['attach'] = (learnerId, conversation) => this.inner.attach(learnerId, conversation);
   learnerIdOf: LearnerStore['learnerIdOf'] = (conversation) => this.inner.learnerIdOf(conversation);
-  move: LearnerStore['move'] = (conversation, from, to) => this.inner.move(conversation, from, to);
+  /** The learner the conversation left has one fewer: their kept row follows (the one it joined is saved by the linking). */
+  async move(conversation: ConversationId, from: string, to: string): Promise<boolean> {
+    const moved = await this.inner.move(conversation, from, to);
+    if (moved) await counted(this.follow(from));
+    return moved;
+  }
+
+  /** Counts the learner as stored now, after a change made without a save of theirs. */
+  async follow(learnerId: string): Promise<void> {
+    const l = await this.inner.findById(learnerId);
+    if (l) await this.tracker.learnerSaved(l, l.version);
+  }
 
   async create(learner: Omit<Learner, 'id' | 'version'>): Promise<Learner> {
     const created = await this.inner.create(learner);
@@ -161,6 +172,33 @@ export class TrackedLearnerStore implements LearnerStore {
     const saved = await this.inner.save(learner);
     await counted(this.tracker.learnerSaved(learner, saved.version));
     return saved;
+  }
+}
+
+/**
+ * Reachability, with the learner's kept row in step: a conversation the platform refused, or one
+ * back after /start, changes the learner's `unreachable` list without a save of theirs, and the
+ * dashboard's segments (unreachable, the channel a broadcast would take) count from that row.
+ */
+export class TrackedReachability implements Reachability {
+  constructor(
+    private readonly inner: Pick<Reachability, 'blockedSince'> & {
+      block(conversation: ConversationId, at: Date): Promise<string | null>;
+      unblock(conversation: ConversationId): Promise<string | null>;
+    },
+    private readonly learners: Pick<TrackedLearnerStore, 'follow'>,
+  ) {}
+
+  blockedSince: Reachability['blockedSince'] = (conversation) => this.inner.blockedSince(conversation);
+
+  async markBlocked(conversation: ConversationId, at: Date): Promise<void> {
+    const changed = await this.inner.block(conversation, at);
+    if (changed) await counted(this.learners.follow(changed));
+  }
+
+  async markReachable(conversation: ConversationId): Promise<void> {
+    const changed = await this.inner.unblock(conversation);
+    if (changed) await counted(this.learners.follow(changed));
   }
 }
 
