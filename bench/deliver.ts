@@ -16,6 +16,10 @@
  *          charged to the send path under test (the figures before 29 Nov 2026 were measured so).
  * --count: count the Redis commands the send phase issues (MONITOR on a connection of its own,
  *          which slows Redis: the rate of such a run means nothing), per job and by command.
+ * --sections: the mean time a send job spends in each awaited step (the gate, the HTTP call, the
+ *          progress write), measured around the calls: where a job's time goes.
+ * --adapter: `stand-in` (default): a few lines of axios posting `sendMessage` (below); `telegram`:
+ *          the app's TelegramAdapter (telegraf, HTML rendering, its error mapping).
  * Prints the achieved rate (first to last delivery), its share of the limit, 429s, duplicates, losses.
  */
 import { startFakeBotApi, startFakeBotApiProcess, type FakeBotApiStats, type RemoteFakeBotApi } from './fake-bot-api.js';
@@ -36,6 +40,8 @@ import { SendError } from '../src/channels/shared/errors.js';
 import type { ChannelAdapter } from '../src/channels/types.js';
 import type { OutboundMessage } from '../src/core/messages.js';
 import { Metrics } from '../src/metrics.js';
+import { TelegramAdapter } from '../src/channels/telegram/adapter.js';
+import { pino } from 'pino';
 import { deleteKeys } from '../tests/support/cleanup.js';
 
 const { values } = parseArgs({
@@ -49,6 +55,8 @@ const { values } = parseArgs({
     baseline: { type: 'boolean', default: false },
     fake: { type: 'string', default: 'process' },
     count: { type: 'boolean', default: false },
+    sections: { type: 'boolean', default: false },
+    adapter: { type: 'string', default: 'stand-in' },
   },
 });
 const N = Number(values.messages);
@@ -76,7 +84,7 @@ const base = fake.base;
 
 /** Just enough of a Telegram adapter: sendMessage, and 429 → rate_limited with retry_after. */
 const http = axios.create({ baseURL: base, timeout: 10_000, validateStatus: () => true });
-const adapter: ChannelAdapter = {
+const standIn: ChannelAdapter = {
   name: 'telegram',
   async start() {},
   async stop() {},
@@ -88,6 +96,22 @@ const adapter: ChannelAdapter = {
     }
   },
 };
+
+if (values.adapter !== 'stand-in' && values.adapter !== 'telegram') throw new Error('--adapter is stand-in or telegram');
+const adapter: ChannelAdapter =
+  values.adapter === 'telegram'
+    ? new TelegramAdapter({
+        token: TOKEN,
+        apiRoot: base,
+        mode: 'polling',
+        receive: false,
+        contentDir: '.',
+        i18n: { t: (_l, key) => key },
+        defaultLocale: 'vi',
+        logger: pino({ level: 'silent' }),
+        onBlocked: async () => undefined,
+      })
+    : standIn;
 
 const config = loadConfig();
 const url = new URL(config.MONGODB_URL);
@@ -132,8 +156,32 @@ monitor?.on('monitor', (_time: string, args: string[], source: string) => {
   commands.set(name, (commands.get(name) ?? 0) + 1);
 });
 
+/** Time spent in each awaited step of the send jobs, summed over all jobs (ms), and how many calls. */
+const sections = new Map<string, { ms: number; calls: number }>();
+function timed<T extends object, K extends keyof T>(target: T, method: K, label: string) {
+  const original = target[method] as (...a: unknown[]) => Promise<unknown>;
+  (target as Record<K, unknown>)[method] = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await original.apply(target, a);
+    } finally {
+      const s = sections.get(label) ?? { ms: 0, calls: 0 };
+      s.ms += performance.now() - t;
+      s.calls += 1;
+      sections.set(label, s);
+    }
+  };
+}
+if (values.sections) {
+  timed(pacing, 'gate', 'gate (reachability, order, pace)');
+  timed(pacing, 'sent', 'progress + release');
+  timed(adapter, 'send', 'HTTP sendMessage');
+  timed(reachability, 'blockedSince', 'reachability (separate)');
+}
+
 const metrics = new Metrics();
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const worker = createSendWorker(queues, {
   adapter,
   metrics,
@@ -155,6 +203,7 @@ while ((await fake.stats()).chats < N || (await queues.send.telegram.getJobCount
 await new Promise((r) => setTimeout(r, 2000)); // anything still in flight would show as a duplicate
 const failed = await queues.send.telegram.getJobCounts('failed');
 await worker.close();
+const cpu = process.cpuUsage(cpuBefore);
 if (monitor) {
   monitor.disconnect();
   const perJob = Object.fromEntries([...commands].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number((v / N).toFixed(2))]));
@@ -181,14 +230,23 @@ process.stdout.write(
     failedJobs: failed.failed ?? 0,
     storedConversations: STORED,
     fake: values.fake,
+    adapter: values.adapter,
+    // This process's CPU (user + system) per job over the send phase: what the machine's load does not inflate as much as the rate.
+    cpuMsPerJob: Number(((cpu.user + cpu.system) / 1000 / N).toFixed(3)),
   })}\n`,
 );
+
+if (values.sections) {
+  const perJob = Object.fromEntries([...sections].map(([k, v]) => [k, { msPerCall: Number((v.ms / v.calls).toFixed(3)), callsPerJob: Number((v.calls / N).toFixed(2)) }]));
+  process.stdout.write(`${JSON.stringify({ sections: perJob, jobMsAtConcurrency: Number(((CONCURRENCY * 1000) / rate).toFixed(3)) })}\n`);
+}
 
 if (values.baseline) {
   // The same jobs through BullMQ alone: a worker that does nothing, as fast as the queue goes.
   const noop = new Queue('bench-noop', { connection: redis, prefix });
   for (let i = 0; i < N; i += 1000) await noop.addBulk(jobs.slice(i, i + 1000).map((j) => ({ name: 'noop', data: j.data, opts: { jobId: j.jobId } })));
   let done = 0;
+  const bareCpu = process.cpuUsage();
   let firstAt = 0;
   let lastAt = 0;
   const bare = new Worker(
@@ -202,9 +260,10 @@ if (values.baseline) {
   );
   while (done < N) await new Promise((r) => setTimeout(r, 100));
   await bare.close();
+  const bareUsed = process.cpuUsage(bareCpu);
   await noop.close();
   const bareRate = (N - 1) / ((lastAt - firstAt) / 1000);
-  process.stdout.write(`${JSON.stringify({ baseline: 'bare BullMQ, no-op processor', messagesPerSec: Number(bareRate.toFixed(2)), sendPathShare: `${((100 * rate) / bareRate).toFixed(1)}%` })}\n`);
+  process.stdout.write(`${JSON.stringify({ baseline: 'bare BullMQ, no-op processor', messagesPerSec: Number(bareRate.toFixed(2)), sendPathShare: `${((100 * rate) / bareRate).toFixed(1)}%`, cpuMsPerJob: Number(((bareUsed.user + bareUsed.system) / 1000 / N).toFixed(3)) })}\n`);
 }
 
 await deleteKeys(redis, prefix);
