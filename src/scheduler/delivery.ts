@@ -185,9 +185,16 @@ export class Delivery {
     if (i >= messages.length) return this.release(job); // sent before a crash or a failure after the last message
     for (; i < messages.length; i++) {
       await this.o.adapter.send(address, [messages[i]!]);
-      if (pacing) await pacing.sent(conversation, job.id!, `${job.queueQualifiedName}:${job.id}`, i + 1, i + 1 === messages.length);
-      else await job.updateProgress(i + 1);
       this.o.metrics.messagesSent.inc({ channel: this.channel });
+      const last = i + 1 === messages.length;
+      if (!pacing) await job.updateProgress(i + 1);
+      else if (last && job.data.kind === 'reply') {
+        // Not awaited: nothing follows in this job, so the write and BullMQ's completion travel
+        // together. Killed before either lands, the message is sent again, as when killed before
+        // an awaited write; completed without it, the progress no longer matters, and the gate
+        // drops a finished head itself (GATE: `finishedOn`), so the chat does not wait for it.
+        void pacing.sent(conversation, job.id!, `${job.queueQualifiedName}:${job.id}`, i + 1, true).catch(() => undefined);
+      } else await pacing.sent(conversation, job.id!, `${job.queueQualifiedName}:${job.id}`, i + 1, last);
     }
   }
 
