@@ -74,3 +74,64 @@ export async function startFakeBotApi(o: {
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/** What a fake running in another process reports (`startFakeBotApiProcess`). */
+export interface FakeBotApiStats {
+  /** Chats that got at least one message. */
+  chats: number;
+  /** Messages beyond the first to one chat. */
+  duplicates: number;
+  tooMany: number;
+  /** The child's `performance.now()` of the first and last delivery: only their difference means anything here. */
+  first: number;
+  last: number;
+}
+
+export interface RemoteFakeBotApi {
+  base: string;
+  stats(): Promise<FakeBotApiStats>;
+  close(): Promise<void>;
+}
+
+/**
+ * The same fake in a child Node process, so that its HTTP server's CPU is not charged to the
+ * process under test (on a real platform the server is someone else's machine). Talks over IPC.
+ */
+export async function startFakeBotApiProcess(o: { token: string; limit: number }): Promise<RemoteFakeBotApi> {
+  const { fork } = await import('node:child_process');
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', o.token, String(o.limit)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending: ((m: FakeBotApiStats) => void)[] = [];
+  const base = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the fake Bot API exited (${code})`)));
+    child.once('message', (m) => resolve((m as { base: string }).base));
+  });
+  child.on('message', (m) => pending.shift()?.(m as FakeBotApiStats));
+  return {
+    base,
+    stats: () =>
+      new Promise<FakeBotApiStats>((resolve) => {
+        pending.push(resolve);
+        child.send('stats');
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+// The child's side: `--serve <token> <limit>`.
+if (process.argv[2] === '--serve' && process.send) {
+  const fake = await startFakeBotApi({ token: process.argv[3]!, limit: Number(process.argv[4]) });
+  process.on('message', () => {
+    let duplicates = 0;
+    for (const n of fake.delivered.values()) duplicates += n - 1;
+    process.send!({ chats: fake.delivered.size, duplicates, tooMany: fake.tooMany(), first: fake.first(), last: fake.last() } satisfies FakeBotApiStats);
+  });
+  process.on('SIGTERM', () => void fake.close().then(() => process.exit(0)));
+  process.on('disconnect', () => process.exit(0));
+  process.send({ base: fake.base });
+}

@@ -16,6 +16,7 @@ import { MongoConversationDirectory, MongoHeldMessages } from '../storage/held-m
 import type { Queues } from '../scheduler/queues.js';
 import { inboundIngress, inboundOrder } from '../scheduler/inbound-worker.js';
 import { UnpromptedGate } from '../scheduler/unprompted.js';
+import { blockedConversationsKey } from '../scheduler/pacing.js';
 import { RedisLeases } from '../scheduler/leases.js';
 import type { Metrics } from '../metrics.js';
 import type { Redis } from 'ioredis';
@@ -88,7 +89,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const tutorDeps = buildTutorDeps({
     ...s,
     counters,
-    reachability: new MongoReachability(db.models, { redis: s.redis, key: `${queues.settings.prefix}:blocked` }),
+    reachability: new MongoReachability(db.models, { redis: s.redis, key: blockedConversationsKey(queues.settings.prefix) }),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
     cache: { redis: s.redis, prefix: queues.settings.prefix },
   });

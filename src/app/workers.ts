@@ -12,7 +12,7 @@ import { createSendWorker } from '../scheduler/send-worker.js';
 import { createPlanWorker, scheduleSweeps } from '../scheduler/plan-worker.js';
 import { SendWindow, windowLimits } from '../scheduler/window.js';
 import { MongoPruner } from '../storage/prune.js';
-import { ChatPacing } from '../scheduler/pacing.js';
+import { ChatPacing, blockedConversationsKey } from '../scheduler/pacing.js';
 import { Outbox } from '../scheduler/outbox.js';
 import { PushDelivery } from '../scheduler/push-delivery.js';
 import type { UnpromptedGate } from '../scheduler/unprompted.js';
@@ -45,7 +45,8 @@ export interface WorkerParts {
 export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWorker[]> {
   const { config, queues, redis, metrics, clock } = s;
   const prefix = queues.settings.prefix;
-  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS);
+  // The gate also answers whether a send is dropped, from the Reachability's Redis copy (index.ts).
+  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS, 'chat', blockedConversationsKey(prefix));
   const outbox = new Outbox(queues, pacing);
   const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, admin: p.adminChat, concurrency: config.INBOUND_CONCURRENCY, intercept: p.broadcasts && ((e) => p.broadcasts!.acks.intercept(e)) })];
   workers.push(
@@ -84,7 +85,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         ratePerSec: rateOf(s, adapter.name),
         concurrency: config.SEND_CONCURRENCY,
         // Order always; the gap per chat only where a platform imposes it.
-        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0) : pacing,
+        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0, 'chat', blockedConversationsKey(prefix)) : pacing,
         pushes: p.broadcasts ? routedPushes(pushes, p.broadcasts.delivery) : pushes,
         unprompted: p.unprompted.policyFor(adapter.name),
         documents,

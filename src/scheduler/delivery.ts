@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { reasonOf, sendQueueName, type DocumentJob, type PushJob, type SendJob } from './jobs.js';
 import type { OutboundFailureLog } from './ports.js';
 import type { SendQueue } from './queues.js';
-import type { ChatPacing } from './pacing.js';
+import { DROPPED, type ChatPacing } from './pacing.js';
 import type { PushDelivery } from './push-delivery.js';
 import type { ComposedPush, UnpromptedPolicy } from './unprompted.js';
 
@@ -56,9 +56,11 @@ export interface PushOutcomes {
 
 export class Delivery {
   private readonly channel: ChannelAdapter['name'];
+  private readonly queueName: string;
 
   constructor(private readonly o: DeliveryOptions) {
     this.channel = o.adapter.name;
+    this.queueName = sendQueueName(this.channel);
   }
 
   /** Processes one send job; resolves with what became of it, or throws a BullMQ signal (a final failure recorded first). */
@@ -73,11 +75,10 @@ export class Delivery {
 
   private async attempt(job: Job<SendJob>, token?: string): Promise<string> {
     const data = job.data;
-    if (await this.dropped(job)) {
+    if (await this.reachableInTurn(job, token)) {
       if (data.kind === 'push') await this.o.pushes?.failed?.(job as Job<PushJob>, 'unreachable');
       return this.done(job, 'dropped: unreachable', { dropped: 'unreachable' });
     }
-    await this.awaitTurn(job, token);
 
     let messages: OutboundMessage[];
     let push: ComposedPush | undefined;
@@ -107,7 +108,26 @@ export class Delivery {
       }
       throw signal;
     }
-    return this.finished(job, 'sent');
+    // The last message's progress released the chat's next job already (transmit).
+    return this.finished(job, 'sent', true);
+  }
+
+  /**
+   * True when the job is dropped (`dropped`); otherwise returns once it is this job's turn in its
+   * chat (`awaitTurn`). With a gate that reads the blocked conversations itself, one round trip.
+   */
+  private async reachableInTurn(job: Job<SendJob>, token?: string): Promise<boolean> {
+    const pacing = this.o.pacing;
+    if (!pacing?.blockedKey) {
+      if (await this.dropped(job)) return true;
+      await this.awaitTurn(job, token);
+      return false;
+    }
+    const prompted = job.data.kind === 'reply' || job.data.kind === 'document';
+    const retryAt = await pacing.gate(job.data.conversation, job.id!, this.queueName, Date.now(), { prompted, queuedAt: job.timestamp });
+    if (retryAt === DROPPED) return true;
+    if (retryAt > 0) await this.wait(job, retryAt, token);
+    return false;
   }
 
   /**
@@ -123,8 +143,11 @@ export class Delivery {
   /** Waits (in BullMQ's delayed set) until this job heads its chat and the chat's gap has passed. */
   private async awaitTurn(job: Job<SendJob>, token?: string): Promise<void> {
     if (!this.o.pacing) return;
-    const retryAt = await this.o.pacing.gate(job.data.conversation, job.id!, sendQueueName(this.channel));
-    if (retryAt === 0) return;
+    const retryAt = await this.o.pacing.gate(job.data.conversation, job.id!, this.queueName);
+    if (retryAt > 0) await this.wait(job, retryAt, token);
+  }
+
+  private async wait(job: Job<SendJob>, retryAt: number, token?: string): Promise<never> {
     this.o.metrics.messagesThrottled.inc({ channel: this.channel, by: 'chat' });
     await job.moveToDelayed(retryAt, token);
     throw new DelayedError();
@@ -149,14 +172,29 @@ export class Delivery {
     return composed;
   }
 
-  /** One message at a time, remembering how far we got: a retry resumes there instead of repeating. */
+  /**
+   * One message at a time, remembering how far we got: a retry resumes there instead of
+   * repeating. With a gate, each progress is one round trip with, after the last message, the
+   * release of the chat's next job; without, BullMQ's `updateProgress`.
+   */
   private async transmit(job: Job<SendJob>, messages: OutboundMessage[]): Promise<void> {
     const { conversation } = job.data;
     const address = conversation.slice(conversation.indexOf(':') + 1);
-    for (let i = typeof job.progress === 'number' ? job.progress : 0; i < messages.length; i++) {
+    const pacing = this.o.pacing;
+    let i = typeof job.progress === 'number' ? job.progress : 0;
+    if (i >= messages.length) return this.release(job); // sent before a crash or a failure after the last message
+    for (; i < messages.length; i++) {
       await this.o.adapter.send(address, [messages[i]!]);
-      await job.updateProgress(i + 1);
       this.o.metrics.messagesSent.inc({ channel: this.channel });
+      const last = i + 1 === messages.length;
+      if (!pacing) await job.updateProgress(i + 1);
+      else if (last && job.data.kind === 'reply') {
+        // Not awaited: nothing follows in this job, so the write and BullMQ's completion travel
+        // together. Killed before either lands, the message is sent again, as when killed before
+        // an awaited write; completed without it, the progress no longer matters, and the gate
+        // drops a finished head itself (GATE: `finishedOn`), so the chat does not wait for it.
+        void pacing.sent(conversation, job.id!, `${job.queueQualifiedName}:${job.id}`, i + 1, true).catch(() => undefined);
+      } else await pacing.sent(conversation, job.id!, `${job.queueQualifiedName}:${job.id}`, i + 1, last);
     }
   }
 
@@ -185,10 +223,10 @@ export class Delivery {
     }
   }
 
-  private async finished(job: Job<SendJob>, outcome: string): Promise<string> {
+  private async finished(job: Job<SendJob>, outcome: string, released = false): Promise<string> {
     if (job.data.kind === 'push') await this.o.pushes?.sent(job.data, outcome);
     if (job.data.kind === 'document') await this.o.documents?.sent(job.data);
-    return this.done(job, outcome);
+    return released ? outcome : this.done(job, outcome);
   }
 
   private async done(job: Job<SendJob>, outcome: string, why?: { dropped: string }): Promise<string> {
@@ -205,7 +243,7 @@ export class Delivery {
     const cause = err instanceof UnrecoverableError ? /^(\w+):/.exec(err.message)?.[1] : err instanceof SendError ? err.kind : undefined;
     await this.o.failures
       .record({
-        id: `${sendQueueName(this.channel)}|${job.id}`,
+        id: `${this.queueName}|${job.id}`,
         conversation: data.conversation,
         ...(data.kind === 'push' ? { learnerId: data.push.learnerId } : {}),
         reason: reasonOf(data),

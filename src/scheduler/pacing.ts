@@ -14,10 +14,20 @@
 import type { Redis } from 'ioredis';
 import type { ConversationId } from '../core/model.js';
 
+/**
+ * KEYS: the chat's pending set, its pace key, and (optional) the hash of blocked conversations.
+ * ARGV: job id, now, gap, job key prefix; with the hash: conversation, 1 when prompted, the job's
+ * queueing instant. Returns 0 (go), the instant to ask again, or -1: dropped, the conversation
+ * was found blocked after this job was queued (or the job is unprompted), as `Delivery.dropped`.
+ */
 const GATE = `
 local me = ARGV[1]
 local now = tonumber(ARGV[2])
 local gap = tonumber(ARGV[3])
+if KEYS[3] then
+  local since = redis.call('HGET', KEYS[3], ARGV[5])
+  if since and (ARGV[6] == '0' or tonumber(ARGV[7]) <= tonumber(since)) then return -1 end
+end
 if redis.call('ZSCORE', KEYS[1], me) then
   while true do
     local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
@@ -35,6 +45,28 @@ if nextFree > now then return nextFree end
 redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000)
 return 0`;
 
+/**
+ * A message of the job went out: its progress (how many of its messages, BullMQ's `progress`
+ * field, which a retry resumes from) recorded, and, after its last message, the chat's next
+ * job let go, in one round trip. KEYS: the job's hash, the chat's pending set; ARGV: progress,
+ * job id, 1 to release. A job that no longer exists is not re-created.
+ */
+const SENT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'progress', ARGV[1]) end
+if ARGV[3] == '1' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return 0`;
+
+/** Where the Reachability keeps its Redis copy of blocked conversations, for a queue prefix: the gate reads it too. */
+export const blockedConversationsKey = (prefix: string): string => `${prefix}:blocked`;
+
+/** The gate's answer for a job that is dropped (its conversation is blocked). */
+export const DROPPED = -1;
+
+type Scripts = {
+  cdsChatGate(...args: (string | number)[]): Promise<number>;
+  cdsChatSent(...args: (string | number)[]): Promise<number>;
+};
+
 /** Pending messages per chat are forgotten after a week, whatever happens to them. */
 const PENDING_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -48,7 +80,20 @@ export class ChatPacing {
     readonly gapMs = 1000,
     /** Which order this is: `chat` for outgoing messages, `inbound` for a chat's updates. @defaultValue 'chat' */
     private readonly order: 'chat' | 'inbound' = 'chat',
-  ) {}
+    /**
+     * The Reachability's Redis copy (a hash: conversation → blocked at, ms): when given, the gate
+     * also answers whether a send job is dropped (`DROPPED`), saving the send its own round trip.
+     */
+    readonly blockedKey?: string,
+  ) {
+    // EVALSHA: the scripts' text crosses the wire once per connection, not with every job.
+    redis.defineCommand('cdsChatGate', { lua: GATE });
+    redis.defineCommand('cdsChatSent', { numberOfKeys: 2, lua: SENT });
+  }
+
+  private get scripts(): Scripts {
+    return this.redis as unknown as Scripts;
+  }
 
   private pendingKey(conversation: ConversationId): string {
     return `${this.prefix}:${this.order}:${conversation}`;
@@ -71,10 +116,27 @@ export class ChatPacing {
     await pipeline.exec();
   }
 
-  /** 0 when this job may send now; otherwise the instant to ask again. */
-  async gate(conversation: ConversationId, jobId: string, queueName: string, now = Date.now()): Promise<number> {
+  /**
+   * 0 when this job may send now; otherwise the instant to ask again. With `send` (and a
+   * `blockedKey`), `DROPPED` when the conversation is blocked for this job (see `Delivery.dropped`).
+   */
+  async gate(conversation: ConversationId, jobId: string, queueName: string, now = Date.now(), send?: { prompted: boolean; queuedAt: number }): Promise<number> {
     const jobKeyPrefix = `${this.prefix}:${queueName}:`;
-    return Number(await this.redis.eval(GATE, 2, this.pendingKey(conversation), this.paceKey(conversation), jobId, now, this.gapMs, jobKeyPrefix));
+    const keys = [this.pendingKey(conversation), this.paceKey(conversation)];
+    const args: (string | number)[] = [jobId, now, this.gapMs, jobKeyPrefix];
+    if (send && this.blockedKey) {
+      keys.push(this.blockedKey);
+      args.push(conversation, send.prompted ? 1 : 0, send.queuedAt);
+    }
+    return Number(await this.scripts.cdsChatGate(keys.length, ...keys, ...args));
+  }
+
+  /**
+   * Records that `progress` messages of the job (its BullMQ hash at `jobKey`) went out, and with
+   * `last` releases the chat's next job too, in one round trip (see `release`).
+   */
+  async sent(conversation: ConversationId, jobId: string, jobKey: string, progress: number, last: boolean): Promise<void> {
+    await this.scripts.cdsChatSent(jobKey, this.pendingKey(conversation), progress, jobId, last ? 1 : 0);
   }
 
   /** The job is done with (sent, dropped or failed for good): the next one of its chat may go. */
