@@ -209,7 +209,25 @@ const b: Broadcast = {
 };
 await store.create(b);
 await live.setState(b.id, 'sending');
-const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) }) });
+const sendWindow = new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) });
+// Where planning time goes: queueing (Redis addBulk), waiting for the window, saving the plan (MongoDB), the live state (Redis); the rest is reading the learners.
+const timed = <T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number }) => {
+  const f = (o[k] as (...a: unknown[]) => Promise<unknown>).bind(o);
+  (o as Record<K, unknown>)[k] = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await f(...a);
+    } finally {
+      acc.ms += performance.now() - t;
+    }
+  };
+};
+const spent = { queueing: { ms: 0 }, window: { ms: 0 }, savePlan: { ms: 0 }, liveState: { ms: 0 } };
+timed(queues.send.telegram, 'addBulk', spent.queueing);
+timed(sendWindow, 'room', spent.window);
+timed(store, 'savePlan', spent.savePlan);
+timed(live, 'state', spent.liveState);
+const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: sendWindow });
 /** Each chatting learner: think, queue a reply (as the inbound worker does: no priority), await it. */
 const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
   const conversation = `telegram:${CHATTER_BASE + i}` as const;
@@ -263,6 +281,10 @@ process.stdout.write(
     thinkMs: CHATTERS ? values.think : undefined,
     queuedAtEnd: queuedJobs,
     planSeconds: Number(((planned - started) / 1000).toFixed(1)),
+    planSplitSeconds: {
+      ...Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, Number((v.ms / 1000).toFixed(1))])),
+      readingAndRest: Number(((planned - started - Object.values(spent).reduce((a, v) => a + v.ms, 0)) / 1000).toFixed(1)),
+    },
     doneSeconds: Number(((doneAt - started) / 1000).toFixed(1)),
     redisPeakMB: Number((memPeak / 1e6).toFixed(1)),
     rssPeakMB: Number((rssPeak / 1e6).toFixed(0)),
