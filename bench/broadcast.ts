@@ -31,7 +31,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { startFakeBotApi } from './fake-bot-api.js';
-import { rssSampler, serverPid } from './proc.js';
+import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid } from './proc.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
@@ -127,7 +127,8 @@ const CONCURRENCY = Number(values.concurrency ?? config.SEND_CONCURRENCY);
 const url = new URL(config.MONGODB_URL);
 url.pathname = `/${values.db ?? `cds_bench_broadcast_${N}`}`;
 const KEEP = values['keep-data'] || values.db !== undefined;
-const ferretdb = rssSampler(serverPid(Number(url.port || 27017)));
+const ferretdbPid = serverPid(Number(url.port || 27017));
+const ferretdb = rssSampler(ferretdbPid);
 const db = await connectDatabase(url.toString());
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsbcbench${Date.now().toString(36)}`;
@@ -240,6 +241,7 @@ const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
     while (replyQueued.has(text) && !bcDone) await new Promise((r) => setTimeout(r, 20));
   }
 });
+const cpuAtPlan = { planner: process.cpuUsage(), ferretdb: cpuSecondsOf(ferretdbPid), redis: await redisCpuSeconds(redis) };
 const started = performance.now();
 let planned = 0;
 let outcome = '';
@@ -249,6 +251,13 @@ while (outcome !== 'done') {
   if (planned && (values['no-send'] || values.drain)) break;
   if (outcome !== 'done') await new Promise((r) => setTimeout(r, 200));
 }
+const plannerCpu = process.cpuUsage(cpuAtPlan.planner);
+// CPU seconds each side used from create to the end of the loop (planned, with --drain): what bounds planning on a shared machine.
+const cpuSeconds = {
+  planner: Number(((plannerCpu.user + plannerCpu.system) / 1e6).toFixed(1)),
+  ferretdb: Number((cpuSecondsOf(ferretdbPid) - cpuAtPlan.ferretdb).toFixed(1)),
+  redis: Number(((await redisCpuSeconds(redis)) - cpuAtPlan.redis).toFixed(1)),
+};
 const queuedJobs = await queues.send.telegram.getJobCounts('prioritized', 'waiting');
 const doneAt = performance.now();
 bcDone = true;
@@ -289,6 +298,8 @@ process.stdout.write(
     redisPeakMB: Number((memPeak / 1e6).toFixed(1)),
     rssPeakMB: Number((rssPeak / 1e6).toFixed(0)),
     rssStartMB: Number((rssStart / 1e6).toFixed(0)),
+    cpuSeconds,
+    loadAverage: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(1))),
     seededHere: seeded,
     ferretdbRssMB: { atStart: Math.round(ferretdb.first / 1e6), atPlan: Math.round(ferretdbAtPlan / 1e6), peak: Math.round(ferretdb.peak() / 1e6) },
     drainer: drainOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))[0],

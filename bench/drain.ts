@@ -32,7 +32,7 @@ await worker.waitUntilReady();
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
   void worker.close().then(async () => {
-    process.stdout.write(`${JSON.stringify({ drained: done, drainRssMB: Math.round(process.memoryUsage().rss / 1e6) })}\n`);
+    process.stdout.write(`${JSON.stringify({ drained: done, drainRssMB: Math.round(process.memoryUsage().rss / 1e6), drainCpuSeconds: Number(((process.cpuUsage().user + process.cpuUsage().system) / 1e6).toFixed(1)) })}\n`);
     await redis.quit();
     process.exit(0);
   });

@@ -35,7 +35,7 @@ import { ChatPacing } from '../src/scheduler/pacing.js';
 import { Outbox } from '../src/scheduler/outbox.js';
 import { SendWindow, windowLimits } from '../src/scheduler/window.js';
 import { deleteKeys } from '../tests/support/cleanup.js';
-import { rssSampler, serverPid } from './proc.js';
+import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +57,8 @@ const WINDOW = values.window !== undefined ? Number(values.window) : windowLimit
 const DRAIN = values.drain && !values['no-drain'];
 const url = new URL(config.MONGODB_URL);
 url.pathname = `/${values.db ?? `cds_bench_plan_${N}`}`;
-const ferretdb = rssSampler(serverPid(Number(url.port || 27017)));
+const ferretdbPid = serverPid(Number(url.port || 27017));
+const ferretdb = rssSampler(ferretdbPid);
 
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 const db = await connectDatabase(url.toString());
@@ -142,6 +143,7 @@ const sampler = setInterval(() => {
   void usedMemory().then((u) => (memPeak = Math.max(memPeak, u - memStart)));
 }, 100);
 const ferretdbAtPlan = ferretdb.peak();
+const cpuAtPlan = { planner: process.cpuUsage(), ferretdb: cpuSecondsOf(ferretdbPid), redis: await redisCpuSeconds(redis) };
 
 // Where the time goes: queueing (Redis: the chats' order and addBulk), waiting for the window, checkpoints (MongoDB writes); the rest is reading.
 const timed = <T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number; n: number }) => {
@@ -189,6 +191,13 @@ for (;;) {
 }
 const planSeconds = (performance.now() - t1) / 1000;
 clearInterval(sampler);
+const plannerCpu = process.cpuUsage(cpuAtPlan.planner);
+// CPU seconds each side used while planning: what bounds the sweep when the machine is shared (2 cores, other sessions).
+const cpuSeconds = {
+  planner: Number(((plannerCpu.user + plannerCpu.system) / 1e6).toFixed(1)),
+  ferretdb: Number((cpuSecondsOf(ferretdbPid) - cpuAtPlan.ferretdb).toFixed(1)),
+  redis: Number(((await redisCpuSeconds(redis)) - cpuAtPlan.redis).toFixed(1)),
+};
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 memPeak = Math.max(memPeak, (await usedMemory()) - memStart);
 ferretdb.stop();
@@ -213,6 +222,8 @@ const result = {
   windowWaitSeconds: s(waiting.ms),
   queueingSeconds: s(queueing.ms),
   checkpointSeconds: s(checkpoints.ms),
+  cpuSeconds,
+  loadAverage: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(1))),
   plannerRssStartMB: mb(rssAtStart),
   plannerRssPeakMB: mb(peakRss),
   redisPeakMB: Number((memPeak / 1e6).toFixed(1)),

@@ -36,3 +36,22 @@ export function rssSampler(pid: number | undefined, ms = 500): { peak(): number;
   const timer = setInterval(() => (peak = Math.max(peak, pid ? rssOf(pid) : 0)), ms);
   return { first, peak: () => peak, stop: () => clearInterval(timer) };
 }
+
+/** CPU time (user + system) a process has used so far, in seconds (clock ticks of 1/100 s); 0 when it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Redis's own CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys), in seconds. */
+export async function redisCpuSeconds(redis: { info(section: string): Promise<string> }): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_user') + get('used_cpu_sys');
+}
