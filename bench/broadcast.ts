@@ -9,9 +9,13 @@
  * --window: jobs allowed waiting on the channel (PLAN_WINDOW_SECONDS × rate in the app).
  * --no-send: no send worker: plan the whole segment into the queue (use --window N) and stop; measures
  *          planning alone and what Redis would hold without a window.
- * --drain: instead of the send worker, a bare worker that completes send jobs at once (64 in flight):
- *          the planner with its window, paced only by itself; measures planning a large segment
- *          (stops when the segment is planned).
+ * --drain: instead of the send worker, a bare worker that completes send jobs at once (64 in flight,
+ *          bench/drain.ts in a child process, so this process's RSS is the planner's): the planner with
+ *          its window, paced only by itself; measures planning a large segment (stops when the
+ *          segment is planned).
+ * --db: the database to use (default cds_bench_broadcast_N); with --db the data is always kept. The
+ *          learners seeded by bench/plan-reminders.ts (same N, `--db cds_bench_plan_N`) serve as well:
+ *          seed once with that bench's --seed-only, then this run neither seeds nor holds seeding's memory.
  * --concurrency: send jobs in flight (SEND_CONCURRENCY). @defaultValue the app's default (16)
  * --plan-wait-ms: how long the planner waits for room with its stream open (the app: 600000; before:
  *          2000 here, 20000 in the app — each resume skips every learner before its position). @defaultValue 600000
@@ -24,7 +28,10 @@
  * start (peak, sampled every 100 ms), peak RSS, the delivery rate first → last and its share of
  * the limit, duplicates and losses at the fake.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { startFakeBotApi } from './fake-bot-api.js';
+import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid } from './proc.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
@@ -37,8 +44,6 @@ import { MongoConversationDirectory } from '../src/storage/held-messages.js';
 import { MongoBroadcastStore } from '../src/storage/broadcasts.js';
 import { Queues } from '../src/scheduler/queues.js';
 import { createSendWorker, limiterFor } from '../src/scheduler/send-worker.js';
-import { sendQueueName } from '../src/scheduler/jobs.js';
-import { Worker } from 'bullmq';
 import { SendWindow } from '../src/scheduler/window.js';
 import { SendError } from '../src/channels/shared/errors.js';
 import type { ChannelAdapter } from '../src/channels/types.js';
@@ -68,6 +73,7 @@ const { values } = parseArgs({
     'limiter-ms': { type: 'string' },
     /** How long the planner waits for room before it lets go of its stream (the app: 600000); a resume skips every learner before its position. */
     'plan-wait-ms': { type: 'string', default: '600000' },
+    db: { type: 'string' },
   },
 });
 const N = Number(values.learners);
@@ -119,14 +125,18 @@ const adapter: ChannelAdapter = {
 const config = loadConfig();
 const CONCURRENCY = Number(values.concurrency ?? config.SEND_CONCURRENCY);
 const url = new URL(config.MONGODB_URL);
-url.pathname = `/cds_bench_broadcast_${N}`;
+url.pathname = `/${values.db ?? `cds_bench_broadcast_${N}`}`;
+const KEEP = values['keep-data'] || values.db !== undefined;
+const ferretdbPid = serverPid(Number(url.port || 27017));
+const ferretdb = rssSampler(ferretdbPid);
 const db = await connectDatabase(url.toString());
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsbcbench${Date.now().toString(36)}`;
 const learners = db.conn.collection('learners');
 
 const have = await learners.estimatedDocumentCount();
-if (have !== N) {
+const seeded = have !== N;
+if (seeded) {
   await learners.drop().catch(() => undefined);
   const t0 = performance.now();
   // Batches of 16 (FerretDB hangs on larger ones), 8 in flight.
@@ -162,9 +172,10 @@ const i18n = await createTranslator(resolve(import.meta.dirname, '../locales'), 
 const clock = { now: () => new Date() };
 const delivery = new BroadcastDelivery({ store, live, queues, directory: new MongoConversationDirectory(db.models), i18n, clock, timezone: config.TIMEZONE, channels: ['telegram'] });
 const noPushes = { prepare: async () => ({ skipped: 'none' }), sent: async () => undefined } as unknown as PushDelivery;
-const drainer = values.drain
-  ? new Worker(sendQueueName('telegram'), async () => 'drained', { connection: queues.settings.connection, prefix: queues.settings.prefix, concurrency: 64 })
-  : undefined;
+let drainOut = '';
+const drainer = values.drain ? spawn(process.execPath, ['--import', 'tsx', new URL('./drain.ts', import.meta.url).pathname, '--prefix', prefix], { stdio: ['ignore', 'pipe', 'inherit'] }) : undefined;
+drainer?.stdout!.on('data', (d: Buffer) => (drainOut += d.toString()));
+while (drainer && !drainOut.includes('ready')) await new Promise((r) => setTimeout(r, 100));
 const worker = values['no-send'] || values.drain ? undefined : createSendWorker(queues, {
   adapter,
   metrics: new Metrics(),
@@ -178,6 +189,8 @@ const worker = values['no-send'] || values.drain ? undefined : createSendWorker(
 const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
 const memStart = await usedMemory();
 let memPeak = 0;
+const rssStart = process.memoryUsage().rss;
+const ferretdbAtPlan = ferretdb.peak();
 let rssPeak = 0;
 const sampler = setInterval(() => {
   void usedMemory().then((m) => (memPeak = Math.max(memPeak, m - memStart)));
@@ -197,7 +210,25 @@ const b: Broadcast = {
 };
 await store.create(b);
 await live.setState(b.id, 'sending');
-const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) }) });
+const sendWindow = new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) });
+// Where planning time goes: queueing (Redis addBulk), waiting for the window, saving the plan (MongoDB), the live state (Redis); the rest is reading the learners.
+const timed = <T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number }) => {
+  const f = (o[k] as (...a: unknown[]) => Promise<unknown>).bind(o);
+  (o as Record<K, unknown>)[k] = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await f(...a);
+    } finally {
+      acc.ms += performance.now() - t;
+    }
+  };
+};
+const spent = { queueing: { ms: 0 }, window: { ms: 0 }, savePlan: { ms: 0 }, liveState: { ms: 0 } };
+timed(queues.send.telegram, 'addBulk', spent.queueing);
+timed(sendWindow, 'room', spent.window);
+timed(store, 'savePlan', spent.savePlan);
+timed(live, 'state', spent.liveState);
+const planner = new BroadcastPlanner({ store, live, queues, clock, timezone: config.TIMEZONE, channels: ['telegram'], window: sendWindow });
 /** Each chatting learner: think, queue a reply (as the inbound worker does: no priority), await it. */
 const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
   const conversation = `telegram:${CHATTER_BASE + i}` as const;
@@ -210,6 +241,7 @@ const chatting = Array.from({ length: CHATTERS }, async (_, i) => {
     while (replyQueued.has(text) && !bcDone) await new Promise((r) => setTimeout(r, 20));
   }
 });
+const cpuAtPlan = { planner: process.cpuUsage(), ferretdb: cpuSecondsOf(ferretdbPid), redis: await redisCpuSeconds(redis) };
 const started = performance.now();
 let planned = 0;
 let outcome = '';
@@ -219,15 +251,26 @@ while (outcome !== 'done') {
   if (planned && (values['no-send'] || values.drain)) break;
   if (outcome !== 'done') await new Promise((r) => setTimeout(r, 200));
 }
+const plannerCpu = process.cpuUsage(cpuAtPlan.planner);
+// CPU seconds each side used from create to the end of the loop (planned, with --drain): what bounds planning on a shared machine.
+const cpuSeconds = {
+  planner: Number(((plannerCpu.user + plannerCpu.system) / 1e6).toFixed(1)),
+  ferretdb: Number((cpuSecondsOf(ferretdbPid) - cpuAtPlan.ferretdb).toFixed(1)),
+  redis: Number(((await redisCpuSeconds(redis)) - cpuAtPlan.redis).toFixed(1)),
+};
 const queuedJobs = await queues.send.telegram.getJobCounts('prioritized', 'waiting');
 const doneAt = performance.now();
 bcDone = true;
 await Promise.all(chatting);
 clearInterval(sampler);
+ferretdb.stop();
 await new Promise((r) => setTimeout(r, 1000)); // anything still in flight would show as a duplicate
 const v = await store.get(b.id);
 await worker?.close();
-await drainer?.close();
+if (drainer) {
+  drainer.kill('SIGTERM');
+  await once(drainer, 'exit');
+}
 const recipients = [...delivered.entries()].filter(([chat]) => !isChatter(chat));
 const sentToRecipients = recipients.reduce((n, [, c]) => n + c, 0);
 const seconds = (bcLast - bcFirst) / 1000;
@@ -247,9 +290,19 @@ process.stdout.write(
     thinkMs: CHATTERS ? values.think : undefined,
     queuedAtEnd: queuedJobs,
     planSeconds: Number(((planned - started) / 1000).toFixed(1)),
+    planSplitSeconds: {
+      ...Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, Number((v.ms / 1000).toFixed(1))])),
+      readingAndRest: Number(((planned - started - Object.values(spent).reduce((a, v) => a + v.ms, 0)) / 1000).toFixed(1)),
+    },
     doneSeconds: Number(((doneAt - started) / 1000).toFixed(1)),
     redisPeakMB: Number((memPeak / 1e6).toFixed(1)),
     rssPeakMB: Number((rssPeak / 1e6).toFixed(0)),
+    rssStartMB: Number((rssStart / 1e6).toFixed(0)),
+    cpuSeconds,
+    loadAverage: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(1))),
+    seededHere: seeded,
+    ferretdbRssMB: { atStart: Math.round(ferretdb.first / 1e6), atPlan: Math.round(ferretdbAtPlan / 1e6), peak: Math.round(ferretdb.peak() / 1e6) },
+    drainer: drainOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))[0],
     messagesPerSec: Number(rate.toFixed(2)),
     shareOfLimit: LIMIT ? `${((100 * rate) / LIMIT).toFixed(1)}%` : undefined,
     withRepliesShareOfLimit: LIMIT && CHATTERS ? `${((100 * allRate) / LIMIT).toFixed(1)}%` : undefined,
@@ -261,7 +314,7 @@ process.stdout.write(
   })}\n`,
 );
 await deleteKeys(redis, prefix);
-if (!values['keep-data']) await db.conn.dropDatabase();
+if (!KEEP) await db.conn.dropDatabase();
 await redis.quit();
 await db.close();
 await fake.close();

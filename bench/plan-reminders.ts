@@ -1,10 +1,23 @@
 /**
- * Benchmark: plan one deadline reminder for N synthetic learners stored in MongoDB.
- *   node --import tsx bench/plan-reminders.ts --learners 100000 [--batch 1000] [--keep-data]
- * Prints insertion time, planning wall time, jobs queued, peak RSS of this process while
- * planning, and Redis memory per queued job. Uses its own database and Redis key prefix,
- * both removed at the end (the learners are kept with --keep-data, and reused if present).
+ * Benchmark: plan one deadline reminder for N learners stored in MongoDB, through the current
+ * reminder path: Planner.planReminders() (src/scheduler/planner.ts) reading the unsorted stream of
+ * the cohort's enrolments with their learner copies (MongoScheduleSource.enrolments), checkpointed
+ * after each batch, and queueing through the Outbox only while the channel's SendWindow has room.
+ *   node --import tsx bench/plan-reminders.ts --learners 100000 --seed-only     # seed (kept)
+ *   node --import tsx bench/plan-reminders.ts --learners 100000 [--keep-data]   # plan (seeds if missing)
+ * --window: jobs allowed waiting on the channel (the app: PLAN_WINDOW_SECONDS × TELEGRAM_RATE_PER_SEC,
+ *          300 × 25 = 7,500). 0: no window (everything due queued at once, the first design's shape).
+ * --drain / --no-drain: a bare worker in a child process (bench/drain.ts) completes each send job at
+ *          once, so the window paces the planner only as much as Redis and the queue do. @defaultValue on
+ * --no-facts: seed enrolments without their learner copy (`learnerFacts`), as written before the copy
+ *          existed: the first sweep then reads each learner by _id and writes the copy (once).
+ * --db: the database (shared with bench/broadcast.ts --db: its learners are a broadcast's segment).
+ * Prints planning wall time split into reading (MongoDB), waiting for the window, queueing (Redis)
+ * and checkpoints; peak RSS of this process (the planner alone: no seeding, no worker); Redis
+ * used_memory above the start (peak, sampled every 100 ms); the FerretDB process's RSS (start, peak).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Types } from 'mongoose';
 import { Redis } from 'ioredis';
@@ -13,25 +26,41 @@ import { connectDatabase } from '../src/storage/mongo.js';
 import { upsertCohort } from '../src/storage/cohorts.js';
 import { MongoScheduleSource, MongoSweepStates } from '../src/storage/schedule.js';
 import { enrolmentId } from '../src/storage/stores.js';
+import { learnerFacts } from '../src/storage/learner-facts.js';
 import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { Queues } from '../src/scheduler/queues.js';
 import { Planner } from '../src/scheduler/planner.js';
 import { ChatPacing } from '../src/scheduler/pacing.js';
 import { Outbox } from '../src/scheduler/outbox.js';
+import { SendWindow, windowLimits } from '../src/scheduler/window.js';
 import { deleteKeys } from '../tests/support/cleanup.js';
+import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid } from './proc.js';
 
 const { values } = parseArgs({
-  options: { learners: { type: 'string', default: '100000' }, batch: { type: 'string', default: '1000' }, 'keep-data': { type: 'boolean', default: false } },
+  options: {
+    learners: { type: 'string', default: '100000' },
+    batch: { type: 'string', default: '1000' },
+    'keep-data': { type: 'boolean', default: false },
+    'seed-only': { type: 'boolean', default: false },
+    window: { type: 'string' },
+    drain: { type: 'boolean', default: true },
+    'no-drain': { type: 'boolean', default: false },
+    'no-facts': { type: 'boolean', default: false },
+    db: { type: 'string' },
+  },
 });
 const N = Number(values.learners);
 const BATCH = Number(values.batch);
-const INSERT_BATCH = 10_000;
 const config = loadConfig();
+const WINDOW = values.window !== undefined ? Number(values.window) : windowLimits({ telegram: config.TELEGRAM_RATE_PER_SEC }, config.PLAN_WINDOW_SECONDS).telegram!;
+const DRAIN = values.drain && !values['no-drain'];
 const url = new URL(config.MONGODB_URL);
-url.pathname = `/cds_bench_${N}`;
+url.pathname = `/${values.db ?? `cds_bench_plan_${N}`}`;
+const ferretdbPid = serverPid(Number(url.port || 27017));
+const ferretdb = rssSampler(ferretdbPid);
 
-const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+const mb = (bytes: number) => Math.round(bytes / 1e6);
 const db = await connectDatabase(url.toString());
 const m = db.models;
 const now = new Date();
@@ -42,93 +71,165 @@ if (existing !== N) {
   await db.conn.dropDatabase();
   await (await connectDatabase(url.toString())).close();
   const t0 = performance.now();
-  for (let i = 0; i < N; i += INSERT_BATCH) {
-    const learners = [];
-    const enrolments: Record<string, unknown>[] = [];
-    for (let j = i; j < Math.min(N, i + INSERT_BATCH); j++) {
-      const _id = new Types.ObjectId();
-      learners.push({
-        _id,
-        conversations: [`telegram:${1_000_000_000 + j}`],
-        unreachable: [],
-        profile: { fullName: `Học viên ${j}` },
-        locale: 'vi',
-        cohortId: 'bench',
-        consent: true,
-        lessonHour: 8,
-        stopped: false,
-        onboarded: true,
-        createdAt: now,
-        version: 0,
-      });
-      // One in five has completed: the planner must skip them.
-      const status = j % 5 === 0 ? 'completed' : 'in_progress';
-      enrolments.push({ _id: enrolmentId(String(_id), 'bench'), learnerId: String(_id), cohortId: 'bench', courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: now, version: 0 });
+  // 16 documents a command (FerretDB 1.24 hangs on large batches), 8 commands in flight.
+  let next = 0;
+  const insertSome = async () => {
+    for (let i = (next += 16) - 16; i < N; i = (next += 16) - 16) {
+      const learners = [];
+      const enrolments: Record<string, unknown>[] = [];
+      for (let j = i; j < Math.min(N, i + 16); j++) {
+        const _id = new Types.ObjectId();
+        const learner = {
+          _id,
+          conversations: [`telegram:${4_000_000_000 + j}` as const],
+          unreachable: [],
+          profile: { fullName: `Học viên ${j}`, province: j % 3 === 0 ? 'Hà Tĩnh' : 'Nghệ An', role: 'chair' },
+          locale: 'vi',
+          cohortId: 'bench',
+          consent: true,
+          lessonHour: 8,
+          stopped: false,
+          onboarded: true,
+          createdAt: now,
+          version: 0,
+        };
+        learners.push(learner);
+        // One in five has completed: the planner must skip them.
+        const status = j % 5 === 0 ? 'completed' : 'in_progress';
+        enrolments.push({
+          _id: enrolmentId(String(_id), 'bench'), learnerId: String(_id), cohortId: 'bench', courseId: 'cds-xa', status, cursor: { at: 'idle' }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: now, version: 0,
+          ...(values['no-facts'] ? {} : { learnerFacts: learnerFacts({ ...learner, id: String(_id) }) }),
+        });
+      }
+      await m.Learner.collection.insertMany(learners, { ordered: false });
+      await m.Enrolment.collection.insertMany(enrolments as never[], { ordered: false });
+      if (i % 100_000 === 0 && i) process.stderr.write(`inserted ${i}/${N} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
-    await m.Learner.collection.insertMany(learners, { ordered: false });
-    await m.Enrolment.collection.insertMany(enrolments as never[], { ordered: false });
-    if ((i / INSERT_BATCH) % 10 === 0) process.stderr.write(`inserted ${i + learners.length}/${N}\r`);
-  }
+  };
+  await Promise.all(Array.from({ length: 8 }, insertSome));
   insertSeconds = (performance.now() - t0) / 1000;
-  process.stderr.write('\n');
+  process.stderr.write(`inserted ${N} learners and enrolments in ${insertSeconds.toFixed(1)} s\n`);
 }
 // Closes in a day less a minute: the P1D reminder is due now.
 await upsertCohort(m, { id: 'bench', courseId: 'cds-xa', opensAt: new Date(now.getTime() - 10 * 86400_000), closesAt: new Date(now.getTime() + 86400_000 - 60_000), reminders: ['P1D'], quietHours: null, lessonHour: 8 });
+if (values['seed-only']) {
+  process.stdout.write(`${JSON.stringify({ learners: N, insertSeconds: insertSeconds ? Number(insertSeconds.toFixed(1)) : 'already there' })}\n`);
+  ferretdb.stop();
+  await db.close();
+  process.exit(0);
+}
 await m.SweepState.deleteMany({});
 
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsbench${Date.now().toString(36)}`;
 const queues = new Queues({ connection: redis, prefix });
 const content = loadContent(new URL('../content', import.meta.url).pathname);
-const usedBefore = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
 
-let peakRss = process.memoryUsage().rss;
-const rssAtStart = peakRss;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-// Time spent queueing (Redis) apart from streaming (MongoDB), to tell which side bounds the sweep.
-const outbox = new Outbox(queues, new ChatPacing(redis, prefix));
-let queueMs = 0;
-const add = outbox.add.bind(outbox);
-outbox.add = async (jobs) => {
-  const t = performance.now();
-  try {
-    return await add(jobs);
-  } finally {
-    queueMs += performance.now() - t;
-  }
+let drainer: ReturnType<typeof spawn> | undefined;
+let drainOut = '';
+if (DRAIN) {
+  drainer = spawn(process.execPath, ['--import', 'tsx', new URL('./drain.ts', import.meta.url).pathname, '--prefix', prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+  drainer.stdout!.on('data', (d: Buffer) => (drainOut += d.toString()));
+  while (!drainOut.includes('ready')) await new Promise((r) => setTimeout(r, 100));
+}
+
+const memStart = await usedMemory();
+let memPeak = 0;
+const rssAtStart = process.memoryUsage().rss;
+let peakRss = rssAtStart;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  void usedMemory().then((u) => (memPeak = Math.max(memPeak, u - memStart)));
+}, 100);
+const ferretdbAtPlan = ferretdb.peak();
+const cpuAtPlan = { planner: process.cpuUsage(), ferretdb: cpuSecondsOf(ferretdbPid), redis: await redisCpuSeconds(redis) };
+
+// Where the time goes: queueing (Redis: the chats' order and addBulk), waiting for the window, checkpoints (MongoDB writes); the rest is reading.
+const timed = <T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number; n: number }) => {
+  const f = (o[k] as (...a: unknown[]) => Promise<unknown>).bind(o);
+  (o as Record<K, unknown>)[k] = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await f(...a);
+    } finally {
+      acc.ms += performance.now() - t;
+      acc.n += 1;
+    }
+  };
 };
+const queueing = { ms: 0, n: 0 };
+const waiting = { ms: 0, n: 0 };
+const checkpoints = { ms: 0, n: 0 };
+const outbox = new Outbox(queues, new ChatPacing(redis, prefix));
+timed(outbox, 'add', queueing);
+const window = WINDOW > 0 ? new SendWindow(queues, { limits: { telegram: WINDOW } }) : undefined;
+if (window) timed(window, 'room', waiting);
+const states = new MongoSweepStates(m);
+timed(states, 'save', checkpoints);
 const planner = new Planner({
   queues,
   outbox,
   source: new MongoScheduleSource(m),
-  states: new MongoSweepStates(m),
+  states,
   catalog: new ContentCatalog(content),
   clock: { now: () => new Date() },
   timezone: config.TIMEZONE,
   nudgeAfterDays: 2,
   batchSize: BATCH,
+  window,
 });
 const t1 = performance.now();
-const queued = await planner.planReminders();
+let queued = 0;
+let sweeps = 0;
+// As the plan worker does: a sweep the window stopped is taken again at the next tick, from its checkpoint.
+for (;;) {
+  sweeps += 1;
+  queued += await planner.planReminders();
+  const state = await states.get(`reminder|bench|P1D`);
+  if (state.done) break;
+}
 const planSeconds = (performance.now() - t1) / 1000;
 clearInterval(sampler);
+const plannerCpu = process.cpuUsage(cpuAtPlan.planner);
+// CPU seconds each side used while planning: what bounds the sweep when the machine is shared (2 cores, other sessions).
+const cpuSeconds = {
+  planner: Number(((plannerCpu.user + plannerCpu.system) / 1e6).toFixed(1)),
+  ferretdb: Number((cpuSecondsOf(ferretdbPid) - cpuAtPlan.ferretdb).toFixed(1)),
+  redis: Number(((await redisCpuSeconds(redis)) - cpuAtPlan.redis).toFixed(1)),
+};
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
+memPeak = Math.max(memPeak, (await usedMemory()) - memStart);
+ferretdb.stop();
 
-const jobs = await queues.send.telegram.count();
-const usedAfter = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+const jobsLeft = await queues.send.telegram.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed');
+if (drainer) {
+  drainer.kill('SIGTERM');
+  await once(drainer, 'exit');
+}
+const s = (ms: number) => Number((ms / 1000).toFixed(1));
 const result = {
   learners: N,
   batch: BATCH,
+  window: WINDOW || 'none',
+  drain: DRAIN,
   insertSeconds: insertSeconds ? Number(insertSeconds.toFixed(1)) : 'reused',
   planSeconds: Number(planSeconds.toFixed(1)),
+  sweeps,
   queued,
-  jobsInQueue: jobs,
   jobsPerSecond: Math.round(queued / planSeconds),
-  queueingSeconds: Number((queueMs / 1000).toFixed(1)),
-  streamingSeconds: Number((planSeconds - queueMs / 1000).toFixed(1)),
-  rssAtStartMB: mb(rssAtStart),
-  peakRssMB: mb(peakRss),
-  redisBytesPerJob: Math.round((usedAfter - usedBefore) / Math.max(1, jobs)),
+  readingSeconds: s(planSeconds * 1000 - queueing.ms - waiting.ms - checkpoints.ms),
+  windowWaitSeconds: s(waiting.ms),
+  queueingSeconds: s(queueing.ms),
+  checkpointSeconds: s(checkpoints.ms),
+  cpuSeconds,
+  loadAverage: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(1))),
+  plannerRssStartMB: mb(rssAtStart),
+  plannerRssPeakMB: mb(peakRss),
+  redisPeakMB: Number((memPeak / 1e6).toFixed(1)),
+  ferretdbRssMB: { atStart: mb(ferretdb.first), atPlan: mb(ferretdbAtPlan), peak: mb(ferretdb.peak()) },
+  jobsLeft,
+  drainer: drainOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))[0],
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 

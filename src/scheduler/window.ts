@@ -2,7 +2,13 @@
  * Enqueue just in time: the planner queues a batch of pushes only while each channel it sends to
  * has fewer than its limit of jobs waiting (waiting, delayed or prioritized) — what the channel
  * sends in the next few minutes — so Redis holds a bounded amount however many learners are due.
- * When a channel stays full, the sweep stops at its checkpoint and the next tick resumes it.
+ * When a channel stays full past `maxWaitMs`, the sweep stops at its checkpoint and the next tick
+ * resumes it. Resuming is not free: a sweep's stream has no index to start from, so it skips every
+ * enrolment before its position (FerretDB reads and parses each: ~150 µs of its CPU apiece here, so
+ * over a minute at 500,000). A million reminders at 25/s drain a 7,500-job window ~100 times; resuming
+ * each time would read the cohort ~50 times over. The default wait is therefore long (10 minutes,
+ * as the broadcast planner's): one stream per sweep, held open while the channel sends (the lease
+ * is renewed and a shutdown noticed between looks, through `onWait`).
  */
 import type { ChannelName } from '../core/model.js';
 import type { Queues } from './queues.js';
@@ -12,7 +18,7 @@ export interface SendWindowOptions {
   limits: Partial<Record<ChannelName, number>>;
   /** How often a full window is looked at again. @defaultValue 1000 */
   pollMs?: number;
-  /** How long a sweep waits for room before it stops (and resumes at the next tick). @defaultValue 20000 */
+  /** How long a sweep waits for room before it stops (and resumes at the next tick). @defaultValue 600000 (10 minutes) */
   maxWaitMs?: number;
 }
 
@@ -31,7 +37,7 @@ export class SendWindow {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
     this.pollMs = options.pollMs ?? 1000;
-    this.maxWaitMs = options.maxWaitMs ?? 20_000;
+    this.maxWaitMs = options.maxWaitMs ?? 600_000;
   }
 
   /** Jobs of a channel not yet taken by a sender. */

@@ -54,13 +54,31 @@ export class MongoScheduleSource implements ScheduleSource {
       .find({ cohortId: stringId(cohortId) }, { projection: ENROLMENT_FIELDS })
       .skip(Math.max(0, Math.floor(from)))
       .batchSize(size);
+    const it = cursor[Symbol.asyncIterator]();
+    const read = async () => {
+      const docs: Record<string, any>[] = [];
+      while (docs.length < size) {
+        const r = await it.next();
+        if (r.done) break;
+        docs.push(r.value);
+      }
+      return docs;
+    };
     let position = from;
+    let next: Promise<Record<string, any>[]> | undefined;
     try {
-      for await (const docs of batches(cursor, size)) {
+      for (let docs = await read(); docs.length; docs = await next!) {
         position += docs.length;
-        yield { rows: await this.candidates(docs), position };
+        const rows = await this.candidates(docs);
+        // Read ahead: the server streams the next batch while the caller queues this one (a
+        // sweep's time is the sum of both otherwise). Started after the candidates' writes, so
+        // no write to enrolments runs beside a read of them.
+        next = read();
+        next.catch(() => undefined);
+        yield { rows, position };
       }
     } finally {
+      await next?.catch(() => undefined);
       await cursor.close();
     }
   }
