@@ -31,7 +31,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { startFakeBotApi } from './fake-bot-api.js';
-import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid } from './proc.js';
+import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid, timed } from './proc.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
@@ -212,17 +212,6 @@ await store.create(b);
 await live.setState(b.id, 'sending');
 const sendWindow = new SendWindow(queues, { limits: { telegram: WINDOW }, pollMs: 200, maxWaitMs: Number(values['plan-wait-ms']) });
 // Where planning time goes: queueing (Redis addBulk), waiting for the window, saving the plan (MongoDB), the live state (Redis); the rest is reading the learners.
-const timed = <T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number }) => {
-  const f = (o[k] as (...a: unknown[]) => Promise<unknown>).bind(o);
-  (o as Record<K, unknown>)[k] = async (...a: unknown[]) => {
-    const t = performance.now();
-    try {
-      return await f(...a);
-    } finally {
-      acc.ms += performance.now() - t;
-    }
-  };
-};
 const spent = { queueing: { ms: 0 }, window: { ms: 0 }, savePlan: { ms: 0 }, liveState: { ms: 0 } };
 timed(queues.send.telegram, 'addBulk', spent.queueing);
 timed(sendWindow, 'room', spent.window);

@@ -35,7 +35,7 @@ import { ChatPacing } from '../src/scheduler/pacing.js';
 import { Outbox } from '../src/scheduler/outbox.js';
 import { SendWindow, windowLimits } from '../src/scheduler/window.js';
 import { deleteKeys } from '../tests/support/cleanup.js';
-import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid } from './proc.js';
+import { cpuSecondsOf, redisCpuSeconds, rssSampler, serverPid, timed } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -146,18 +146,6 @@ const ferretdbAtPlan = ferretdb.peak();
 const cpuAtPlan = { planner: process.cpuUsage(), ferretdb: cpuSecondsOf(ferretdbPid), redis: await redisCpuSeconds(redis) };
 
 // Where the time goes: queueing (Redis: the chats' order and addBulk), waiting for the window, checkpoints (MongoDB writes); the rest is reading.
-const timed = <T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number; n: number }) => {
-  const f = (o[k] as (...a: unknown[]) => Promise<unknown>).bind(o);
-  (o as Record<K, unknown>)[k] = async (...a: unknown[]) => {
-    const t = performance.now();
-    try {
-      return await f(...a);
-    } finally {
-      acc.ms += performance.now() - t;
-      acc.n += 1;
-    }
-  };
-};
 const queueing = { ms: 0, n: 0 };
 const waiting = { ms: 0, n: 0 };
 const checkpoints = { ms: 0, n: 0 };

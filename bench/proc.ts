@@ -1,6 +1,7 @@
 /**
  * Memory of processes for the benches (Linux /proc): the resident set of a pid, and the pid of the
  * local MongoDB-wire server (FerretDB or mongod) listening on a port, found by its command line.
+ * And `timed`, which adds up the time spent in one method of an object.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -54,4 +55,18 @@ export async function redisCpuSeconds(redis: { info(section: string): Promise<st
   const info = await redis.info('cpu');
   const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return get('used_cpu_user') + get('used_cpu_sys');
+}
+
+/** Wraps method `k` of `o` so that each call adds its time (ms) and one call to `acc`. */
+export function timed<T extends object, K extends keyof T>(o: T, k: K, acc: { ms: number; n?: number }): void {
+  const f = (o[k] as (...a: unknown[]) => Promise<unknown>).bind(o);
+  (o as Record<K, unknown>)[k] = async (...a: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await f(...a);
+    } finally {
+      acc.ms += performance.now() - t;
+      if (acc.n !== undefined) acc.n += 1;
+    }
+  };
 }
