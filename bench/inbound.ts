@@ -2,7 +2,9 @@
  * Benchmark: inbound updates per second and their latency, webhook POST to the bot's reply, with
  * N other learners already stored; beside a minimal handler in the same run.
  *   node --import tsx bench/inbound.ts --stored 0,2000,20000 [--learners 100] [--answers 20] [--seconds 120]
- *                                     [--grace 30] [--probe-answers 6] [--keep-data] [--json FILE]
+ *                                     [--grace 30] [--probe-answers 6] [--keep-data] [--json FILE] [--workers N]
+ * (--workers N: the web role in this process and N worker-role processes, `src/main.ts worker`, as
+ * deployed; without it the whole app runs in this process. No command counting or probe then.)
  * (--probe-answers 0: no probe; it runs at the first N only, one step at a time.)
  * For each N in --stored: N learners (each with its conversation and an enrolment in the `demo`
  * cohort, shaped by the app's own models) are seeded into a database of the benchmark's own
@@ -44,6 +46,7 @@ import { FakeTelegram, type Update } from '../tests/support/fake-telegram.js';
 import { freePort, TelegramUser } from '../tests/support/telegram.js';
 import { ROOT } from '../tests/support/env.js';
 import { deleteKeys } from '../tests/support/cleanup.js';
+import { WorkerProcess } from '../tests/support/worker-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +58,7 @@ const { values } = parseArgs({
     'probe-answers': { type: 'string', default: '6' },
     'keep-data': { type: 'boolean', default: false },
     json: { type: 'string' },
+    workers: { type: 'string', default: '0' },
   },
 });
 const STORED = values.stored.split(',').map(Number);
@@ -62,7 +66,9 @@ const LEARNERS = Number(values.learners);
 const ANSWERS = Number(values.answers);
 const SECONDS = Number(values.seconds);
 const GRACE = Number(values.grace);
-const PROBE_ANSWERS = Number(values['probe-answers']);
+/** 0: the whole app in this process (role all); N: the web role here and N worker-role processes (src/main.ts worker), as deployed. */
+const WORKERS = Number(values.workers);
+const PROBE_ANSWERS = WORKERS > 0 ? 0 : Number(values['probe-answers']);
 const TOKEN = '123456:bench-inbound';
 const SECRET = 'bench-inbound-secret';
 const COHORT = 'demo';
@@ -282,10 +288,7 @@ async function startTutor(prefix: string): Promise<Target> {
   const port = await freePort();
   const url = new URL(dbUrl);
   url.searchParams.set('monitorCommands', 'true');
-  const appConfig = loadConfig({
-    ...process.env,
-    MONGODB_URL: url.toString(),
-    HTTP_PORT: String(port),
+  const env = {
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: fake.url,
@@ -297,26 +300,32 @@ async function startTutor(prefix: string): Promise<Target> {
     SCHEDULER_SWEEP_SECONDS: '86400',
     DEFAULT_COHORT: COHORT,
     LOG_LEVEL: 'warn',
-  });
+  };
+  const appConfig = loadConfig({ ...process.env, ...env, MONGODB_URL: url.toString(), HTTP_PORT: String(port) });
   // The sweeps' schedulers run a first job at once; paused, the N learners are read by the updates only.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const plan = new Queue('plan', { connection: redis, prefix });
   await plan.pause();
   await plan.close();
   await redis.quit();
-  const app = await createApp({ config: appConfig, role: 'all', root: ROOT, listen: true, queuePrefix: prefix });
-  const commands = new CommandLog();
-  commands.watch(app.db.conn.getClient());
+  const app = await createApp({ config: appConfig, role: WORKERS > 0 ? 'web' : 'all', root: ROOT, listen: true, queuePrefix: prefix });
+  // Split: the updates are handled and the replies sent by worker processes (their commands are not counted here).
+  // At info: the started line is how WorkerProcess knows a worker is up.
+  const workers = Array.from({ length: WORKERS }, () => new WorkerProcess({ ...env, MONGODB_URL: dbUrl.toString(), REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: prefix, HTTP_PORT: '0', LOG_LEVEL: 'info' }));
+  await Promise.all(workers.map((w) => w.start()));
+  const commands = WORKERS > 0 ? undefined : new CommandLog();
+  commands?.watch(app.db.conn.getClient());
   const events = await queueEvents('send-telegram', prefix);
   return {
     name: 'tutor',
     fake,
     replyJob: (updateId) => jobId('reply', 'telegram', String(updateId)),
     events,
-    commands,
+    ...(commands ? { commands } : {}),
     app,
     async stop() {
       await events.close();
+      await Promise.all(workers.map((w) => w.stop()));
       await app.stop();
       await fake.close();
     },
