@@ -106,14 +106,18 @@ export class ChatPacing {
   /** Records jobs in their chats' queueing order; call before adding them to the queue. */
   async enlist(jobs: { conversation: ConversationId; jobId: string }[]): Promise<void> {
     if (jobs.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    const byChat = new Map<string, (string | number)[]>();
     for (const j of jobs) {
       // Milliseconds with a per-process counter as fraction: ties within one producer keep their order.
       const score = Date.now() + (this.seq++ % 1000) / 1000;
-      pipeline.zadd(this.pendingKey(j.conversation), 'NX', score, j.jobId);
-      pipeline.pexpire(this.pendingKey(j.conversation), PENDING_TTL_MS);
+      const key = this.pendingKey(j.conversation);
+      const pairs = byChat.get(key) ?? [];
+      pairs.push(score, j.jobId);
+      byChat.set(key, pairs);
     }
-    await pipeline.exec();
+    // One ZADD and one PEXPIRE per chat, sent together without waiting in between (no ioredis
+    // pipeline: building one copies every script defined on the connection, ~0.3 ms each here).
+    await Promise.all([...byChat].flatMap(([key, pairs]) => [this.redis.zadd(key, 'NX', ...pairs), this.redis.pexpire(key, PENDING_TTL_MS)]));
   }
 
   /**
