@@ -66,28 +66,16 @@ export class BroadcastPlanner {
     if (!(await this.replanDeferred(b))) return 'window full';
     const plan = b.plan;
     if (!plan.planned) {
-      const stream = this.d.store.recipients(b.segment, plan.position, this.size, needsEnrolment(b.segment, now))[Symbol.asyncIterator]();
-      let next: Promise<IteratorResult<{ rows: Recipient[]; position: number }>> | undefined;
-      try {
-        for (let r = await stream.next(); !r.done; r = await next!) {
-          const { rows, position } = r.value;
-          // The stream stays open while the window fills and empties (resuming it costs a read of every learner before `position`), so a pause, a cancel or quiet hours are looked for here.
-          const halt = await this.halted(b);
-          if (halt) return halt;
-          const jobs = this.select(b, rows, plan, now);
-          if (jobs.length && this.d.window && !(await this.d.window.room(jobs.map((j) => channelOf(j.data.conversation)), this.d.onBatch))) return 'window full';
-          // Read ahead: the next batch streams from the database while this one is queued and saved.
-          next = stream.next();
-          next.catch(() => undefined);
-          await this.add(jobs);
-          plan.position = position;
-          await this.d.store.savePlan(id, plan);
-          await this.d.onBatch?.();
-        }
-      } finally {
-        // A batch read ahead and not planned is read again on resuming (from the saved position).
-        await next?.catch(() => undefined);
-        await stream.return?.(undefined);
+      for await (const { rows, position } of this.d.store.recipients(b.segment, plan.position, this.size, needsEnrolment(b.segment, now))) {
+        // The stream stays open while the window fills and empties (resuming it costs a read of every learner before `position`), so a pause, a cancel or quiet hours are looked for here.
+        const halt = await this.halted(b);
+        if (halt) return halt;
+        const jobs = this.select(b, rows, plan, now);
+        if (jobs.length && this.d.window && !(await this.d.window.room(jobs.map((j) => channelOf(j.data.conversation)), this.d.onBatch))) return 'window full';
+        await this.add(jobs);
+        plan.position = position;
+        await this.d.store.savePlan(id, plan);
+        await this.d.onBatch?.();
       }
       plan.planned = true;
       await this.d.store.savePlan(id, plan);

@@ -75,7 +75,7 @@ export class Delivery {
 
   private async attempt(job: Job<SendJob>, token?: string): Promise<string> {
     const data = job.data;
-    if (await this.reachableInTurn(job, token)) {
+    if (await this.droppedElseTurn(job, token)) {
       if (data.kind === 'push') await this.o.pushes?.failed?.(job as Job<PushJob>, 'unreachable');
       return this.done(job, 'dropped: unreachable', { dropped: 'unreachable' });
     }
@@ -113,10 +113,10 @@ export class Delivery {
   }
 
   /**
-   * True when the job is dropped (`dropped`); otherwise returns once it is this job's turn in its
-   * chat (`awaitTurn`). With a gate that reads the blocked conversations itself, one round trip.
+   * True when the job is dropped (`dropped`); otherwise returns false once it is this job's turn in
+   * its chat (`awaitTurn`). With a gate that reads the blocked conversations itself, one round trip.
    */
-  private async reachableInTurn(job: Job<SendJob>, token?: string): Promise<boolean> {
+  private async droppedElseTurn(job: Job<SendJob>, token?: string): Promise<boolean> {
     const pacing = this.o.pacing;
     if (!pacing?.blockedKey) {
       if (await this.dropped(job)) return true;

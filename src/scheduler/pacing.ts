@@ -87,8 +87,11 @@ export class ChatPacing {
     readonly blockedKey?: string,
   ) {
     // EVALSHA: the scripts' text crosses the wire once per connection, not with every job.
-    redis.defineCommand('cdsChatGate', { lua: GATE });
-    redis.defineCommand('cdsChatSent', { numberOfKeys: 2, lua: SENT });
+    // Once per connection, however many ChatPacing share it (as rows.ts defines its scripts).
+    if (typeof (redis as Partial<Scripts>).cdsChatGate !== 'function') {
+      redis.defineCommand('cdsChatGate', { lua: GATE });
+      redis.defineCommand('cdsChatSent', { numberOfKeys: 2, lua: SENT });
+    }
   }
 
   private get scripts(): Scripts {

@@ -14,6 +14,7 @@ import type { Broadcast, BroadcastState, Outcome, Recipient, Segment } from '../
 import type { ConversationId, EnrolmentStatus } from '../core/model.js';
 import type { Locale } from '../core/course.js';
 import { enrolmentId, isDuplicateKey } from './stores.js';
+import { readAhead } from './read-ahead.js';
 
 export interface PlanState {
   position: number;
@@ -183,7 +184,12 @@ export class MongoBroadcastStore {
    * deleted, new ones come at the end, so a position holds between runs), as recipients in batches.
    * The enrolment in each learner's current cohort is read by `_id` only when the segment needs it.
    */
-  async *recipients(segment: Segment, from: number, size: number, withEnrolment: boolean | ((r: Recipient) => boolean)): AsyncGenerator<{ rows: Recipient[]; position: number }> {
+  recipients(segment: Segment, from: number, size: number, withEnrolment: boolean | ((r: Recipient) => boolean)): AsyncGenerator<{ rows: Recipient[]; position: number }> {
+    // The next batch streams while the caller queues this one.
+    return readAhead(this.recipientBatches(segment, from, size, withEnrolment));
+  }
+
+  private async *recipientBatches(segment: Segment, from: number, size: number, withEnrolment: boolean | ((r: Recipient) => boolean)): AsyncGenerator<{ rows: Recipient[]; position: number }> {
     const learners = this.conn.collection('learners');
     const cursor = learners.find({}, { projection: LEARNER_FIELDS }).skip(Math.max(0, Math.floor(from))).batchSize(size);
     let position = from;

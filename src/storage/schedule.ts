@@ -11,6 +11,7 @@ import { Types } from 'mongoose';
 import type { Cohort } from '../core/model.js';
 import type { Candidate, ClaimResult, LearnerFacts, ScheduledSendLog, ScheduleSource, SweepState, SweepStateStore } from '../scheduler/ports.js';
 import type { Models } from './models.js';
+import { readAhead } from './read-ahead.js';
 import { isDuplicateKey, stringId, toEnrolment } from './stores.js';
 import { learnerFacts, type FactsSource } from './learner-facts.js';
 
@@ -54,32 +55,21 @@ export class MongoScheduleSource implements ScheduleSource {
       .find({ cohortId: stringId(cohortId) }, { projection: ENROLMENT_FIELDS })
       .skip(Math.max(0, Math.floor(from)))
       .batchSize(size);
-    const it = cursor[Symbol.asyncIterator]();
-    const read = async () => {
-      const docs: Record<string, any>[] = [];
-      while (docs.length < size) {
-        const r = await it.next();
-        if (r.done) break;
-        docs.push(r.value);
-      }
-      return docs;
-    };
-    let position = from;
-    let next: Promise<Record<string, any>[]> | undefined;
     try {
-      for (let docs = await read(); docs.length; docs = await next!) {
-        position += docs.length;
-        const rows = await this.candidates(docs);
-        // Read ahead: the server streams the next batch while the caller queues this one (a
-        // sweep's time is the sum of both otherwise). Started after the candidates' writes, so
-        // no write to enrolments runs beside a read of them.
-        next = read();
-        next.catch(() => undefined);
-        yield { rows, position };
-      }
+      // The next batch streams, and has its candidates built, while the caller queues this one.
+      // The source is sequential, so a batch's backfill writes end before the next batch is read.
+      yield* readAhead(this.rowsOf(batches(cursor, size), from));
     } finally {
-      await next?.catch(() => undefined);
       await cursor.close();
+    }
+  }
+
+  /** Each batch of enrolments as candidates, with the position after it. */
+  private async *rowsOf(source: AsyncIterable<Record<string, any>[]>, from: number): AsyncGenerator<{ rows: Candidate[]; position: number }> {
+    let position = from;
+    for await (const docs of source) {
+      position += docs.length;
+      yield { rows: await this.candidates(docs), position };
     }
   }
 
