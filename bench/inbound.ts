@@ -47,6 +47,7 @@ import { freePort, TelegramUser } from '../tests/support/telegram.js';
 import { ROOT } from '../tests/support/env.js';
 import { deleteKeys } from '../tests/support/cleanup.js';
 import { WorkerProcess } from '../tests/support/worker-process.js';
+import { cpuSecondsOf, redisCpuSeconds, serverPid } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,6 +60,9 @@ const { values } = parseArgs({
     'keep-data': { type: 'boolean', default: false },
     json: { type: 'string' },
     workers: { type: 'string', default: '0' },
+    // Command monitoring (the MongoDB commands per update, and their time) costs the app's process CPU
+    // (the driver builds an event per command and its reply); 'off' measures the app without it.
+    monitor: { type: 'string', default: 'on' },
   },
 });
 const STORED = values.stored.split(',').map(Number);
@@ -68,7 +72,9 @@ const SECONDS = Number(values.seconds);
 const GRACE = Number(values.grace);
 /** 0: the whole app in this process (role all); N: the web role here and N worker-role processes (src/main.ts worker), as deployed. */
 const WORKERS = Number(values.workers);
-const PROBE_ANSWERS = WORKERS > 0 ? 0 : Number(values['probe-answers']);
+const MONITOR = values.monitor !== 'off';
+if (!['on', 'off'].includes(values.monitor!)) throw new Error('--monitor is on or off');
+const PROBE_ANSWERS = WORKERS > 0 || !MONITOR ? 0 : Number(values['probe-answers']);
 const TOKEN = '123456:bench-inbound';
 const SECRET = 'bench-inbound-secret';
 const COHORT = 'demo';
@@ -78,6 +84,12 @@ const INSERT_BATCH = 1_000;
 
 const config = loadConfig();
 const dbUrl = new URL(config.MONGODB_URL);
+const mongoPid = serverPid(Number(dbUrl.port || 27017));
+const cpuRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+/** CPU seconds the MongoDB-wire server and Redis have used so far (Redis is shared with whoever else uses it). */
+async function serversCpu(): Promise<{ redis: number; mongo: number }> {
+  return { redis: await redisCpuSeconds(cpuRedis), mongo: cpuSecondsOf(mongoPid) };
+}
 dbUrl.pathname = '/cds_bench_inbound';
 const runId = `cdsinbound${Date.now().toString(36)}`;
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
@@ -287,7 +299,7 @@ async function startTutor(prefix: string): Promise<Target> {
   const fake = await new FakeTelegram({ token: TOKEN }).listen();
   const port = await freePort();
   const url = new URL(dbUrl);
-  url.searchParams.set('monitorCommands', 'true');
+  if (MONITOR) url.searchParams.set('monitorCommands', 'true');
   const env = {
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     TELEGRAM_BOT_TOKEN: TOKEN,
@@ -313,7 +325,7 @@ async function startTutor(prefix: string): Promise<Target> {
   // At info: the started line is how WorkerProcess knows a worker is up.
   const workers = Array.from({ length: WORKERS }, () => new WorkerProcess({ ...env, MONGODB_URL: dbUrl.toString(), REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: prefix, HTTP_PORT: '0', LOG_LEVEL: 'info' }));
   await Promise.all(workers.map((w) => w.start()));
-  const commands = WORKERS > 0 ? undefined : new CommandLog();
+  const commands = WORKERS > 0 || !MONITOR ? undefined : new CommandLog();
   commands?.watch(app.db.conn.getClient());
   const events = await queueEvents('send-telegram', prefix);
   return {
@@ -547,7 +559,7 @@ function summarise(d: Driver, times: { started: number; answering?: number; ende
   };
 }
 
-type RunSummary = ReturnType<typeof summarise> & { mongoCommandsPerUpdate?: number; mongoPerUpdate?: ReturnType<CommandLog['per']> };
+type RunSummary = ReturnType<typeof summarise> & { cpuMsPerUpdate?: { bench: number; redis: number; mongo: number }; mongoCommandsPerUpdate?: number; mongoPerUpdate?: ReturnType<CommandLog['per']> };
 
 /** One timed run against a target, with the peak RSS of this process sampled every 100 ms. */
 async function timedRun(target: Target): Promise<{ summary: RunSummary; chatIds: number[] }> {
@@ -555,9 +567,21 @@ async function timedRun(target: Target): Promise<{ summary: RunSummary; chatIds:
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   target.commands?.reset();
   const d = driver(target, SECONDS, GRACE);
+  const cpuBefore = process.cpuUsage();
+  const serversBefore = await serversCpu();
   const times = await drive(d, LEARNERS, ANSWERS);
+  const cpu = process.cpuUsage(cpuBefore);
+  const servers = await serversCpu();
   clearInterval(sampler);
   const summary: RunSummary = summarise(d, times, peakRss);
+  // CPU per handled update: steadier than rates on a shared machine. This process counts the app
+  // (role all), the fake Bot API and the simulated users; worker processes (--workers) are not in it.
+  const handled = Math.max(1, summary.updatesAnswered);
+  summary.cpuMsPerUpdate = {
+    bench: Number(((cpu.user + cpu.system) / 1000 / handled).toFixed(2)),
+    redis: Number((((servers.redis - serversBefore.redis) * 1000) / handled).toFixed(2)),
+    mongo: Number((((servers.mongo - serversBefore.mongo) * 1000) / handled).toFixed(2)),
+  };
   if (target.commands) {
     const handled = Math.max(1, summary.updatesAnswered);
     summary.mongoCommandsPerUpdate = Number((target.commands.total / handled).toFixed(1));
@@ -591,7 +615,7 @@ function tableRows(n: number, tutor: RunSummary, baseline: RunSummary): string[]
   const cost = tutor.answersPerSec > 0 && baseline.answersPerSec > 0 ? baseline.answersPerSec / tutor.answersPerSec : tutor.updatesPerSec > 0 ? baseline.updatesPerSec / tutor.updatesPerSec : Infinity;
   const perAnswer = tutor.answersPerSec > 0;
   const row = (name: string, r: RunSummary, ratio: string) =>
-    `| ${n.toLocaleString('en')} | ${name} | ${r.answersAnswered}/${r.answersSent} | ${r.answersPerSec} | ${fmtLatency(r.answerLatency.p50)} | ${fmtLatency(r.answerLatency.p95)} | ${fmtLatency(r.answerLatency.p99)} | ${r.updatesAnswered}/${r.updatesSent} | ${r.updatesPerSec} | ${fmtLatency(r.updateLatency.p50)} | ${ratio} | ${r.peakRssMB} MB | ${r.loadAverage} |`;
+    `| ${n.toLocaleString('en')} | ${name} | ${r.answersAnswered}/${r.answersSent} | ${r.answersPerSec} | ${fmtLatency(r.answerLatency.p50)} | ${fmtLatency(r.answerLatency.p95)} | ${fmtLatency(r.answerLatency.p99)} | ${r.updatesAnswered}/${r.updatesSent} | ${r.updatesPerSec} | ${fmtLatency(r.updateLatency.p50)} | ${ratio} | ${r.cpuMsPerUpdate ? `${r.cpuMsPerUpdate.bench} · ${r.cpuMsPerUpdate.redis} · ${r.cpuMsPerUpdate.mongo}` : ''} | ${r.peakRssMB} MB | ${r.loadAverage} |`;
   return [row('tutor', tutor, `${cost.toFixed(1)}×${perAnswer ? '' : ' (per update)'}`), row('baseline', baseline, '1×')];
 }
 
@@ -606,8 +630,8 @@ const db = await connectDatabase(dbUrl.toString());
 const redisForCleanup = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const results: Record<string, unknown>[] = [];
 const lines = [
-  '| stored | run | answers done/sent | answers/s | p50 | p95 | p99 | updates done/sent | updates/s | update p50 | cost/answer vs baseline | peak RSS | load |',
-  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| stored | run | answers done/sent | answers/s | p50 | p95 | p99 | updates done/sent | updates/s | update p50 | cost/answer vs baseline | CPU ms/update: bench · Redis · MongoDB | peak RSS | load |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 const dbTime: string[] = [];
 let probeResult: unknown;
@@ -650,6 +674,7 @@ try {
   }
 } finally {
   await redisForCleanup.quit();
+  cpuRedis.disconnect();
   if (!values['keep-data']) await db.conn.dropDatabase();
   await db.close();
 }
