@@ -8,7 +8,7 @@ import type { App } from '../../src/app/index.js';
 import { createTranslator } from '../../src/i18n/index.js';
 import { pino } from 'pino';
 import { createApp } from '../../src/app/index.js';
-import { ROOT, testConfig, uniqueName } from '../support/env.js';
+import { daytimeZone, ROOT, testConfig, uniqueName } from '../support/env.js';
 import { deleteKeys, dropRun } from '../support/cleanup.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
 import { TelegramUser } from '../support/telegram.js';
@@ -165,7 +165,7 @@ describe('admin chat commands in the running application', () => {
     admin = new TelegramUser(fake, appRef);
     learner = new TelegramUser(fake, appRef);
     provincial = new TelegramUser(fake, appRef);
-    const cfg = testConfig({ CHAT_GAP_MS: '0', TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url, TELEGRAM_MODE: 'polling', ADMIN_TELEGRAM_IDS: `1, ${admin.chatId}`, MONGODB_URL: appConfig.MONGODB_URL });
+    const cfg = testConfig({ CHAT_GAP_MS: '0', TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url, TELEGRAM_MODE: 'polling', ADMIN_TELEGRAM_IDS: `1, ${admin.chatId}`, MONGODB_URL: appConfig.MONGODB_URL, TIMEZONE: daytimeZone() });
     // As the composition root is given the real commands (/thongke, /thongbao) by the integrator.
     app = await createApp({ config: cfg, role: 'all', root: ROOT, listen: false, queuePrefix: appPrefix, logger: pino({ level: 'silent' }), adminCommands: [testCommand(appSeen)] });
     Object.assign(appRef, app);

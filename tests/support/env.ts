@@ -29,6 +29,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * A fixed-offset time zone (`Etc/GMT±N`) in which it is about noon now: for a test that sends a
+ * broadcast through the running app, whose quiet hours (21:00–07:00 in TIMEZONE) would otherwise
+ * hold it whenever the suite runs in the Vietnamese evening. (IANA's `Etc/GMT` signs are inverted:
+ * `Etc/GMT-7` is UTC+7.)
+ */
+export function daytimeZone(now = new Date()): string {
+  let offset = 12 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
 /** The configuration a test runs with: the environment's services, a database of its own. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const base = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017/cds_tutor';
