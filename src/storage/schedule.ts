@@ -61,9 +61,9 @@ export class MongoScheduleSource implements ScheduleSource {
    * deleted). New enrolments (and new buckets) come at the end.
    */
   async *enrolments(cohortId: string, from: number, size: number): AsyncGenerator<{ rows: Candidate[]; position: number }> {
-    if (this.buckets && from <= 0 && (await this.buckets.prepare(cohortId))) {
-      const passed = from < 0 ? -1 - from : 0;
-      yield* readAhead(this.bucketRows(cohortId, passed, size));
+    const folded = this.buckets && from <= 0 ? await this.buckets.prepare(cohortId) : null;
+    if (folded) {
+      yield* readAhead(this.bucketRows(cohortId, from < 0 ? -1 - from : 0, size, folded));
       return;
     }
     const cursor = this.m.Enrolment.collection
@@ -79,9 +79,21 @@ export class MongoScheduleSource implements ScheduleSource {
     }
   }
 
-  /** Each batch of bucket entries as candidates, with the (negated) position after it. */
-  private async *bucketRows(cohortId: string, passed: number, size: number): AsyncGenerator<{ rows: Candidate[]; position: number }> {
-    for await (const { docs, position } of this.buckets!.stream(cohortId, passed, size)) yield { rows: await this.candidates(docs), position: -1 - position };
+  /**
+   * Each batch of bucket entries as candidates, with the (negated) position after it. An enrolment
+   * created or changed while a sweep runs lands in a bucket the sweep may have passed (the
+   * enrolment stream had it at its end): a resumed sweep first yields what the fold before it took,
+   * and the stream ends with a last fold's. Some are yielded twice in a sweep: the same job ids.
+   */
+  private async *bucketRows(cohortId: string, passed: number, size: number, folded: Record<string, any>[]): AsyncGenerator<{ rows: Candidate[]; position: number }> {
+    let position = passed;
+    if (passed > 0 && folded.length) yield { rows: await this.candidates(folded), position: -1 - position };
+    for await (const batch of this.buckets!.stream(cohortId, passed, size)) {
+      position = batch.position;
+      yield { rows: await this.candidates(batch.docs), position: -1 - position };
+    }
+    const late = await this.buckets!.fold(cohortId);
+    if (late.length) yield { rows: await this.candidates(late), position: -1 - position };
   }
 
   /** Each batch of enrolments as candidates, with the position after it. */

@@ -132,23 +132,20 @@ export class SweepBuckets {
   /**
    * Makes the cohort's buckets current before a sweep streams them: builds them if they were never
    * built (unless another worker is building: false, read the enrolments), then folds the dirty marks
-   * in. True when the buckets may be streamed.
+   * in. The enrolments it folded (as `_id`-keyed documents), or null when the buckets may not be
+   * streamed yet.
    */
-  async prepare(cohortId: string): Promise<boolean> {
-    if (await this.isBuilt(cohortId)) {
-      await this.locked(cohortId, true, (lock) => this.foldLocked(cohortId, lock));
-      return true;
-    }
-    const done = await this.locked(cohortId, false, async (lock) => {
+  async prepare(cohortId: string): Promise<Record<string, any>[] | null> {
+    if (await this.isBuilt(cohortId)) return this.fold(cohortId);
+    const folded = await this.locked(cohortId, false, async (lock) => {
       if (!(await this.isBuilt(cohortId))) await this.buildLocked(cohortId, lock);
-      await this.foldLocked(cohortId, lock);
-      return true;
+      return this.foldLocked(cohortId, lock);
     });
-    return done === true;
+    return folded ?? null;
   }
 
-  /** Folds the cohort's dirty marks into its buckets (waiting for another worker's fold). */
-  async fold(cohortId: string): Promise<number> {
+  /** Folds the cohort's dirty marks into its buckets (waiting for another worker's fold); returns the enrolments folded (those still there). */
+  async fold(cohortId: string): Promise<Record<string, any>[]> {
     return (await this.locked(cohortId, true, (lock) => this.foldLocked(cohortId, lock)))!;
   }
 
@@ -202,14 +199,15 @@ export class SweepBuckets {
     }
   }
 
-  /** The fold, lock held: returns how many marks it took. */
-  private async foldLocked(cohortId: string, lock: { extend(): Promise<void> }): Promise<number> {
+  /** The fold, lock held: returns the marked enrolments it read (those that still exist). */
+  private async foldLocked(cohortId: string, lock: { extend(): Promise<void> }): Promise<Record<string, any>[]> {
     const redis = this.marks.redis;
     const dirty = dirtyKey(this.marks.prefix, cohortId);
     const processing = processingKey(this.marks.prefix, cohortId);
     // One step: the marks (and any a fold cut short left) move to the processing key; a mark made from here on starts a new dirty set.
     await redis.multi().sunionstore(processing, processing, dirty).del(dirty).exec();
     const ids = await redis.smembers(processing);
+    const folded: Record<string, any>[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
       const docs = await mapLimited(chunk, 8, (id) => this.m.Enrolment.collection.findOne({ _id: stringId(id) }, { projection: SWEEP_PROJECTION }));
@@ -218,13 +216,15 @@ export class SweepBuckets {
         const doc = docs[k];
         const n = bucketOf(id, this.count);
         if (!changes.has(n)) changes.set(n, new Map());
-        changes.get(n)!.set(id, doc && doc.cohortId === cohortId ? sweepEntry(doc) : null);
+        const mine = doc && doc.cohortId === cohortId;
+        changes.get(n)!.set(id, mine ? sweepEntry(doc) : null);
+        if (mine) folded.push(doc);
       });
       await this.write(cohortId, changes);
       await lock.extend();
     }
     if (ids.length) await redis.del(processing);
-    return ids.length;
+    return folded;
   }
 
   /** Reads, changes and writes each bucket by `_id` (four at a time; one writer: the lock's holder). */
