@@ -1,7 +1,9 @@
 /**
  * Benchmark: plan one deadline reminder for N learners stored in MongoDB, through the current
  * reminder path: Planner.planReminders() (src/scheduler/planner.ts) reading the unsorted stream of
- * the cohort's enrolments with their learner copies (MongoScheduleSource.enrolments), checkpointed
+ * the cohort's sweep buckets (enrolments with their learner copies packed ~100 to a document,
+ * src/storage/sweep-buckets.ts; seeded with the enrolments, as the app's fold writes them) through
+ * MongoScheduleSource.enrolments, checkpointed
  * after each batch, and queueing through the Outbox only while the channel's SendWindow has room.
  *   node --import tsx bench/plan-reminders.ts --learners 100000 --seed-only     # seed (kept)
  *   node --import tsx bench/plan-reminders.ts --learners 100000 [--keep-data]   # plan (seeds if missing)
@@ -27,6 +29,7 @@ import { upsertCohort } from '../src/storage/cohorts.js';
 import { MongoScheduleSource, MongoSweepStates } from '../src/storage/schedule.js';
 import { enrolmentId } from '../src/storage/stores.js';
 import { learnerFacts } from '../src/storage/learner-facts.js';
+import { bucketId, bucketOf, markBuilt, sweepEntry, SweepBuckets } from '../src/storage/sweep-buckets.js';
 import { loadContent } from '../src/content/load.js';
 import { ContentCatalog } from '../src/content/catalog.js';
 import { Queues } from '../src/scheduler/queues.js';
@@ -73,6 +76,8 @@ if (existing !== N) {
   const t0 = performance.now();
   // 16 documents a command (FerretDB 1.24 hangs on large batches), 8 commands in flight.
   let next = 0;
+  // Each sweep bucket's entries (`"<enrolment id>":<entry JSON>`), written after the enrolments.
+  const packed = new Map<number, string[]>();
   const insertSome = async () => {
     for (let i = (next += 16) - 16; i < N; i = (next += 16) - 16) {
       const learners = [];
@@ -101,12 +106,29 @@ if (existing !== N) {
           ...(values['no-facts'] ? {} : { learnerFacts: learnerFacts({ ...learner, id: String(_id) }) }),
         });
       }
+      for (const e of enrolments) {
+        const n = bucketOf(String(e._id));
+        if (!packed.has(n)) packed.set(n, []);
+        packed.get(n)!.push(`${JSON.stringify(String(e._id))}:${JSON.stringify(sweepEntry(e))}`);
+      }
       await m.Learner.collection.insertMany(learners, { ordered: false });
       await m.Enrolment.collection.insertMany(enrolments as never[], { ordered: false });
       if (i % 100_000 === 0 && i) process.stderr.write(`inserted ${i}/${N} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
   };
   await Promise.all(Array.from({ length: 8 }, insertSome));
+  // The sweep buckets, as the app's fold writes them (src/storage/sweep-buckets.ts), then the marker that they are built.
+  const ids = [...packed.keys()];
+  let nextBucket = 0;
+  const insertBuckets = async () => {
+    for (let i = (nextBucket += 16) - 16; i < ids.length; i = (nextBucket += 16) - 16) {
+      const docs = ids.slice(i, i + 16).map((n) => ({ _id: bucketId('bench', n), cohortId: 'bench', rows: `{${packed.get(n)!.join(',')}}` }));
+      await m.SweepBucket.collection.insertMany(docs as never[], { ordered: false });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, insertBuckets));
+  await markBuilt(m, 'bench');
+  packed.clear();
   insertSeconds = (performance.now() - t0) / 1000;
   process.stderr.write(`inserted ${N} learners and enrolments in ${insertSeconds.toFixed(1)} s\n`);
 }
@@ -122,6 +144,15 @@ await m.SweepState.deleteMany({});
 
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
 const prefix = `cdsbench${Date.now().toString(36)}`;
+const buckets = new SweepBuckets(m, { redis, prefix });
+// Data seeded before the buckets existed: built once here, outside the timing (the app does it at the cohort's first sweep).
+let bucketBuildSeconds: number | undefined;
+if (!(await buckets.isBuilt('bench'))) {
+  const tb = performance.now();
+  await buckets.prepare('bench');
+  bucketBuildSeconds = Number(((performance.now() - tb) / 1000).toFixed(1));
+  process.stderr.write(`built the sweep buckets in ${bucketBuildSeconds} s\n`);
+}
 const queues = new Queues({ connection: redis, prefix });
 const content = loadContent(new URL('../content', import.meta.url).pathname);
 const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
@@ -158,7 +189,7 @@ timed(states, 'save', checkpoints);
 const planner = new Planner({
   queues,
   outbox,
-  source: new MongoScheduleSource(m),
+  source: new MongoScheduleSource(m, buckets),
   states,
   catalog: new ContentCatalog(content),
   clock: { now: () => new Date() },
@@ -202,6 +233,7 @@ const result = {
   window: WINDOW || 'none',
   drain: DRAIN,
   insertSeconds: insertSeconds ? Number(insertSeconds.toFixed(1)) : 'reused',
+  ...(bucketBuildSeconds !== undefined ? { bucketBuildSeconds } : {}),
   planSeconds: Number(planSeconds.toFixed(1)),
   sweeps,
   queued,

@@ -50,7 +50,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
   const learners = new TrackedLearnerStore(new MongoLearnerStore(m, p.cache), tracker);
   return {
     learners,
-    enrolments: new TrackedEnrolmentStore(new MongoEnrolmentStore(m), tracker),
+    enrolments: new TrackedEnrolmentStore(new MongoEnrolmentStore(m, p.cache), tracker),
     answers: new MongoAnswerStore(m),
     cohorts: new MongoCohortStore(m),
     feedback: new MongoFeedbackStore(m),

@@ -17,6 +17,7 @@ import { Outbox } from '../scheduler/outbox.js';
 import { PushDelivery } from '../scheduler/push-delivery.js';
 import type { UnpromptedGate } from '../scheduler/unprompted.js';
 import { MongoScheduledSendLog, MongoScheduleSource, MongoSweepStates } from '../storage/schedule.js';
+import { SweepBuckets } from '../storage/sweep-buckets.js';
 import { rateOf } from './channels.js';
 import type { Services } from './services.js';
 import { CertificateDelivery } from '../certificates/delivery.js';
@@ -56,7 +57,8 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
       {
         queues,
         outbox,
-        source: new MongoScheduleSource(s.db.models),
+        // The reminder and lesson sweeps stream the cohorts' packed buckets; the stores mark what they write under the same prefix (src/app/tutor.ts).
+        source: new MongoScheduleSource(s.db.models, new SweepBuckets(s.db.models, { redis, prefix })),
         states: new MongoSweepStates(s.db.models),
         catalog: p.tutorDeps.catalog,
         clock,

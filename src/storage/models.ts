@@ -180,6 +180,24 @@ const scheduledSendSchema = new Schema(
 scheduledSendSchema.index({ learnerId: 1 });
 
 /** Where each planning sweep got to: `reminder|<cohort>|<offset>`, `lesson|<cohort>|<date>|<hour>`, `nudge|<cohort>`. Read by _id only. */
+/**
+ * The reminder and lesson sweeps' packed copy of a cohort's enrolments (src/storage/sweep-buckets.ts):
+ * `_id` `<cohortId>|<n>`, `n` a hash of the enrolment's `_id` modulo a fixed count per cohort, and
+ * `rows` one JSON string of the bucket's enrolments (their sweep fields and learner copy, keyed by
+ * enrolment `_id`). FerretDB 1.24 spends about the same CPU on each document it returns whatever its
+ * size, so a sweep reads ~100 enrolments a document instead of one. Written only by the fold (one
+ * writer, under a Redis lock); `_id` `built|<cohortId>` (no `cohortId`) marks a cohort's buckets built.
+ */
+const sweepBucketSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    cohortId: String,
+    rows: String,
+    builtAt: Date,
+  },
+  { collection: 'sweep_buckets', versionKey: false },
+);
+
 const sweepStateSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -211,6 +229,7 @@ export function registerModels(conn: Connection) {
     HeldMessage: conn.model('HeldMessage', heldMessageSchema),
     ScheduledSend: conn.model('ScheduledSend', scheduledSendSchema),
     SweepState: conn.model('SweepState', sweepStateSchema),
+    SweepBucket: conn.model('SweepBucket', sweepBucketSchema),
     Migration: conn.model('Migration', migrationSchema),
     ReviewDeck: conn.model('ReviewDeck', reviewDeckSchema),
   };

@@ -5,7 +5,8 @@
  * (`learnerFacts`, written by learnerFacts() wherever a learner is saved): FerretDB 1.24 answers
  * any filter but `{_id}` with a scan and sorts in its memory, so a sweep asks for no order and
  * looks nothing up, except the learner of an enrolment written before the copy existed (once: the
- * copy is written then).
+ * copy is written then). The reminder and lesson sweeps read those enrolments packed ~100 to a
+ * document (src/storage/sweep-buckets.ts) when the source is given the buckets.
  */
 import { Types } from 'mongoose';
 import type { Cohort } from '../core/model.js';
@@ -14,6 +15,7 @@ import type { Models } from './models.js';
 import { readAhead } from './read-ahead.js';
 import { isDuplicateKey, stringId, toEnrolment } from './stores.js';
 import { learnerFacts, type FactsSource } from './learner-facts.js';
+import type { SweepBuckets } from './sweep-buckets.js';
 
 const LEARNER_FIELDS = { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1, cohortId: 1 };
 const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, reviewDueAt: 1, learnerFacts: 1 };
@@ -36,7 +38,11 @@ async function* batches<T>(cursor: AsyncIterable<T>, size: number): AsyncGenerat
 }
 
 export class MongoScheduleSource implements ScheduleSource {
-  constructor(private readonly m: Models) {}
+  /** `buckets`: stream the cohort's packed buckets (src/storage/sweep-buckets.ts); without, the enrolments themselves. */
+  constructor(
+    private readonly m: Models,
+    private readonly buckets?: SweepBuckets,
+  ) {}
 
   /** Cohorts not yet closed at `now` (a handful; after closing nothing is planned for a cohort). */
   async activeCohorts(now: Date): Promise<Cohort[]> {
@@ -45,12 +51,21 @@ export class MongoScheduleSource implements ScheduleSource {
   }
 
   /**
-   * A cohort's enrolments in stored order, skipping the first `from`. The filter is on `cohortId`
-   * alone, which never changes, so the order and the count before a position hold between runs
-   * (SQLite's rowid order on FerretDB, record order on MongoDB; enrolments are never deleted).
-   * New enrolments come at the end.
+   * A cohort's enrolments, skipping those before position `from`. From the cohort's buckets when
+   * there are (built once, dirty marks folded in before streaming): a position there counts the
+   * buckets passed, stored negated (−1 − buckets), so a checkpoint the enrolment stream wrote (a
+   * count of enrolments, ≥ 0) is never read as a count of buckets: a sweep that began on the
+   * enrolments ends on them. From the enrolments otherwise: stored order, the filter on
+   * `cohortId` alone, which never changes, so the order and the count before a position hold
+   * between runs (SQLite's rowid order on FerretDB, record order on MongoDB; enrolments are never
+   * deleted). New enrolments (and new buckets) come at the end.
    */
   async *enrolments(cohortId: string, from: number, size: number): AsyncGenerator<{ rows: Candidate[]; position: number }> {
+    const folded = this.buckets && from <= 0 ? await this.buckets.prepare(cohortId) : null;
+    if (folded) {
+      yield* readAhead(this.bucketRows(cohortId, from < 0 ? -1 - from : 0, size, folded));
+      return;
+    }
     const cursor = this.m.Enrolment.collection
       .find({ cohortId: stringId(cohortId) }, { projection: ENROLMENT_FIELDS })
       .skip(Math.max(0, Math.floor(from)))
@@ -62,6 +77,23 @@ export class MongoScheduleSource implements ScheduleSource {
     } finally {
       await cursor.close();
     }
+  }
+
+  /**
+   * Each batch of bucket entries as candidates, with the (negated) position after it. An enrolment
+   * created or changed while a sweep runs lands in a bucket the sweep may have passed (the
+   * enrolment stream had it at its end): a resumed sweep first yields what the fold before it took,
+   * and the stream ends with a last fold's. Some are yielded twice in a sweep: the same job ids.
+   */
+  private async *bucketRows(cohortId: string, passed: number, size: number, folded: Record<string, any>[]): AsyncGenerator<{ rows: Candidate[]; position: number }> {
+    let position = passed;
+    if (passed > 0 && folded.length) yield { rows: await this.candidates(folded), position: -1 - position };
+    for await (const batch of this.buckets!.stream(cohortId, passed, size)) {
+      position = batch.position;
+      yield { rows: await this.candidates(batch.docs), position: -1 - position };
+    }
+    const late = await this.buckets!.fold(cohortId);
+    if (late.length) yield { rows: await this.candidates(late), position: -1 - position };
   }
 
   /** Each batch of enrolments as candidates, with the position after it. */
@@ -91,7 +123,11 @@ export class MongoScheduleSource implements ScheduleSource {
         if (!learner) return [];
         const copy = learnerFacts({ ...(learner as unknown as FactsSource), id: String(learner._id) });
         // Written once, so the next sweep reads it; a learner saved in between writes it again at their next save.
-        if (learner.cohortId === d.cohortId) await this.m.Enrolment.collection.updateOne({ _id: d._id }, { $set: { learnerFacts: copy } });
+        if (learner.cohortId === d.cohortId) {
+          await this.m.Enrolment.collection.updateOne({ _id: d._id }, { $set: { learnerFacts: copy } });
+          // Its bucket (if any) takes the copy at the next fold.
+          await this.buckets?.mark(String(d.cohortId), String(d._id));
+        }
         return [{ learner: copy, enrolment: toEnrolment(d) }];
       }),
     );

@@ -14,6 +14,7 @@ import {
 } from '../core/ports.js';
 import type { Models } from './models.js';
 import { learnerFacts, learnerProfileCopy } from './learner-facts.js';
+import { markDirty, type SweepMarks } from './sweep-buckets.js';
 
 const DUPLICATE_KEY = 11000;
 
@@ -140,8 +141,11 @@ export class MongoLearnerStore implements LearnerStore {
 
   async save(learner: Learner): Promise<Learner> {
     await this.m.Learner.updateOne({ _id: learner.id }, replaceFields(learner));
-    // The sweeps' copy, on the enrolment in the learner's cohort (none yet: ensure() writes it).
-    await this.m.Enrolment.collection.updateOne({ _id: stringId(enrolmentId(learner.id, learner.cohortId)) }, { $set: { learnerFacts: learnerFacts(learner), learnerProfile: learnerProfileCopy(learner) } });
+    // The sweeps' copy, on the enrolment in the learner's cohort (none yet: ensure() writes it),
+    // then the enrolment marked for its sweep bucket (src/storage/sweep-buckets.ts).
+    const id = enrolmentId(learner.id, learner.cohortId);
+    const res = await this.m.Enrolment.collection.updateOne({ _id: stringId(id) }, { $set: { learnerFacts: learnerFacts(learner), learnerProfile: learnerProfileCopy(learner) } });
+    if (res.matchedCount > 0) await markDirty(this.cache, learner.cohortId, id);
     return { ...learner, version: learner.version + 1 };
   }
 }
@@ -151,8 +155,17 @@ export function enrolmentId(learnerId: string, cohortId: string): string {
   return `${learnerId}|${cohortId}`;
 }
 
+/**
+ * `marks`: where a written enrolment is marked for its cohort's sweep buckets (the app's Redis and
+ * prefix; src/storage/sweep-buckets.ts). Marked after each write, so the fold that takes the mark
+ * reads the write; every save is marked (the store does not know the fields before: a fold of an
+ * unchanged enrolment rewrites its entry as it was).
+ */
 export class MongoEnrolmentStore implements EnrolmentStore {
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    private readonly marks?: SweepMarks,
+  ) {}
 
   async find(learnerId: string, cohortId: string): Promise<Enrolment | null> {
     const doc = await this.m.Enrolment.findById(enrolmentId(learnerId, cohortId)).lean();
@@ -164,17 +177,21 @@ export class MongoEnrolmentStore implements EnrolmentStore {
       const learner = validId(init.learnerId) ? await this.m.Learner.findById(init.learnerId).lean() : null;
       const facts = learner ? { learnerFacts: learnerFacts(toLearner(learner)), learnerProfile: learnerProfileCopy(toLearner(learner)) } : {};
       const doc = await this.m.Enrolment.create({ _id: enrolmentId(init.learnerId, init.cohortId), ...init, ...facts, version: 0 });
+      await markDirty(this.marks, init.cohortId, String(doc._id));
       return toEnrolment(doc.toObject());
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const existing = await this.find(init.learnerId, init.cohortId);
       if (!existing) throw err;
+      // The creator marks it; marked again in case it stopped between its write and its mark.
+      await markDirty(this.marks, init.cohortId, existing.id);
       return existing;
     }
   }
 
   async save(enrolment: Enrolment): Promise<Enrolment> {
     await this.m.Enrolment.updateOne({ _id: enrolment.id }, replaceFields(enrolment));
+    await markDirty(this.marks, enrolment.cohortId, enrolment.id);
     return { ...enrolment, version: enrolment.version + 1 };
   }
 }

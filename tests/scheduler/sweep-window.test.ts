@@ -19,6 +19,13 @@ async function withLearners(n: number) {
   return learners;
 }
 
+/**
+ * The planner over the enrolment stream, whose positions count enrolments (what these tests check);
+ * the harness's default source streams the packed buckets, whose resume is tested in
+ * tests/storage/sweep-buckets.test.ts.
+ */
+const enrolmentStream = () => new MongoScheduleSource(h.db.models);
+
 /** A source that records where each stream started and how many enrolments it yielded. */
 function countingSource(h: SchedulingHarness) {
   const inner = new MongoScheduleSource(h.db.models);
@@ -45,6 +52,7 @@ describe('sweeps: resumable, windowed', () => {
     let batches = 0;
     const dying = h.planner({
       batchSize: 2,
+      source: enrolmentStream(),
       onBatch: async () => {
         if (++batches === 3) throw new Error('killed');
       },
@@ -72,7 +80,7 @@ describe('sweeps: resumable, windowed', () => {
   it('should stop at a full window with at most the limit and one batch queued, and resume at the next tick', async () => {
     const learners = await withLearners(8);
     const window = new SendWindow(h.queues, { limits: { console: 3 }, maxWaitMs: 0 });
-    const tick = () => h.planner({ batchSize: 2, window }).planReminders();
+    const tick = () => h.planner({ batchSize: 2, window, source: enrolmentStream() }).planReminders();
 
     expect(await tick()).toBe(4);
     expect(await queued()).toBe(4);

@@ -11,6 +11,7 @@ import { connectDatabase, type Database } from '../../src/storage/mongo.js';
 import { syncContentCohorts, upsertCohort, type CohortFields } from '../../src/storage/cohorts.js';
 import { MongoLearnerStore } from '../../src/storage/stores.js';
 import { MongoScheduledSendLog, MongoScheduleSource, MongoSweepStates } from '../../src/storage/schedule.js';
+import { SweepBuckets } from '../../src/storage/sweep-buckets.js';
 import { Queues } from '../../src/scheduler/queues.js';
 import { RedisLeases } from '../../src/scheduler/leases.js';
 import type { SendJob, SendJobName } from '../../src/scheduler/jobs.js';
@@ -94,7 +95,7 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
   const adapter = new CaptureAdapter();
   const metrics = new Metrics();
   const workers: Worker<SendJob, string, SendJobName>[] = [];
-  const learners = new MongoLearnerStore(db.models);
+  const learners = new MongoLearnerStore(db.models, { redis, prefix });
   const pacing = new ChatPacing(redis, prefix, 100);
   const outbox = new Outbox(queues, pacing);
   return {
@@ -112,7 +113,8 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
       new Planner({
         queues,
         outbox,
-        source: new MongoScheduleSource(db.models),
+        // As the app wires it (src/app/workers.ts): the sweeps stream the packed buckets the stores mark.
+        source: new MongoScheduleSource(db.models, new SweepBuckets(db.models, { redis, prefix })),
         states: new MongoSweepStates(db.models),
         catalog: deps.catalog,
         clock,
