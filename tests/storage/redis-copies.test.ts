@@ -3,28 +3,18 @@
  * (MongoLearnerStore with a cache). What they may never do: show a link that moved.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { connectDatabase, type Database } from '../../src/storage/mongo.js';
+import type { Redis } from 'ioredis';
+import type { Database } from '../../src/storage/mongo.js';
 import { MongoLearnerStore } from '../../src/storage/stores.js';
-import { deleteKeys } from '../support/cleanup.js';
-import { testConfig, uniqueName } from '../support/env.js';
+import { closeServices, openServices, uniqueName } from '../support/env.js';
 import type { ConversationId } from '../../src/core/model.js';
 
 let db: Database;
 let redis: Redis;
 const prefix = uniqueName('cdscopies');
 
-beforeAll(async () => {
-  const config = testConfig();
-  db = await connectDatabase(config.MONGODB_URL);
-  redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  await deleteKeys(redis, prefix);
-  await redis.quit();
-  await db.conn.dropDatabase();
-  await db.close();
-});
+beforeAll(async () => ({ db, redis } = await openServices()));
+afterAll(() => closeServices({ db, redis }, prefix));
 
 const learner = (conversation: ConversationId) => ({
   conversations: [conversation],

@@ -4,9 +4,9 @@
  * enrolments gives, after every kind of write the app makes, across folds cut short or raced.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Types } from 'mongoose';
-import { connectDatabase, type Database } from '../../src/storage/mongo.js';
+import type { Database } from '../../src/storage/mongo.js';
 import { MongoScheduleSource } from '../../src/storage/schedule.js';
 import { enrolmentId, MongoEnrolmentStore, MongoLearnerStore, toEnrolment } from '../../src/storage/stores.js';
 import { dirtyKey, SweepBuckets, SWEEP_PROJECTION, type SweepBucketOptions } from '../../src/storage/sweep-buckets.js';
@@ -14,7 +14,7 @@ import { learnerFacts } from '../../src/storage/learner-facts.js';
 import type { Candidate } from '../../src/scheduler/ports.js';
 import type { ConversationId, Enrolment, Learner } from '../../src/core/model.js';
 import { deleteKeys } from '../support/cleanup.js';
-import { testConfig, uniqueName } from '../support/env.js';
+import { closeServices, openServices, uniqueName } from '../support/env.js';
 import { clearDatabase } from '../support/store-contract.js';
 
 let db: Database;
@@ -22,17 +22,8 @@ let redis: Redis;
 const prefix = uniqueName('cdssweep');
 const marks = () => ({ redis, prefix });
 
-beforeAll(async () => {
-  const config = testConfig();
-  db = await connectDatabase(config.MONGODB_URL);
-  redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  await deleteKeys(redis, prefix);
-  await redis.quit();
-  await db.conn.dropDatabase();
-  await db.close();
-});
+beforeAll(async () => ({ db, redis } = await openServices()));
+afterAll(() => closeServices({ db, redis }, prefix));
 beforeEach(async () => {
   await clearDatabase(db);
   await deleteKeys(redis, prefix);

@@ -82,6 +82,21 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
+/** A test file's database (its own, from testConfig) and Redis connection: `beforeAll(async () => ({ db, redis } = await openServices()))`. */
+export async function openServices(): Promise<{ db: Database; redis: Redis }> {
+  const config = testConfig();
+  const db = await connectDatabase(config.MONGODB_URL);
+  return { db, redis: new Redis(config.REDIS_URL, { maxRetriesPerRequest: null }) };
+}
+
+/** Removes what openServices gave a test file: its Redis keys under `prefix`, then its database. */
+export async function closeServices({ db, redis }: { db: Database; redis: Redis }, prefix: string): Promise<void> {
+  await deleteKeys(redis, prefix);
+  await redis.quit();
+  await db.conn.dropDatabase();
+  await db.close();
+}
+
 /** The tutor over a fresh MongoDB database, with the shipped content and cohorts. */
 export async function engine(opts: { clock?: TestClock; content?: LoadedContent; config?: Record<string, string> } = {}): Promise<EngineHarness> {
   const config = testConfig(opts.config);
