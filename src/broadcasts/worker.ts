@@ -9,6 +9,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { MongoBroadcastStore } from '../storage/broadcasts.js';
 import { BroadcastPlanner, type BroadcastPlannerDeps } from './planner.js';
+import { RELEASE_IF_HELD, RENEW_IF_HELD } from '../storage/lock-scripts.js';
 
 export type BroadcastJobName = 'tick' | 'plan';
 export interface BroadcastJob {
@@ -18,8 +19,6 @@ export interface BroadcastJob {
 
 const LEASE_MS = 2 * 60 * 1000;
 const FOLLOW_MS = 1000;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 export class BroadcastStopped extends Error {
   override readonly name = 'BroadcastStopped';
@@ -62,7 +61,7 @@ export function createBroadcastWorker(o: BroadcastWorkerOptions): Worker<Broadca
     if ((await o.redis.set(key, token, 'PX', LEASE_MS, 'NX')) !== 'OK') return 'busy';
     const renew = async () => {
       if (o.stopping?.()) throw new BroadcastStopped();
-      if (Number(await o.redis.eval(RENEW, 1, key, token, LEASE_MS)) !== 1) throw new BroadcastStopped('lost the lease');
+      if (Number(await o.redis.eval(RENEW_IF_HELD, 1, key, token, LEASE_MS)) !== 1) throw new BroadcastStopped('lost the lease');
     };
     try {
       return await new BroadcastPlanner({ ...o.planner, onBatch: renew }).plan(id);
@@ -70,7 +69,7 @@ export function createBroadcastWorker(o: BroadcastWorkerOptions): Worker<Broadca
       if (err instanceof BroadcastStopped) return 'stopped';
       throw err;
     } finally {
-      await o.redis.eval(RELEASE, 1, key, token);
+      await o.redis.eval(RELEASE_IF_HELD, 1, key, token);
     }
   };
   const worker = new Worker<BroadcastJob, unknown, BroadcastJobName>(

@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Leases } from '../core/ports.js';
+import { RELEASE_IF_HELD } from '../storage/lock-scripts.js';
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** Another holder kept the lease longer than we wait: the job fails and BullMQ retries it. */
 export class LeaseBusyError extends Error {
@@ -49,7 +49,7 @@ export class RedisLeases implements Leases {
     try {
       return await work();
     } finally {
-      await this.redis.eval(RELEASE, 1, redisKey, token);
+      await this.redis.eval(RELEASE_IF_HELD, 1, redisKey, token);
     }
   }
 }

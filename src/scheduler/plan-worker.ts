@@ -12,10 +12,9 @@ import { SWEEPS, type PlanJob, type PlanJobName } from './jobs.js';
 import type { Queues } from './queues.js';
 import { Planner, type PlannerDeps } from './planner.js';
 import type { Pruner } from './ports.js';
+import { RELEASE_IF_HELD, RENEW_IF_HELD } from '../storage/lock-scripts.js';
 
 const LEASE_MS = 5 * 60 * 1000;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const PRUNE_EVERY_MS = 3600_000;
 
 export class LeaseLostError extends Error {
@@ -56,7 +55,7 @@ export function createPlanWorker(
       if ((await redis.set(key, token, 'PX', LEASE_MS, 'NX')) !== 'OK') return 'busy: another worker is running this sweep';
       const renew = async () => {
         if (stopping()) throw new SweepInterruptedError();
-        if (Number(await redis.eval(RENEW, 1, key, token, LEASE_MS)) !== 1) throw new LeaseLostError(`lost the lease of sweep ${name}`);
+        if (Number(await redis.eval(RENEW_IF_HELD, 1, key, token, LEASE_MS)) !== 1) throw new LeaseLostError(`lost the lease of sweep ${name}`);
       };
       try {
         if (name === 'prune') return pruner ? await pruner.prune(deps.clock.now(), renew) : 'no pruner';
@@ -65,7 +64,7 @@ export function createPlanWorker(
         if (err instanceof SweepInterruptedError) return 'interrupted: shutting down';
         throw err;
       } finally {
-        await redis.eval(RELEASE, 1, key, token);
+        await redis.eval(RELEASE_IF_HELD, 1, key, token);
       }
     },
     { connection: queues.settings.connection, prefix: queues.settings.prefix, concurrency: SWEEPS.length + 1 },

@@ -15,10 +15,9 @@ import type { Models } from './models.js';
 import { readAhead } from './read-ahead.js';
 import { isDuplicateKey, stringId, toEnrolment } from './stores.js';
 import { learnerFacts, type FactsSource } from './learner-facts.js';
-import type { SweepBuckets } from './sweep-buckets.js';
+import { SWEEP_PROJECTION, type SweepBuckets } from './sweep-buckets.js';
 
 const LEARNER_FIELDS = { conversations: 1, unreachable: 1, consent: 1, lessonHour: 1, stopped: 1, onboarded: 1, cohortId: 1 };
-const ENROLMENT_FIELDS = { learnerId: 1, cohortId: 1, courseId: 1, status: 1, cursor: 1, completedLessons: 1, lastActivityAt: 1, reviewDueAt: 1, learnerFacts: 1 };
 
 function oid(hex: string): Types.ObjectId | null {
   return Types.ObjectId.isValid(hex) ? new Types.ObjectId(hex) : null;
@@ -67,7 +66,7 @@ export class MongoScheduleSource implements ScheduleSource {
       return;
     }
     const cursor = this.m.Enrolment.collection
-      .find({ cohortId: stringId(cohortId) }, { projection: ENROLMENT_FIELDS })
+      .find({ cohortId: stringId(cohortId) }, { projection: SWEEP_PROJECTION })
       .skip(Math.max(0, Math.floor(from)))
       .batchSize(size);
     try {
@@ -108,7 +107,7 @@ export class MongoScheduleSource implements ScheduleSource {
   /** Enrolments of a cohort whose last activity is in [from, to) (a slice of a minute or so: small). */
   async *inactiveEnrolments(cohortId: string, from: Date, to: Date, size: number): AsyncGenerator<Candidate[]> {
     const cursor = this.m.Enrolment.collection
-      .find({ cohortId: stringId(cohortId), lastActivityAt: { $gte: from, $lt: to } }, { projection: ENROLMENT_FIELDS })
+      .find({ cohortId: stringId(cohortId), lastActivityAt: { $gte: from, $lt: to } }, { projection: SWEEP_PROJECTION })
       .batchSize(size);
     for await (const docs of batches(cursor, size)) yield this.candidates(docs);
   }

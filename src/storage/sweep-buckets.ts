@@ -25,6 +25,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Models } from './models.js';
 import { stringId } from './stores.js';
+import { RELEASE_IF_HELD, RENEW_IF_HELD } from './lock-scripts.js';
+import { mapLimit } from './map-limit.js';
 
 /** Buckets per cohort: ~100 enrolments each at a million; a small cohort has one or two a bucket. */
 export const BUCKETS_PER_COHORT = 10_000;
@@ -90,8 +92,6 @@ export async function markDirty(marks: SweepMarks | undefined, cohortId: string,
   if (marks) await marks.redis.sadd(dirtyKey(marks.prefix, cohortId), enrolmentId);
 }
 
-const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-const EXTEND = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 export interface SweepBucketOptions {
   /** @defaultValue BUCKETS_PER_COHORT */
@@ -189,13 +189,13 @@ export class SweepBuckets {
     }
     const lock = {
       extend: async () => {
-        if (!(await redis.eval(EXTEND, 1, key, token, this.lockMs))) throw new Error(`sweep buckets of ${cohortId}: the lock expired while folding`);
+        if (!(await redis.eval(RENEW_IF_HELD, 1, key, token, this.lockMs))) throw new Error(`sweep buckets of ${cohortId}: the lock expired while folding`);
       },
     };
     try {
       return await fn(lock);
     } finally {
-      await redis.eval(RELEASE, 1, key, token);
+      await redis.eval(RELEASE_IF_HELD, 1, key, token);
     }
   }
 
@@ -210,7 +210,7 @@ export class SweepBuckets {
     const folded: Record<string, any>[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
-      const docs = await mapLimited(chunk, 8, (id) => this.m.Enrolment.collection.findOne({ _id: stringId(id) }, { projection: SWEEP_PROJECTION }));
+      const docs = await mapLimit(chunk, 8, (id) => this.m.Enrolment.collection.findOne({ _id: stringId(id) }, { projection: SWEEP_PROJECTION }));
       const changes = new Map<number, Map<string, Record<string, unknown> | null>>();
       chunk.forEach((id, k) => {
         const doc = docs[k];
@@ -230,7 +230,7 @@ export class SweepBuckets {
   /** Reads, changes and writes each bucket by `_id` (four at a time; one writer: the lock's holder). */
   private async write(cohortId: string, changes: Map<number, Map<string, Record<string, unknown> | null>>): Promise<void> {
     const col = this.m.SweepBucket.collection;
-    await mapLimited([...changes], 4, async ([n, entries]) => {
+    await mapLimit([...changes], 4, async ([n, entries]) => {
       const _id = stringId(bucketId(cohortId, n));
       const doc = await col.findOne({ _id });
       const rows = doc ? (JSON.parse(String(doc.rows ?? '{}')) as Record<string, unknown>) : {};
@@ -264,19 +264,8 @@ export class SweepBuckets {
       if (++held >= flushAt) await flush();
     }
     if (held) await flush();
-    await this.m.SweepBucket.collection.updateOne({ _id: stringId(markerId(cohortId)) }, { $set: { builtAt: new Date() } }, { upsert: true });
+    await markBuilt(this.m, cohortId);
   }
-}
-
-/** `fn` over `items`, at most `limit` at once, results in order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Packs enrolment documents into their buckets' `rows` strings, as the fold writes them (benches' seeds). */

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { invitationCollections, type InvitationDoc, type InvitationProfile, type KeyDoc } from '../../storage/invitations.js';
 import { isDuplicateKey, stringId } from '../../storage/stores.js';
 import { clean, nameKey, type RosterRow } from './validate.js';
+import { mapLimit } from '../../storage/map-limit.js';
 
 /** Most writes sent in one command (FerretDB's pool suffers beyond this). */
 export const WRITE_BATCH = 16;
@@ -57,19 +58,6 @@ function sameProfile(a: InvitationProfile, b: InvitationProfile): boolean {
 /** What the strongest key of an imported person carries: their profile's digest, for a re-import to see "unchanged" in one lookup. */
 export function signature(p: InvitationProfile): string {
   return createHash('sha256').update(normal(p)).digest('base64url').slice(0, 22);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

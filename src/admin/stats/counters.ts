@@ -25,6 +25,7 @@ import { DateTime } from 'luxon';
 import type { Clock } from '../../core/ports.js';
 import { FUNNEL, type Delta, type Metric } from './facts.js';
 import { ExportRows } from './rows.js';
+import { RELEASE_IF_HELD } from '../../storage/lock-scripts.js';
 
 export const COUNTERS = 'stats_counters';
 /** How long an op id is remembered: a save retried later than this could count twice. */
@@ -151,7 +152,6 @@ const FLUSHED = `
 if redis.call('HGET', KEYS[1], '_v') == ARGV[2] then return redis.call('SREM', KEYS[2], ARGV[1]) end
 return 0`;
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 function cellField(commune: string, role: string, metric: string): string {
   return `c|${enc(commune)}|${enc(role)}|${metric}`;
@@ -223,7 +223,7 @@ export class StatsCounters {
       r.defineCommand('cdsStatsLoad', { lua: LOAD, numberOfKeys: 1 });
       r.defineCommand('cdsStatsReplace', { lua: REPLACE, numberOfKeys: 2 });
       r.defineCommand('cdsStatsFlushed', { lua: FLUSHED, numberOfKeys: 2 });
-      r.defineCommand('cdsStatsRelease', { lua: RELEASE, numberOfKeys: 1 });
+      r.defineCommand('cdsStatsRelease', { lua: RELEASE_IF_HELD, numberOfKeys: 1 });
     }
     this.redis = r;
     this.keyPrefix = statsKeyPrefix(o.prefix, o.conn.name);

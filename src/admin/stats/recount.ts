@@ -13,6 +13,7 @@ import { contribution, enrolmentSide, learnerSide, type EnrolmentSide, type Metr
 import { SUMMARY, type CellCounts, type StatsCounters } from './counters.js';
 import { markId, MARKS, type Mark, type StatsTracker } from './tracking.js';
 import { enrolmentPart, learnerPart, type EnrolmentPart } from './rows.js';
+import { mapLimit } from '../../storage/map-limit.js';
 
 const WRITE_BATCH = 16;
 const DAY_MS = 24 * 3600 * 1000;
@@ -51,13 +52,6 @@ function racedInsert(err: unknown): void {
   const e = err as { code?: number; writeErrors?: { code?: number }[] };
   if (e?.code === 11000 || (e?.writeErrors ?? []).every((w) => w.code === 11000)) return;
   throw err;
-}
-
-async function inParallel(commands: (() => Promise<unknown>)[], width: number): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < commands.length) await commands[next++]!();
-  }));
 }
 
 export async function recount(p: { models: Models; conn: Connection; counters: StatsCounters; tracker: StatsTracker; cohortId: string; now: Date }): Promise<RecountResult> {
@@ -99,7 +93,7 @@ export async function recount(p: { models: Models; conn: Connection; counters: S
     for (let i = 0; i < wrong.length; i += WRITE_BATCH) {
       commands.push(() => markCol.bulkWrite(wrong.slice(i, i + WRITE_BATCH).map((m) => ({ replaceOne: { filter: { _id: m._id }, replacement: m, upsert: true } }))));
     }
-    await inParallel(commands, 4);
+    await mapLimit(commands, 4, (command) => command());
   };
   const weekAgo = p.now.getTime() - 7 * DAY_MS;
   // The export's rows are rebuilt on the way (each through the version check: a save meanwhile stands).
