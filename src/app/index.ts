@@ -11,6 +11,7 @@ import type { Clock, Random, Reachability, Translator, UpdateLog } from '../core
 import type { ChannelAdapter, Ingress } from '../channels/types.js';
 import type { Database } from '../storage/mongo.js';
 import { MongoLearnerStore } from '../storage/stores.js';
+import { RecordCopies } from '../storage/record-copies.js';
 import { MongoReachability } from '../storage/reachability.js';
 import { MongoConversationDirectory, MongoHeldMessages } from '../storage/held-messages.js';
 import type { Queues } from '../scheduler/queues.js';
@@ -89,7 +90,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const tutorDeps = buildTutorDeps({
     ...s,
     counters,
-    reachability: new MongoReachability(db.models, { redis: s.redis, key: blockedConversationsKey(queues.settings.prefix) }),
+    reachability: new MongoReachability(db.models, { redis: s.redis, key: blockedConversationsKey(queues.settings.prefix) }, new RecordCopies(s.redis, queues.settings.prefix)),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
     cache: { redis: s.redis, prefix: queues.settings.prefix },
   });

@@ -61,7 +61,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     leases: p.leases,
     updates: new RedisUpdateLog(p.cache.redis, p.cache.prefix, { decisionTtlSeconds: p.config.RETAIN_UPDATES_DAYS * 86_400 }),
     catalog,
-    reviews: new MongoReviewStore(m),
+    reviews: new MongoReviewStore(m, p.cache),
     invitations: new MongoInvitationStore(p.db.conn),
     memory: new FsrsMemory(),
     clock: p.clock,

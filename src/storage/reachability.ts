@@ -9,12 +9,15 @@ import type { Redis } from 'ioredis';
 import type { ConversationId } from '../core/model.js';
 import type { Reachability } from '../core/ports.js';
 import type { Models } from './models.js';
+import { LEARNER_FIELD, type RecordCopies } from './record-copies.js';
 
 export class MongoReachability implements Reachability {
   constructor(
     private readonly m: Models,
     /** Where the fast copy lives (a hash: conversation → blocked at, ms); without it, sends read MongoDB. */
     private readonly cache?: { redis: Redis; key: string },
+    /** The learners' record copies, dropped after each change of a learner's `unreachable` list (record-copies.ts). */
+    private readonly copies?: RecordCopies,
   ) {}
 
   async markBlocked(conversation: ConversationId, at: Date): Promise<void> {
@@ -31,6 +34,7 @@ export class MongoReachability implements Reachability {
     const link = await this.m.Conversation.findOneAndUpdate({ _id: conversation }, { $set: { blockedAt: at } }).lean<{ learnerId: string }>();
     if (!link) return null;
     await this.m.Learner.updateOne({ _id: link.learnerId }, { $addToSet: { unreachable: conversation }, $inc: { version: 1 } });
+    await this.copies?.drop(String(link.learnerId), LEARNER_FIELD);
     return String(link.learnerId);
   }
 
@@ -41,6 +45,7 @@ export class MongoReachability implements Reachability {
     if (!link?.blockedAt) return null;
     // No version bump: the tutor, which calls this on /start, saves the learner with the same list.
     await this.m.Learner.updateOne({ _id: link.learnerId }, { $pull: { unreachable: conversation } });
+    await this.copies?.drop(String(link.learnerId), LEARNER_FIELD);
     return String(link.learnerId);
   }
 

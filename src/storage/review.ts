@@ -10,7 +10,8 @@ import { Schema } from 'mongoose';
 import type { ReviewStore } from '../core/ports.js';
 import type { ReviewDeck } from '../core/review.js';
 import type { Models } from './models.js';
-import { isDuplicateKey, stringId } from './stores.js';
+import { isDuplicateKey, recordCopies, stringId, type RedisCopies } from './stores.js';
+import { reviewField, type RecordCopies } from './record-copies.js';
 
 /** Items, the round in hand and the open offer are written whole; nothing queries inside them. */
 export const reviewDeckSchema = new Schema(
@@ -46,15 +47,34 @@ function fieldsOf(deck: ReviewDeck): Record<string, unknown> {
   return Object.fromEntries(Object.entries(deck).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * With a cache, decks are read from their Redis copies and written through them, as learners and
+ * enrolments are (src/storage/record-copies.ts): a check answer reads and rewrites its deck.
+ */
 export class MongoReviewStore implements ReviewStore {
-  constructor(private readonly m: Models) {}
+  private readonly copies?: RecordCopies;
+
+  constructor(
+    private readonly m: Models,
+    cache?: RedisCopies,
+  ) {
+    this.copies = recordCopies(cache);
+  }
 
   async find(learnerId: string, cohortId: string): Promise<ReviewDeck | null> {
+    const field = reviewField(String(cohortId));
+    const copy = await this.copies?.get<ReviewDeck>(String(learnerId), field);
+    if (copy) return copy;
     const doc = await this.m.ReviewDeck.collection.findOne({ _id: stringId(deckId(String(learnerId), String(cohortId))) });
-    return doc ? toDeck(doc) : null;
+    if (!doc) return null;
+    const deck = toDeck(doc);
+    await this.copies?.fill(String(learnerId), field, deck);
+    return deck;
   }
 
   async save(deck: ReviewDeck): Promise<ReviewDeck> {
+    const field = reviewField(String(deck.cohortId));
+    await this.copies?.drop(String(deck.learnerId), field);
     const saved = { ...deck, version: deck.version + 1 };
     const _id = stringId(deckId(String(deck.learnerId), String(deck.cohortId)));
     const write = () => this.m.ReviewDeck.collection.replaceOne({ _id }, { ...fieldsOf(saved) }, { upsert: true });
@@ -65,6 +85,8 @@ export class MongoReviewStore implements ReviewStore {
       if (!isDuplicateKey(err)) throw err;
       await write();
     }
+    // As stored: toDeck of the written fields (no undefined values).
+    await this.copies?.put(String(deck.learnerId), field, toDeck(fieldsOf(saved)));
     return saved;
   }
 }

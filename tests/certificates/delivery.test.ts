@@ -46,7 +46,7 @@ describe('sending a certificate', () => {
       },
     });
     const learner = await h.learner('Trần Thị Ánh');
-    const enrolments = new MongoEnrolmentStore(h.db.models);
+    const enrolments = new MongoEnrolmentStore(h.db.models, h.cache);
     const e = await enrolments.ensure({ learnerId: learner.id, cohortId: h.cohortId, courseId: 'cds-xa', status: 'in_progress', cursor: { at: 'idle' }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: h.clock.now() });
     e.completedLessons = lessonsOf(h.deps.catalog.get('cds-xa')!).map((l) => l.id);
     e.finalAttempts = [{ n: 1, questionIds: [], correct: 30, answered: 30, startedAt: h.clock.now(), finishedAt: h.clock.now(), scorePercent: 100, passed: true }];

@@ -15,7 +15,7 @@ let h: SchedulingHarness;
 let enrolments: MongoEnrolmentStore;
 beforeAll(async () => {
   h = await schedulingHarness({ opensAt, closesAt, reminders: [], quietHours: null, lessonHour: 8 });
-  enrolments = new MongoEnrolmentStore(h.db.models);
+  enrolments = new MongoEnrolmentStore(h.db.models, h.cache);
 }, 30_000);
 afterAll(() => h?.close());
 

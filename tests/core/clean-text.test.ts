@@ -15,7 +15,7 @@ const LRI = '\u2066';
 const PDI = '\u2069';
 
 async function profile(a: ChatLearner) {
-  return (await new MongoLearnerStore(h.db.models).findByConversation(a.conversation))!.profile;
+  return (await new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation))!.profile;
 }
 
 /** Onboards up to the name prompt. */
@@ -87,7 +87,7 @@ describe('names and places the tutor stores', () => {
     expect((await profile(a)).commune).toBe('Xã Nghi Lộc');
     await a.say('/gopy');
     await a.say(`Bài học${SOFT_HYPHEN} rất ${LRI}hay${PDI}`.normalize('NFD'));
-    const learner = await new MongoLearnerStore(h.db.models).findByConversation(a.conversation);
+    const learner = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation);
     const feedback = await h.db.models.Feedback.findOne({ learnerId: learner!.id }).lean<{ text: string }>();
     expect(feedback!.text).toBe('Bài học rất hay');
   });

@@ -9,8 +9,8 @@ import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores
 const h = useEngine();
 
 async function stored(a: ChatLearner) {
-  const l = await new MongoLearnerStore(h.db.models).findByConversation(a.conversation);
-  return (await new MongoEnrolmentStore(h.db.models).find(l!.id, 'demo'))!;
+  const l = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation);
+  return (await new MongoEnrolmentStore(h.db.models, h.cache).find(l!.id, 'demo'))!;
 }
 
 /** A learner with every lesson done, at question 1 of a final attempt. */
@@ -20,7 +20,7 @@ async function inFinal(): Promise<ChatLearner> {
   const e = await stored(a);
   e.completedLessons = lessonsOf(h.course).map((l) => l.id);
   e.cursor = { at: 'idle' };
-  await new MongoEnrolmentStore(h.db.models).save(e);
+  await new MongoEnrolmentStore(h.db.models, h.cache).save(e);
   await a.say('/kiemtra');
   await a.say('1');
   return a;
@@ -103,7 +103,7 @@ describe('the final test', () => {
       const a = await inFinal();
       const e = await stored(a);
       delete e.finalAttempts.at(-1)!.orders;
-      await new MongoEnrolmentStore(h.db.models).save(e);
+      await new MongoEnrolmentStore(h.db.models, h.cache).save(e);
       const q = findFinalQuestion(h.course, e.finalAttempts.at(-1)!.questionIds[0]!)!;
       await a.say('/hoc');
       expect(a.last.at(-1)!.choices!.map((c) => c.label)).toEqual(q.options.map((o) => pick(o, 'vi')));

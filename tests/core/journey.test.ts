@@ -8,8 +8,8 @@ import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores
 const h = useEngine();
 
 async function enrolment(learner: ChatLearner) {
-  const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
-  return new MongoEnrolmentStore(h.db.models).find(l!.id, 'demo');
+  const l = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(learner.conversation);
+  return new MongoEnrolmentStore(h.db.models, h.cache).find(l!.id, 'demo');
 }
 
 /** Reads each card and answers each check question correctly, until `count` lessons are done. */
@@ -62,7 +62,7 @@ describe('the learner journey through the engine', () => {
     await a.say('7h');
     expect(a.text()).toContain('7:00');
     expect(a.last.at(-1)!.text).toContain('Chuyên đề 1 · Bài 1/');
-    const learner = await new MongoLearnerStore(h.db.models).findByConversation(a.conversation);
+    const learner = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation);
     expect(learner).toMatchObject({
       onboarded: true,
       consent: true,

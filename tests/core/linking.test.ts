@@ -6,7 +6,7 @@ import type { ConversationId } from '../../src/core/model.js';
 
 const h = useEngine();
 
-const learnerOf = (c: ConversationId) => new MongoLearnerStore(h.db.models).findByConversation(c);
+const learnerOf = (c: ConversationId) => new MongoLearnerStore(h.db.models, h.cache).findByConversation(c);
 
 /** Reads one card and answers its questions correctly. */
 async function studyOneLesson(l: ChatLearner): Promise<void> {
@@ -50,7 +50,7 @@ describe('linking a second channel with /lienket', () => {
     await studyOneLesson(onZalo);
     await onConsole.say('/tiendo');
     expect(onConsole.text()).toContain('Đã học 2/');
-    const e = await new MongoEnrolmentStore(h.db.models).find(a!.id, 'demo');
+    const e = await new MongoEnrolmentStore(h.db.models, h.cache).find(a!.id, 'demo');
     expect(e!.completedLessons).toHaveLength(2);
   });
 
@@ -85,7 +85,7 @@ describe('linking a second channel with /lienket', () => {
     await started.say(`/lienket ${code}`);
     expect(started.text()).toContain('Đã liên kết');
     expect((await learnerOf(started.conversation))!.id).toBe((await learnerOf(owner.conversation))!.id);
-    const detached = await new MongoLearnerStore(h.db.models).findById(before!.id);
+    const detached = await new MongoLearnerStore(h.db.models, h.cache).findById(before!.id);
     expect(detached!.conversations).toEqual([]);
   });
 

@@ -8,8 +8,8 @@ import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores
 const h = useEngine();
 
 async function stored(a: ChatLearner) {
-  const l = await new MongoLearnerStore(h.db.models).findByConversation(a.conversation);
-  const e = await new MongoEnrolmentStore(h.db.models).find(l!.id, 'demo');
+  const l = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation);
+  const e = await new MongoEnrolmentStore(h.db.models, h.cache).find(l!.id, 'demo');
   return { learner: l!, enrolment: e! };
 }
 
@@ -19,7 +19,7 @@ async function jumpTo(a: ChatLearner, lessonId: string): Promise<void> {
   const { enrolment } = await stored(a);
   enrolment.completedLessons = all.slice(0, all.findIndex((l) => l.id === lessonId)).map((l) => l.id);
   enrolment.cursor = { at: 'card', lessonId };
-  await new MongoEnrolmentStore(h.db.models).save(enrolment);
+  await new MongoEnrolmentStore(h.db.models, h.cache).save(enrolment);
   await a.say('/hoc');
 }
 

@@ -47,7 +47,7 @@ describe('a handling cut short after its decision was recorded', () => {
     const chosen = a.event('hour:6', 'choice');
     kill.when = (l) => l.onboarded;
     await expect(tutor.handle(chosen)).rejects.toThrow(Killed);
-    const store = new MongoLearnerStore(h.db.models);
+    const store = new MongoLearnerStore(h.db.models); // the database itself (this tutor keeps its copies under a prefix of its own)
     const before = await store.findByConversation(a.conversation);
     expect(before?.prompt).toBe('hour');
 

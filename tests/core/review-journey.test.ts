@@ -12,18 +12,18 @@ const start = new Date(`${new Date().toISOString().slice(0, 10)}T09:00:00+07:00`
 const h = useEngine({ clock: new TestClock(start) });
 
 async function ids(learner: ChatLearner) {
-  const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
+  const l = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(learner.conversation);
   return { learnerId: l!.id, cohortId: l!.cohortId };
 }
 
 async function enrolment(learner: ChatLearner) {
   const { learnerId, cohortId } = await ids(learner);
-  return (await new MongoEnrolmentStore(h.db.models).find(learnerId, cohortId))!;
+  return (await new MongoEnrolmentStore(h.db.models, h.cache).find(learnerId, cohortId))!;
 }
 
 async function deck(learner: ChatLearner) {
   const { learnerId, cohortId } = await ids(learner);
-  return new MongoReviewStore(h.db.models).find(learnerId, cohortId);
+  return new MongoReviewStore(h.db.models, h.cache).find(learnerId, cohortId);
 }
 
 /** A learner on the first check question of lesson 1, who answers it wrong and the lesson's others right. */
@@ -45,8 +45,10 @@ async function missFirstQuestion(): Promise<{ learner: ChatLearner; missed: Ques
 
 /** Every lesson marked done, as after a learner studied them all. */
 async function finishLessons(learner: ChatLearner): Promise<void> {
-  const { learnerId } = await ids(learner);
-  await h.db.models.Enrolment.updateOne({ learnerId }, { $set: { completedLessons: lessonsOf(h.course).map((l) => l.id), cursor: { at: 'idle' } } });
+  const enrolments = new MongoEnrolmentStore(h.db.models, h.cache);
+  const { learnerId, cohortId } = await ids(learner);
+  const e = (await enrolments.find(learnerId, cohortId))!;
+  await enrolments.save({ ...e, completedLessons: lessonsOf(h.course).map((l) => l.id), cursor: { at: 'idle' } });
 }
 
 describe('review in the conversation', () => {

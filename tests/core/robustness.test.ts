@@ -6,8 +6,8 @@ import { MongoEnrolmentStore, MongoLearnerStore } from '../../src/storage/stores
 const h = useEngine();
 
 async function stored(learner: ChatLearner) {
-  const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
-  const e = l ? await new MongoEnrolmentStore(h.db.models).find(l.id, 'demo') : null;
+  const l = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(learner.conversation);
+  const e = l ? await new MongoEnrolmentStore(h.db.models, h.cache).find(l.id, 'demo') : null;
   const answers = l ? await h.db.models.Answer.countDocuments({ learnerId: l.id }) : 0;
   return { learner: l, enrolment: e, answers };
 }
@@ -126,7 +126,7 @@ describe('bad input', () => {
     const s = await stored(a);
     expect(s.learner!.profile.fullName === undefined || s.learner!.profile.fullName === '{"$gt": ""}').toBe(true);
     // An operator object reaching a store never matches anything: it is refused.
-    const lookup = new MongoLearnerStore(h.db.models).findByInviteCode({ $ne: null } as unknown as string);
+    const lookup = new MongoLearnerStore(h.db.models, h.cache).findByInviteCode({ $ne: null } as unknown as string);
     await expect(lookup).rejects.toThrow();
   });
 

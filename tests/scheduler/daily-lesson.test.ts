@@ -57,7 +57,7 @@ describe('daily lesson push', () => {
     const finished = await h.learner('Xong Hết Bài');
     const stopped = await h.learner('Dừng Lại');
     const all = lessonsOf(shipped().courses.get('cds-xa')!).map((l) => l.id);
-    await h.db.models.Enrolment.updateOne({ learnerId: finished.id }, { $set: { completedLessons: all, cursor: { at: 'idle' } } });
+    await h.change(finished.id, { enrolment: { completedLessons: all, cursor: { at: 'idle' } } });
     await stopped.say('/dung');
     h.startSender();
     await lessonsAt('2026-05-21T08:05:00+07:00');

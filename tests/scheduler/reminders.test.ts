@@ -62,9 +62,9 @@ describe('deadline reminders', () => {
     const stopped = await h.learner('Phạm Văn Dừng');
     const refused = await h.learner('Đỗ Văn Không');
     const active = await h.learner('Vũ Thị Học');
-    await h.db.models.Enrolment.updateOne({ learnerId: done.id }, { $set: { status: 'completed' } });
+    await h.change(done.id, { enrolment: { status: 'completed' } });
     await stopped.say('/dung');
-    await h.db.models.Learner.updateOne({ _id: refused.id }, { $set: { consent: false } });
+    await h.change(refused.id, { learner: { consent: false } });
     h.startSender();
     await sweepAt(DAY - 60_000);
     expect(h.adapter.to(active.address)).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('deadline reminders', () => {
     const a = await h.learner();
     h.clock.current = new Date(closesAt.getTime() - DAY + 60_000);
     expect(await h.planner().planReminders()).toBe(1);
-    await h.db.models.Enrolment.updateOne({ learnerId: a.id }, { $set: { status: 'completed' } });
+    await h.change(a.id, { enrolment: { status: 'completed' } });
     h.startSender();
     await h.drained();
     expect(h.adapter.to(a.address)).toHaveLength(0);

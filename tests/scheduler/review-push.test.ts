@@ -40,7 +40,7 @@ describe('review in the daily push', () => {
   it('should push the review round to a learner whose lessons are done while a question is due, and not before', async () => {
     h = await schedulingHarness({ opensAt, closesAt, reminders: [], quietHours: QUIET, lessonHour: 8 });
     const { a, missed } = await learnerWhoMissedOne();
-    await h.db.models.Enrolment.updateOne({ learnerId: a.id }, { $set: { completedLessons: lessonsOf(course).map((l) => l.id), cursor: { at: 'idle' } } });
+    await h.change(a.id, { enrolment: { completedLessons: lessonsOf(course).map((l) => l.id), cursor: { at: 'idle' } } });
     h.startSender();
     // Not the day it was missed (the sweep finds nothing due), nor inside quiet hours.
     expect(await lessonsAt('2026-05-20T20:00:00+07:00')).toBe(0);
@@ -91,7 +91,7 @@ describe('review in the daily push', () => {
   it('should push nothing after closing, whatever is due', async () => {
     h = await schedulingHarness({ opensAt, closesAt, reminders: [], quietHours: QUIET, lessonHour: 8 });
     const { a } = await learnerWhoMissedOne();
-    await h.db.models.Enrolment.updateOne({ learnerId: a.id }, { $set: { completedLessons: lessonsOf(course).map((l) => l.id), cursor: { at: 'idle' }, reviewDueAt: new Date('2026-05-21T08:00:00+07:00') } });
+    await h.change(a.id, { enrolment: { completedLessons: lessonsOf(course).map((l) => l.id), cursor: { at: 'idle' }, reviewDueAt: new Date('2026-05-21T08:00:00+07:00') } });
     h.startSender();
     await lessonsAt('2026-06-06T08:05:00+07:00');
     expect(texts(a.address)).toEqual([]);

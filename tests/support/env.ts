@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { buildTutorDeps, createApp, type App } from '../../src/app/index.js';
 import { Tutor } from '../../src/core/tutor.js';
 import { createTranslator } from '../../src/i18n/index.js';
+import { RecordCopies } from '../../src/storage/record-copies.js';
 import { MongoReachability } from '../../src/storage/reachability.js';
 import { loadContent, type LoadedContent } from '../../src/content/load.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
@@ -79,6 +80,11 @@ export interface EngineHarness {
   /** The stats counters the tutor's saves count with (Redis, flushed to the database). */
   counters: StatsCounters;
   redis: Redis;
+  /**
+   * The tutor's Redis copies (src/storage/record-copies.ts): a test that changes a learner, an
+   * enrolment or a deck itself does it through stores built with this, as the app's own code does.
+   */
+  cache: { redis: Redis; prefix: string };
   close(): Promise<void>;
 }
 
@@ -116,6 +122,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
     content,
     counters,
     redis,
+    cache: { redis, prefix },
     async close() {
       await counters.close();
       await deleteKeys(redis, prefix);
@@ -129,7 +136,7 @@ export async function engine(opts: { clock?: TestClock; content?: LoadedContent;
 /** The tutor's ports over the MongoDB stores, as the composition root builds them. */
 export async function tutorDeps(p: { db: Database; content: LoadedContent; config: Config; clock: Clock; random?: Random; leases: Leases; counters: StatsCounters; cache: { redis: Redis; prefix: string } }) {
   const i18n = await createTranslator(resolve(ROOT, 'locales'), p.config.DEFAULT_LOCALE);
-  return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models) });
+  return buildTutorDeps({ ...p, random: p.random ?? seededRandom(), i18n, reachability: new MongoReachability(p.db.models, undefined, new RecordCopies(p.cache.redis, p.cache.prefix)) });
 }
 
 /** The whole application (queues and workers included) with a fresh database and Redis key prefix. */

@@ -5,6 +5,7 @@ import { Tutor } from '../../src/core/tutor.js';
 import { Pushes } from '../../src/core/push.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { TutorDeps } from '../../src/core/ports.js';
+import type { Enrolment, Learner } from '../../src/core/model.js';
 import type { ChannelAdapter } from '../../src/channels/types.js';
 import { SendError } from '../../src/channels/shared/errors.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
@@ -60,6 +61,8 @@ export class CaptureAdapter implements ChannelAdapter {
 export interface SchedulingHarness {
   db: Database;
   redis: Redis;
+  /** The tutor's Redis copies: stores a test writes through are built with it (see EngineHarness.cache). */
+  cache: { redis: Redis; prefix: string };
   queues: Queues;
   outbox: Outbox;
   clock: TestClock;
@@ -74,6 +77,8 @@ export interface SchedulingHarness {
   /** Waits until the console send queue has nothing waiting, delayed or active. */
   drained(): Promise<void>;
   learner(name?: string): Promise<ChatLearner & { id: string; address: string }>;
+  /** Changes a learner's record or their enrolment in their cohort through the app's stores, so that the copies and the sweep marks follow. */
+  change(learnerId: string, c: { learner?: Partial<Learner>; enrolment?: Partial<Enrolment> }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +107,7 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
     outbox,
     db,
     redis,
+    cache: { redis, prefix },
     queues,
     clock,
     deps,
@@ -140,6 +146,11 @@ export async function schedulingHarness(cohort: Omit<CohortFields, 'id' | 'cours
         const c = await queues.send.console.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
         return Object.values(c).every((n) => n === 0);
       }, 'the send queue to drain');
+    },
+    async change(learnerId, c) {
+      const l = (await deps.learners.findById(learnerId))!;
+      if (c.learner) await deps.learners.save({ ...l, ...c.learner });
+      if (c.enrolment) await deps.enrolments.save({ ...(await deps.enrolments.find(learnerId, l.cohortId))!, ...c.enrolment });
     },
     async learner(name = 'Nguyễn Thị Hoa') {
       const chat = new ChatLearner(tutor, 'console');

@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 30_000);
 
 async function learnerOf(a: ChatLearner) {
-  return new MongoLearnerStore(h.db.models).findByConversation(a.conversation);
+  return new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation);
 }
 
 describe('starting with an invite code', () => {

@@ -100,7 +100,7 @@ describe('the stats counters', () => {
   }, 40_000);
 
   it('should not count a retried save of the same version twice', async () => {
-    const store = new TrackedLearnerStore(new MongoLearnerStore(h.db.models), s.tracker);
+    const store = new TrackedLearnerStore(new MongoLearnerStore(h.db.models, h.cache), s.tracker);
     const created = await store.create({ conversations: ['console:retry'], unreachable: [], profile: { province: 'Hà Nội', commune: 'Xã Retry', role: 'chair' }, locale: 'vi', cohortId: 'demo', stopped: false, onboarded: false, createdAt: new Date() });
     const onboarded = { ...created, onboarded: true };
     await store.save(onboarded);

@@ -52,8 +52,8 @@ describe('the stats counters after a randomised journey of 500 learners', () => 
     const counters = cutShort(h.counters, () => master.next(), 40, failures);
     const catalog = new ContentCatalog(h.content);
     const tracker = new StatsTracker(h.db.conn, counters, catalog);
-    const learners = new TrackedLearnerStore(new MongoLearnerStore(h.db.models), tracker);
-    const enrolments = new TrackedEnrolmentStore(new MongoEnrolmentStore(h.db.models), tracker);
+    const learners = new TrackedLearnerStore(new MongoLearnerStore(h.db.models, h.cache), tracker);
+    const enrolments = new TrackedEnrolmentStore(new MongoEnrolmentStore(h.db.models, h.cache), tracker);
     const lessons = lessonsOf(h.course).map((l) => l.id);
     const expected = { invited: 0, started: 0, onboarded: 0, finished: 0, passed: 0, certified: 0 };
 

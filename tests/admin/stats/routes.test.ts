@@ -23,7 +23,7 @@ function d(province: string, commune: string, metric: Delta['metric'], n: number
 async function learner(p: { name: string; province: string; commune: string; onboarded: boolean; status?: string; lessons?: string[]; score?: number }) {
   const doc = await h.db.models.Learner.create({ conversations: [], unreachable: [], profile: { fullName: p.name, role: 'chair', province: p.province, commune: p.commune }, locale: 'vi', cohortId: 'demo', onboarded: p.onboarded, stopped: false, createdAt: new Date('2026-05-06T03:00:00Z') });
   if (!p.onboarded) return String(doc._id);
-  const store = new MongoEnrolmentStore(h.db.models);
+  const store = new MongoEnrolmentStore(h.db.models, h.cache);
   const e = await store.ensure({ learnerId: String(doc._id), cohortId: 'demo', courseId: 'mini', status: 'not_started', cursor: { at: 'idle' }, completedLessons: [], checkResults: {}, finalAttempts: [], lastActivityAt: new Date('2026-05-07T03:00:00Z') });
   const attempts = p.score === undefined ? [] : [{ n: 1, questionIds: [], correct: 1, answered: 2, startedAt: new Date(), finishedAt: new Date(), scorePercent: p.score, passed: p.score >= 50 }];
   await store.save({ ...e, status: (p.status ?? 'in_progress') as never, completedLessons: p.lessons ?? [], finalAttempts: attempts });

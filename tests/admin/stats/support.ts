@@ -35,8 +35,8 @@ export function useStats(h: UsedEngine): StatsParts {
 export const COMMUNES: Record<string, string[]> = { 'Hà Nội': ['Phường Ba Đình', 'Xã Sóc Sơn', 'Phường Hoàn Kiếm'], 'Nghệ An': ['Xã Diễn Châu', 'Xã Nghi Lộc'] };
 
 export async function enrolmentOf(h: UsedEngine, learner: ChatLearner) {
-  const l = await new MongoLearnerStore(h.db.models).findByConversation(learner.conversation);
-  return l ? new MongoEnrolmentStore(h.db.models).find(l.id, l.cohortId) : null;
+  const l = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(learner.conversation);
+  return l ? new MongoEnrolmentStore(h.db.models, h.cache).find(l.id, l.cohortId) : null;
 }
 
 /** Reads each card and answers its check questions (right, or the first wrong option). */
