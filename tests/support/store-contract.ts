@@ -4,9 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
+import { Redis } from 'ioredis';
 import type { Answer, Cohort, ConversationId, Enrolment, Learner } from '../../src/core/model.js';
 import { connectDatabase, type Database } from '../../src/storage/mongo.js';
-import { testConfig } from './env.js';
+import { testConfig, uniqueName } from './env.js';
+import { deleteKeys } from './cleanup.js';
 
 /** A fresh test fixture per suite: the ports under test, and a way to empty them between tests. */
 export type Make<T> = () => Promise<T & { reset(): Promise<void> }>;
@@ -111,6 +113,27 @@ export function mongoDatabase(): () => Promise<Database> {
     await d.close();
   });
   return () => (db ??= connectDatabase(testConfig().MONGODB_URL));
+}
+
+/**
+ * The Redis copies the app's stores read through (src/storage/record-copies.ts), for a contract
+ * run "as the app builds it": a key prefix of the file's own, emptied with the database between
+ * tests and removed when the file ends.
+ */
+export function redisCopies(): { cache: { redis: Redis; prefix: string }; reset(db: Database): Promise<void> } {
+  const redis = new Redis(testConfig().REDIS_URL);
+  const prefix = uniqueName('cdscopies');
+  afterAll(async () => {
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+  return {
+    cache: { redis, prefix },
+    async reset(db) {
+      await clearDatabase(db);
+      await deleteKeys(redis, prefix);
+    },
+  };
 }
 
 /** Empties every collection (indexes stay). */

@@ -3,17 +3,15 @@ import { Redis } from 'ioredis';
 import { MongoReachability } from '../../../src/storage/reachability.js';
 import { MongoLearnerStore } from '../../../src/storage/stores.js';
 import { RecordCopies } from '../../../src/storage/record-copies.js';
-import { deleteKeys } from '../../support/cleanup.js';
-import { clearDatabase, mongoDatabase } from '../../support/store-contract.js';
+import { clearDatabase, mongoDatabase, redisCopies } from '../../support/store-contract.js';
 import { testConfig, uniqueName } from '../../support/env.js';
 import { describeReachability } from './reachability.contract.js';
 
 const database = mongoDatabase();
 const redis = new Redis(testConfig().REDIS_URL);
-const prefix = uniqueName('cdsreach');
-const key = `${prefix}:blocked`;
+const key = `${uniqueName('cdsreach')}:blocked`;
 afterAll(async () => {
-  await deleteKeys(redis, prefix);
+  await redis.del(key);
   await redis.quit();
 });
 
@@ -35,14 +33,12 @@ describeReachability('MongoDB with the Redis copy sends read', async () => {
 });
 
 // As the app builds it: the learners read from their record copies, which each mark must drop.
+const copies = redisCopies();
 describeReachability('MongoDB with the learners read from their Redis copies', async () => {
   const db = await database();
   return {
-    store: new MongoReachability(db.models, { redis, key }, new RecordCopies(redis, prefix)),
-    learners: new MongoLearnerStore(db.models, { redis, prefix }),
-    reset: async () => {
-      await clearDatabase(db);
-      await deleteKeys(redis, prefix);
-    },
+    store: new MongoReachability(db.models, { redis: copies.cache.redis, key: `${copies.cache.prefix}:blocked` }, new RecordCopies(copies.cache.redis, copies.cache.prefix)),
+    learners: new MongoLearnerStore(db.models, copies.cache),
+    reset: () => copies.reset(db),
   };
 });
