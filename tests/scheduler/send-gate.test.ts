@@ -76,7 +76,7 @@ describe('send gate with the blocked hash', () => {
     const pacing = new ChatPacing(redis, prefix, 0, 'chat');
     // One chat with more jobs than one ZADD of the script takes (slices of 1,000 pairs), and chats of one job each.
     const big: ConversationId = 'console:many';
-    const jobs = Array.from({ length: 2_500 }, (_, i) => ({ conversation: big, jobId: `m${i}` }));
+    const jobs: { conversation: ConversationId; jobId: string }[] = Array.from({ length: 2_500 }, (_, i) => ({ conversation: big, jobId: `m${i}` }));
     for (let i = 0; i < 5; i++) jobs.splice(i * 400, 0, { conversation: `console:one${i}` as ConversationId, jobId: `o${i}` });
     await pacing.enlist(jobs);
     const order = await redis.zrange(`${prefix}:chat:${big}`, 0, -1);
