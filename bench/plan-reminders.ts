@@ -13,6 +13,8 @@
  *          once, so the window paces the planner only as much as Redis and the queue do. @defaultValue on
  * --no-facts: seed enrolments without their learner copy (`learnerFacts`), as written before the copy
  *          existed: the first sweep then reads each learner by _id and writes the copy (once).
+ * --seeded: trust that --seed-only filled the database with N learners (skips the count, which FerretDB
+ *          1.24 answers by counting: minutes at a million).
  * --db: the database (shared with bench/broadcast.ts --db: its learners are a broadcast's segment).
  * Prints planning wall time split into reading (MongoDB), waiting for the window, queueing (Redis)
  * and checkpoints; peak RSS of this process (the planner alone: no seeding, no worker); Redis
@@ -50,6 +52,7 @@ const { values } = parseArgs({
     drain: { type: 'boolean', default: true },
     'no-drain': { type: 'boolean', default: false },
     'no-facts': { type: 'boolean', default: false },
+    seeded: { type: 'boolean', default: false },
     db: { type: 'string' },
   },
 });
@@ -69,7 +72,7 @@ const m = db.models;
 const now = new Date();
 
 let insertSeconds = 0;
-const existing = await m.Learner.estimatedDocumentCount();
+const existing = values.seeded ? N : await m.Learner.estimatedDocumentCount();
 if (existing !== N) {
   await db.conn.dropDatabase();
   await (await connectDatabase(url.toString())).close();

@@ -71,6 +71,28 @@ describe('send gate with the blocked hash', () => {
     expect(await inbound.gate(conv, 'c', 'inbound', 5_000)).toBe(0);
   });
 
+  it('should record a batch in the order of each chat in one call, keep a job already recorded in its place, and expire every set', async () => {
+    setup();
+    const pacing = new ChatPacing(redis, prefix, 0, 'chat');
+    // One chat with more jobs than one ZADD of the script takes (slices of 1,000 pairs), and chats of one job each.
+    const big: ConversationId = 'console:many';
+    const jobs: { conversation: ConversationId; jobId: string }[] = Array.from({ length: 2_500 }, (_, i) => ({ conversation: big, jobId: `m${i}` }));
+    for (let i = 0; i < 5; i++) jobs.splice(i * 400, 0, { conversation: `console:one${i}` as ConversationId, jobId: `o${i}` });
+    await pacing.enlist(jobs);
+    const order = await redis.zrange(`${prefix}:chat:${big}`, '0', '-1');
+    expect(order).toEqual(Array.from({ length: 2_500 }, (_, i) => `m${i}`));
+    for (let i = 0; i < 5; i++) expect(await redis.zrange(`${prefix}:chat:console:one${i}`, '0', '-1')).toEqual([`o${i}`]);
+    const ttl = await redis.pttl(`${prefix}:chat:${big}`);
+    expect(ttl).toBeGreaterThan(6 * 24 * 3600 * 1000);
+    expect(await redis.pttl(`${prefix}:chat:console:one4`)).toBeGreaterThan(6 * 24 * 3600 * 1000);
+    // Queued again (a redelivered update, a re-planned batch): m0 stays at the head, the new job goes last.
+    await pacing.enlist([{ conversation: big, jobId: 'late' }, { conversation: big, jobId: 'm0' }]);
+    const again = await redis.zrange(`${prefix}:chat:${big}`, '0', '-1');
+    expect(again[0]).toBe('m0');
+    expect(again.at(-1)).toBe('late');
+    expect(again).toHaveLength(2_501);
+  });
+
   it('should record progress on an existing job only, and release the chat only after the last message', async () => {
     setup();
     const pacing = new ChatPacing(redis, prefix, 0, 'chat');
