@@ -174,7 +174,9 @@ describe('the sweep buckets', () => {
     const rest: string[] = [];
     for await (const { rows } of source.enrolments('spring', all.at(-1)!.position, 4)) rest.push(...rows.map((r) => r.enrolment.id));
     // Its bucket was passed (seven buckets here, all passed): the fold before the resumed stream yields it.
-    expect(rest).toEqual([late.enrolment.id]);
+    // When it is the first of its bucket, that bucket is new and comes at the end of the stream too:
+    // yielded twice (the planner's job ids make that harmless), so the ids are compared as a set.
+    expect([...new Set(rest)]).toEqual([late.enrolment.id]);
     expect(Object.keys(await streamed(source, 'spring'))).toContain(late.enrolment.id);
     // One created while a sweep streams: the last fold of the stream yields it.
     const during: string[] = [];
