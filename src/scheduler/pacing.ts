@@ -117,8 +117,8 @@ export class ChatPacing {
     if (typeof (redis as Partial<Scripts>).cdsChatGate !== 'function') {
       redis.defineCommand('cdsChatGate', { lua: GATE });
       redis.defineCommand('cdsChatSent', { numberOfKeys: 2, lua: SENT });
+      redis.defineCommand('cdsChatEnlist', { lua: ENLIST });
     }
-    if (typeof (redis as Partial<Scripts>).cdsChatEnlist !== 'function') redis.defineCommand('cdsChatEnlist', { lua: ENLIST });
   }
 
   private get scripts(): Scripts {

@@ -49,6 +49,23 @@ export class RecordCopies {
     return `${this.prefix}:rec:${learnerId}`;
   }
 
+  /** The record from its copy, else from `load` (the database), copied where no copy is yet. */
+  async read<T extends object>(learnerId: string, field: string, load: () => Promise<T | null>): Promise<T | null> {
+    const copy = await this.get<T>(learnerId, field);
+    if (copy) return copy;
+    const record = await load();
+    if (record) await this.fill(learnerId, field, record);
+    return record;
+  }
+
+  /** A save: the copy dropped, then `write` (the database; it returns the record as written), then the copy of that. */
+  async write<T extends object>(learnerId: string, field: string, write: () => Promise<T>): Promise<T> {
+    await this.drop(learnerId, field);
+    const saved = await write();
+    await this.put(learnerId, field, saved);
+    return saved;
+  }
+
   /** The copy of one record, or undefined when there is none. */
   async get<T>(learnerId: string, field: string): Promise<T | undefined> {
     const raw = await this.redis.hgetBuffer(this.keyOf(learnerId), field);
@@ -69,6 +86,20 @@ export class RecordCopies {
   async drop(learnerId: string, ...fields: string[]): Promise<void> {
     await this.redis.hdel(this.keyOf(learnerId), ...fields);
   }
+}
+
+/** What the stores read and save through: the copies, or the database alone (no cache). */
+export type RecordCache = Pick<RecordCopies, 'read' | 'write' | 'drop'>;
+
+const DATABASE_ONLY: RecordCache = {
+  read: (_learnerId, _field, load) => load(),
+  write: (_learnerId, _field, write) => write(),
+  drop: async () => {},
+};
+
+/** The records' copies under the cache's prefix; without a cache, the database alone. */
+export function recordCache(cache: { redis: Redis; prefix: string } | undefined): RecordCache {
+  return cache ? new RecordCopies(cache.redis, cache.prefix) : DATABASE_ONLY;
 }
 
 /** The learner's own field. */

@@ -10,8 +10,8 @@ import { Schema } from 'mongoose';
 import type { ReviewStore } from '../core/ports.js';
 import type { ReviewDeck } from '../core/review.js';
 import type { Models } from './models.js';
-import { isDuplicateKey, recordCopies, stringId, type RedisCopies } from './stores.js';
-import { reviewField, type RecordCopies } from './record-copies.js';
+import { isDuplicateKey, stringId, type RedisCopies } from './stores.js';
+import { recordCache, reviewField, type RecordCache } from './record-copies.js';
 
 /** Items, the round in hand and the open offer are written whole; nothing queries inside them. */
 export const reviewDeckSchema = new Schema(
@@ -52,41 +52,36 @@ function fieldsOf(deck: ReviewDeck): Record<string, unknown> {
  * enrolments are (src/storage/record-copies.ts): a check answer reads and rewrites its deck.
  */
 export class MongoReviewStore implements ReviewStore {
-  private readonly copies?: RecordCopies;
+  private readonly records: RecordCache;
 
   constructor(
     private readonly m: Models,
     cache?: RedisCopies,
   ) {
-    this.copies = recordCopies(cache);
+    this.records = recordCache(cache);
   }
 
   async find(learnerId: string, cohortId: string): Promise<ReviewDeck | null> {
-    const field = reviewField(String(cohortId));
-    const copy = await this.copies?.get<ReviewDeck>(String(learnerId), field);
-    if (copy) return copy;
-    const doc = await this.m.ReviewDeck.collection.findOne({ _id: stringId(deckId(String(learnerId), String(cohortId))) });
-    if (!doc) return null;
-    const deck = toDeck(doc);
-    await this.copies?.fill(String(learnerId), field, deck);
-    return deck;
+    return this.records.read(String(learnerId), reviewField(String(cohortId)), async () => {
+      const doc = await this.m.ReviewDeck.collection.findOne({ _id: stringId(deckId(String(learnerId), String(cohortId))) });
+      return doc ? toDeck(doc) : null;
+    });
   }
 
   async save(deck: ReviewDeck): Promise<ReviewDeck> {
-    const field = reviewField(String(deck.cohortId));
-    await this.copies?.drop(String(deck.learnerId), field);
-    const saved = { ...deck, version: deck.version + 1 };
-    const _id = stringId(deckId(String(deck.learnerId), String(deck.cohortId)));
-    const write = () => this.m.ReviewDeck.collection.replaceOne({ _id }, { ...fieldsOf(saved) }, { upsert: true });
-    try {
-      await write();
-    } catch (err) {
-      // Two first saves raced to insert: the other insert won, so this one replaces it.
-      if (!isDuplicateKey(err)) throw err;
-      await write();
-    }
-    // As stored: toDeck of the written fields (no undefined values).
-    await this.copies?.put(String(deck.learnerId), field, toDeck(fieldsOf(saved)));
-    return saved;
+    return this.records.write(String(deck.learnerId), reviewField(String(deck.cohortId)), async () => {
+      const fields = fieldsOf({ ...deck, version: deck.version + 1 });
+      const _id = stringId(deckId(String(deck.learnerId), String(deck.cohortId)));
+      const write = () => this.m.ReviewDeck.collection.replaceOne({ _id }, { ...fields }, { upsert: true });
+      try {
+        await write();
+      } catch (err) {
+        // Two first saves raced to insert: the other insert won, so this one replaces it.
+        if (!isDuplicateKey(err)) throw err;
+        await write();
+      }
+      // As stored (no undefined values), as a read of it gives it back.
+      return toDeck(fields);
+    });
   }
 }

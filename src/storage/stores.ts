@@ -15,7 +15,7 @@ import {
 import type { Models } from './models.js';
 import { learnerFacts, learnerProfileCopy } from './learner-facts.js';
 import { markDirty, type SweepMarks } from './sweep-buckets.js';
-import { enrolmentField, LEARNER_FIELD, RecordCopies } from './record-copies.js';
+import { enrolmentField, LEARNER_FIELD, recordCache, type RecordCache } from './record-copies.js';
 
 const DUPLICATE_KEY = 11000;
 
@@ -57,14 +57,6 @@ export interface RedisCopies {
   prefix: string;
   /** How long a copy lives. @defaultValue a day */
   ttlSeconds?: number;
-  /** How long the learner and enrolment records' copies live after their last write (src/storage/record-copies.ts). @defaultValue 900 */
-  recordTtlSeconds?: number;
-}
-
-/** The records' copies under the cache's prefix (none without a cache). */
-export function recordCopies(cache: RedisCopies | SweepMarks | undefined): RecordCopies | undefined {
-  if (!cache) return undefined;
-  return new RecordCopies(cache.redis, cache.prefix, 'recordTtlSeconds' in cache ? cache.recordTtlSeconds : undefined);
 }
 
 /**
@@ -77,13 +69,13 @@ export function recordCopies(cache: RedisCopies | SweepMarks | undefined): Recor
  */
 
 export class MongoLearnerStore implements LearnerStore {
-  private readonly copies?: RecordCopies;
+  private readonly records: RecordCache;
 
   constructor(
     private readonly m: Models,
     private readonly cache?: RedisCopies,
   ) {
-    this.copies = recordCopies(cache);
+    this.records = recordCache(cache);
   }
 
   async findByConversation(id: ConversationId): Promise<Learner | null> {
@@ -107,13 +99,10 @@ export class MongoLearnerStore implements LearnerStore {
 
   async findById(id: string): Promise<Learner | null> {
     if (!validId(id)) return null;
-    const copy = await this.copies?.get<Learner>(id, LEARNER_FIELD);
-    if (copy) return copy;
-    const doc = await this.m.Learner.findById(id).lean();
-    if (!doc) return null;
-    const learner = toLearner(doc);
-    await this.copies?.fill(id, LEARNER_FIELD, learner);
-    return learner;
+    return this.records.read(id, LEARNER_FIELD, async () => {
+      const doc = await this.m.Learner.findById(id).lean();
+      return doc ? toLearner(doc) : null;
+    });
   }
 
   async findByInviteCode(code: string): Promise<Learner | null> {
@@ -155,22 +144,21 @@ export class MongoLearnerStore implements LearnerStore {
     // The conversations collection is the truth; the arrays follow (no multi-document transactions).
     if (validId(from)) {
       await this.m.Learner.updateOne({ _id: from }, { $pull: { conversations: conversation }, $inc: { version: 1 } });
-      await this.copies?.drop(from, LEARNER_FIELD);
+      await this.records.drop(from, LEARNER_FIELD);
     }
     return true;
   }
 
   async save(learner: Learner): Promise<Learner> {
-    // The copy goes first and comes back last (src/storage/record-copies.ts): never older than the database.
-    await this.copies?.drop(learner.id, LEARNER_FIELD);
-    await this.m.Learner.updateOne({ _id: learner.id }, replaceFields(learner));
-    const saved = { ...learner, version: learner.version + 1 };
-    // The sweeps' copy, on the enrolment in the learner's cohort (none yet: ensure() writes it),
-    // then the enrolment marked for its sweep bucket (src/storage/sweep-buckets.ts).
-    const id = enrolmentId(learner.id, learner.cohortId);
-    const res = await this.m.Enrolment.collection.updateOne({ _id: stringId(id) }, { $set: { learnerFacts: learnerFacts(learner), learnerProfile: learnerProfileCopy(learner) } });
-    await Promise.all([res.matchedCount > 0 ? markDirty(this.cache, learner.cohortId, id) : null, this.copies?.put(learner.id, LEARNER_FIELD, saved)]);
-    return saved;
+    return this.records.write(learner.id, LEARNER_FIELD, async () => {
+      await this.m.Learner.updateOne({ _id: learner.id }, replaceFields(learner));
+      // The sweeps' copy, on the enrolment in the learner's cohort (none yet: ensure() writes it),
+      // then the enrolment marked for its sweep bucket (src/storage/sweep-buckets.ts).
+      const id = enrolmentId(learner.id, learner.cohortId);
+      const res = await this.m.Enrolment.collection.updateOne({ _id: stringId(id) }, { $set: { learnerFacts: learnerFacts(learner), learnerProfile: learnerProfileCopy(learner) } });
+      if (res.matchedCount > 0) await markDirty(this.cache, learner.cohortId, id);
+      return { ...learner, version: learner.version + 1 };
+    });
   }
 }
 
@@ -186,34 +174,31 @@ export function enrolmentId(learnerId: string, cohortId: string): string {
  * unchanged enrolment rewrites its entry as it was).
  */
 export class MongoEnrolmentStore implements EnrolmentStore {
-  private readonly copies?: RecordCopies;
+  private readonly records: RecordCache;
 
   constructor(
     private readonly m: Models,
     private readonly marks?: SweepMarks,
   ) {
-    this.copies = recordCopies(marks);
+    this.records = recordCache(marks);
   }
 
   async find(learnerId: string, cohortId: string): Promise<Enrolment | null> {
-    const field = enrolmentField(cohortId);
-    const copy = await this.copies?.get<Enrolment>(learnerId, field);
-    if (copy) return copy;
-    const doc = await this.m.Enrolment.findById(enrolmentId(learnerId, cohortId)).lean();
-    if (!doc) return null;
-    const enrolment = toEnrolment(doc);
-    await this.copies?.fill(learnerId, field, enrolment);
-    return enrolment;
+    return this.records.read(learnerId, enrolmentField(cohortId), async () => {
+      const doc = await this.m.Enrolment.findById(enrolmentId(learnerId, cohortId)).lean();
+      return doc ? toEnrolment(doc) : null;
+    });
   }
 
   async ensure(init: Omit<Enrolment, 'id' | 'version'>): Promise<Enrolment> {
     try {
       const learner = validId(init.learnerId) ? await this.m.Learner.findById(init.learnerId).lean() : null;
       const facts = learner ? { learnerFacts: learnerFacts(toLearner(learner)), learnerProfile: learnerProfileCopy(toLearner(learner)) } : {};
-      const doc = await this.m.Enrolment.create({ _id: enrolmentId(init.learnerId, init.cohortId), ...init, ...facts, version: 0 });
-      const created = toEnrolment(doc.toObject());
-      await Promise.all([markDirty(this.marks, init.cohortId, created.id), this.copies?.put(init.learnerId, enrolmentField(init.cohortId), created)]);
-      return created;
+      return await this.records.write(init.learnerId, enrolmentField(init.cohortId), async () => {
+        const doc = await this.m.Enrolment.create({ _id: enrolmentId(init.learnerId, init.cohortId), ...init, ...facts, version: 0 });
+        await markDirty(this.marks, init.cohortId, String(doc._id));
+        return toEnrolment(doc.toObject());
+      });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const existing = await this.find(init.learnerId, init.cohortId);
@@ -225,13 +210,11 @@ export class MongoEnrolmentStore implements EnrolmentStore {
   }
 
   async save(enrolment: Enrolment): Promise<Enrolment> {
-    const field = enrolmentField(enrolment.cohortId);
-    // The copy goes first and comes back last (src/storage/record-copies.ts): never older than the database.
-    await this.copies?.drop(enrolment.learnerId, field);
-    await this.m.Enrolment.updateOne({ _id: enrolment.id }, replaceFields(enrolment));
-    const saved = { ...enrolment, version: enrolment.version + 1 };
-    await Promise.all([markDirty(this.marks, enrolment.cohortId, enrolment.id), this.copies?.put(enrolment.learnerId, field, saved)]);
-    return saved;
+    return this.records.write(enrolment.learnerId, enrolmentField(enrolment.cohortId), async () => {
+      await this.m.Enrolment.updateOne({ _id: enrolment.id }, replaceFields(enrolment));
+      await markDirty(this.marks, enrolment.cohortId, enrolment.id);
+      return { ...enrolment, version: enrolment.version + 1 };
+    });
   }
 }
 
