@@ -90,9 +90,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const tutorDeps = buildTutorDeps({
     ...s,
     counters,
-    reachability: new MongoReachability(db.models, { redis: s.redis, key: blockedConversationsKey(queues.settings.prefix) }, new RecordCopies(s.redis, queues.settings.prefix)),
+    reachability: new MongoReachability(db.models, { redis: s.redis, key: blockedConversationsKey(s.recordsPrefix) }, new RecordCopies(s.redis, s.recordsPrefix)),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
-    cache: { redis: s.redis, prefix: queues.settings.prefix },
+    cache: { redis: s.redis, prefix: s.recordsPrefix },
   });
   const tutor = new Tutor(tutorDeps);
   const reachability = tutorDeps.reachability;

@@ -13,6 +13,7 @@ import { assertNoErrors } from '../content/problems.js';
 import { createTranslator } from '../i18n/index.js';
 import type { Clock, Random, Translator } from '../core/ports.js';
 import { connectDatabase, type Database } from '../storage/mongo.js';
+import { recordsKeyPrefix } from '../storage/record-copies.js';
 import { syncContentCohorts } from '../storage/cohorts.js';
 import { Queues } from '../scheduler/queues.js';
 import { Metrics } from '../metrics.js';
@@ -40,6 +41,12 @@ export interface Services {
   db: Database;
   redis: Redis;
   queues: Queues;
+  /**
+   * Where Redis keeps copies of this database's records (the queues' prefix and the database's
+   * name, `recordsKeyPrefix`): the records and links the inbound path reads, the blocked
+   * conversations the send gate reads, the sweeps' dirty marks.
+   */
+  recordsPrefix: string;
   i18n: Translator;
   metrics: Metrics;
   close(): Promise<void>;
@@ -88,6 +95,7 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
       db,
       redis,
       queues,
+      recordsPrefix: recordsKeyPrefix(queues.settings.prefix, db.conn.name),
       i18n,
       metrics,
       async close() {

@@ -36,7 +36,7 @@ export interface TutorParts {
   /** The stats counters the tracked stores count with (one per process: it flushes them; see src/admin/stats/counters.ts). */
   counters: StatsCounters;
   /**
-   * Redis, under the queues' prefix: the update log (each update's decision, src/storage/update-log.ts)
+   * Redis, under the records prefix (the queues' prefix and the database name): the update log (each update's decision, src/storage/update-log.ts)
    * and the copies that spare database round trips on every update (the conversation → learner links).
    */
   cache: RedisCopies;

@@ -47,7 +47,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const { config, queues, redis, metrics, clock } = s;
   const prefix = queues.settings.prefix;
   // The gate also answers whether a send is dropped, from the Reachability's Redis copy (index.ts).
-  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS, 'chat', blockedConversationsKey(prefix));
+  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS, 'chat', blockedConversationsKey(s.recordsPrefix));
   const outbox = new Outbox(queues, pacing);
   const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, admin: p.adminChat, concurrency: config.INBOUND_CONCURRENCY, intercept: p.broadcasts && ((e) => p.broadcasts!.acks.intercept(e)) })];
   workers.push(
@@ -57,8 +57,8 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
       {
         queues,
         outbox,
-        // The reminder and lesson sweeps stream the cohorts' packed buckets; the stores mark what they write under the same prefix (src/app/tutor.ts).
-        source: new MongoScheduleSource(s.db.models, new SweepBuckets(s.db.models, { redis, prefix })),
+        // The reminder and lesson sweeps stream the cohorts' packed buckets; the stores mark what they write under the same records prefix (src/app/index.ts).
+        source: new MongoScheduleSource(s.db.models, new SweepBuckets(s.db.models, { redis, prefix: s.recordsPrefix })),
         states: new MongoSweepStates(s.db.models),
         catalog: p.tutorDeps.catalog,
         clock,
@@ -87,7 +87,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         ratePerSec: rateOf(s, adapter.name),
         concurrency: config.SEND_CONCURRENCY,
         // Order always; the gap per chat only where a platform imposes it.
-        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0, 'chat', blockedConversationsKey(prefix)) : pacing,
+        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0, 'chat', blockedConversationsKey(s.recordsPrefix)) : pacing,
         pushes: p.broadcasts ? routedPushes(pushes, p.broadcasts.delivery) : pushes,
         unprompted: p.unprompted.policyFor(adapter.name),
         documents,

@@ -3,7 +3,7 @@
  * that an answer reads them from Redis instead of the database (on FerretDB 1.24 a point read costs
  * ~2 ms of its CPU; the reads were 2.5 of an answer's 4.5 commands: bench/README.md §3).
  *
- * One hash per learner, `<prefix>:rec:<learnerId>`: field `l` the learner, `e:<cohortId>` each
+ * One hash per learner, `<prefix>:rec:<learnerId>` (the app's prefix is `recordsKeyPrefix`: the queues' and the database's name): field `l` the learner, `e:<cohortId>` each
  * enrolment, `r:<cohortId>` each review deck, V8-serialised (dates stay dates, as in the update log). The whole hash expires
  * `ttlSeconds` after its last write: a learner in the middle of a lesson is served from it, one who
  * comes back tomorrow is read from the database again.
@@ -86,6 +86,16 @@ export class RecordCopies {
   async drop(learnerId: string, ...fields: string[]): Promise<void> {
     await this.redis.hdel(this.keyOf(learnerId), ...fields);
   }
+}
+
+/**
+ * The key prefix of everything Redis keeps about one database's records: these copies, the
+ * conversation links, the blocked conversations, the sweeps' dirty marks. The database's name is
+ * part of it, so that an app pointed at another database (with the same Redis and QUEUE_PREFIX)
+ * never reads the copies of the first, as the stats counters' keys (`statsKeyPrefix`).
+ */
+export function recordsKeyPrefix(queuePrefix: string, database: string): string {
+  return `${queuePrefix}:db:${database}`;
 }
 
 /** What the stores read and save through: the copies, or the database alone (no cache). */
