@@ -37,6 +37,7 @@ export function progressNumbers(s: Session, e: Enrolment | null): ProgressNumber
 /** `review`: the review line (items due and mastered), when the learner has review items. */
 export function showProgress(s: Session, e: Enrolment | null, review?: string): void {
   const n = progressNumbers(s, e);
+  const next = nextStep(s, e, n);
   const done = new Set(e?.completedLessons ?? []);
   const lines = topicsOf(s.course).map((t, i) => {
     const d = t.lessons.filter((l) => done.has(l.id)).length;
@@ -58,6 +59,18 @@ export function showProgress(s: Session, e: Enrolment | null, review?: string): 
       ...(review ? [review] : []),
       s.t(`status.${e?.status ?? 'not_started'}`),
       s.t('progress.closes', { date: s.formatDate(s.cohort.closesAt) }),
+      ...(next ? [next] : []),
     ].join('\n'),
   );
+}
+
+/**
+ * What to type next, as the progress message's last line: on Zalo, where nothing is a button, the
+ * message would otherwise end the conversation. (What was offered before /tiendo is still offered.)
+ */
+function nextStep(s: Session, e: Enrolment | null, n: ProgressNumbers): string | undefined {
+  if (n.passed) return s.t('progress.nextCertificate');
+  if (s.windowState() !== 'open') return undefined;
+  if (e?.cursor.at !== 'final' && n.lessonsDone === n.lessonsTotal) return n.attemptsUsed < s.course.final.attempts ? s.t('progress.nextExam') : undefined;
+  return s.t('progress.nextLearn');
 }

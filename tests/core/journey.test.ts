@@ -84,6 +84,8 @@ describe('the learner journey through the engine', () => {
       expect(e!.status).toBe('in_progress');
       await a.say('/tiendo');
       expect(a.text()).toContain(`Đã học ${i + 1}/${lessonsOf(h.course).length} bài`);
+      // On Zalo nothing is a button: the progress says what to type next.
+      expect(a.text().endsWith('▶️ Gõ /hoc để học tiếp.')).toBe(true);
     }
     expect(a.transcript.some((m) => m.text.includes('Chúc mừng! Bạn đã hoàn thành chuyên đề'))).toBe(true);
     await a.say('/tiendo');
@@ -100,6 +102,8 @@ describe('the learner journey through the engine', () => {
     const checks = lessonsOf(h.course).flatMap((l) => l.questions).length;
     await a.say('/tiendo');
     expect(a.text()).toContain(`đúng ${checks}/${checks}`);
+    expect(a.text()).toContain('gõ /kiemtra để làm bài kiểm tra cuối khóa');
+    expect(a.text()).not.toContain('/hoc để học tiếp');
 
     await takeFinal(a, true);
     expect(a.text()).toContain(`${h.course.final.questions}/${h.course.final.questions}`);
@@ -116,6 +120,8 @@ describe('the learner journey through the engine', () => {
     for (const t of topicsOf(h.course)) expect(drawnTopics.filter((x: string) => x === t.id)).toHaveLength(6);
     await a.say('/kiemtra');
     expect(a.text()).toContain('Bạn đã đạt');
+    await a.say('/tiendo');
+    expect(a.text().endsWith('🎓 Gõ /chungnhan để nhận chứng nhận của bạn.')).toBe(true);
   });
 
   it('should fail a final test answered wrongly, count the attempt and allow the remaining ones', async () => {
@@ -131,6 +137,7 @@ describe('the learner journey through the engine', () => {
     expect(e!.finalAttempts[0]).toMatchObject({ passed: false, scorePercent: 0, answered: 30 });
     await b.say('/progress');
     expect(b.text()).toContain('1/3 attempts used');
+    expect(b.text()).toContain('type /exam to take the final test');
     await b.say('/exam');
     expect(b.text()).toContain('attempt 2 of 3');
   });
@@ -145,6 +152,8 @@ describe('the learner journey through the engine', () => {
     expect(c.text()).toContain('Khóa học đã kết thúc');
     await c.say('/tiendo');
     expect(c.text()).toContain('Tiến độ');
+    // Closed: nothing left to type for (no lesson, no test, no certificate).
+    expect(c.text()).not.toMatch(/Gõ \/(hoc|kiemtra|chungnhan)/);
     h.clock.advance(-18 * 24 * 3600 * 1000);
   });
 });
