@@ -65,10 +65,11 @@ export function showProgress(s: Session, e: Enrolment | null, review?: string): 
 }
 
 /**
- * What to type next, as the progress message's last line: on Zalo, where nothing is a button, the
- * message would otherwise end the conversation. (What was offered before /tiendo is still offered.)
+ * What to type next, as the last line of a message that offers nothing itself (the progress, the
+ * new lesson hour, thanks for feedback): on Zalo, where nothing is a button, such a message would
+ * otherwise end the conversation. (What was offered before is still offered.)
  */
-function nextStep(s: Session, e: Enrolment | null, n: ProgressNumbers): string | undefined {
+export function nextStep(s: Session, e: Enrolment | null, n: ProgressNumbers = progressNumbers(s, e)): string | undefined {
   if (n.passed) return s.t('progress.nextCertificate');
   if (s.windowState() !== 'open') return undefined;
   if (e?.cursor.at !== 'final' && n.lessonsDone === n.lessonsTotal) return n.attemptsUsed < s.course.final.attempts ? s.t('progress.nextExam') : undefined;

@@ -8,7 +8,7 @@ import { answerPrompt, nextOnboardingPrompt, promptChoices, promptMessage } from
 import { courseHelpLine, currentStep, handleCourseInput, showNextLesson } from './learning.js';
 import { finalHelpLine, finalQuestionMessage, handleFinalInput, offerFinalTest, startFinalTest } from './final-test.js';
 import { currentOffer, resolveOffer } from './offer.js';
-import { showProgress } from './progress.js';
+import { nextStep, showProgress } from './progress.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 import { deliverCertificate, verifyInChat } from './certificates.js';
 import { applyInvite, greetInvite, takeInvite, type InviteOutcome } from './invites.js';
@@ -334,7 +334,7 @@ export class Tutor {
       const body = cleanText(text);
       await this.deps.feedback.add({ learnerId: l.id, text: body, channel: s.event.channel, at: s.now });
       l.prompt = undefined;
-      s.say(s.t('feedback.thanks'));
+      s.say(withNextStep(s, s.t('feedback.thanks')));
       return;
     }
     if (prompt === 'final_confirm') {
@@ -358,8 +358,8 @@ export class Tutor {
       return;
     }
     l.prompt = undefined;
-    if (prompt === 'language') s.say(s.t('language.changed'));
-    if (prompt === 'hour') s.say(s.t('remind.set', { hour: l.lessonHour }));
+    if (prompt === 'language') s.say(withNextStep(s, s.t('language.changed')));
+    if (prompt === 'hour') s.say(withNextStep(s, s.t('remind.set', { hour: l.lessonHour })));
   }
 
   /** Shows again what is offered now, so the learner can always go on. */
@@ -388,4 +388,10 @@ export class Tutor {
     });
     return s.enrolment;
   }
+}
+
+/** A message that offers nothing, with what to type next on its last line (see `nextStep`). */
+function withNextStep(s: Session, text: string): string {
+  const next = nextStep(s, s.enrolment);
+  return next ? `${text}\n${next}` : text;
 }

@@ -142,6 +142,23 @@ describe('the learner journey through the engine', () => {
     expect(b.text()).toContain('attempt 2 of 3');
   });
 
+  it('should end each message that offers nothing with what to type next', async () => {
+    const d = new ChatLearner(h.tutor);
+    await d.onboard();
+    await d.say('/gopy');
+    await d.say('Bài học rất hay');
+    expect(d.text()).toBe('Cảm ơn góp ý của bạn! Ban tổ chức sẽ đọc kỹ.\n▶️ Gõ /hoc để học tiếp.');
+    await d.say('/nhacnho');
+    await d.say('9h');
+    expect(d.text()).toBe('Đã đổi: bạn sẽ nhận bài học lúc 9:00 hằng ngày.\n▶️ Gõ /hoc để học tiếp.');
+    await d.say('/ngonngu');
+    await d.say('English');
+    expect(d.text()).toBe('Switched to English.\n▶️ Type /learn to continue.');
+    // What was offered before is still offered: /learn shows where the learner was.
+    await d.say('/learn');
+    expect(d.text()).toContain('Topic 1 · Lesson 1/');
+  });
+
   it('should say the course has closed after the cohort window', async () => {
     const c = new ChatLearner(h.tutor);
     await c.onboard();
