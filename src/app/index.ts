@@ -12,6 +12,7 @@ import type { ChannelAdapter, Ingress } from '../channels/types.js';
 import type { Database } from '../storage/mongo.js';
 import { MongoLearnerStore } from '../storage/stores.js';
 import { RecordCopies } from '../storage/record-copies.js';
+import { moveLegacyKeys } from '../storage/legacy-keys.js';
 import { MongoReachability } from '../storage/reachability.js';
 import { MongoConversationDirectory, MongoHeldMessages } from '../storage/held-messages.js';
 import type { Queues } from '../scheduler/queues.js';
@@ -85,6 +86,14 @@ export interface App {
 export async function createApp(opts: AppOptions): Promise<App> {
   const s: Services = await buildServices(opts.config, { ...opts, defaultMetrics: opts.listen !== false });
   const { config, db, queues, logger } = s;
+  // Database state kept under the bare queue prefix by earlier versions moves under the database's name (once).
+  try {
+    const cohorts = await db.models.Cohort.find({}, { _id: 1 }).lean<{ _id: string }[]>();
+    const moved = await moveLegacyKeys(s.redis, queues.settings.prefix, s.recordsPrefix, cohorts.map((c) => String(c._id)));
+    if (moved > 0) logger.info({ moved, to: s.recordsPrefix }, 'moved sweep marks and blocked conversations under the database name');
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not move keys kept under the queue prefix; continuing');
+  }
   // The stats counters, counted in Redis and flushed to MongoDB (closed last, after the workers).
   const counters = new StatsCounters({ conn: db.conn, redis: s.redis, prefix: queues.settings.prefix, clock: s.clock, timezone: config.TIMEZONE, onError: (err) => logger.warn({ err: (err as Error).message }, 'stats counters not flushed; retried') });
   const tutorDeps = buildTutorDeps({
@@ -93,6 +102,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     reachability: new MongoReachability(db.models, { redis: s.redis, key: blockedConversationsKey(s.recordsPrefix) }, new RecordCopies(s.redis, s.recordsPrefix)),
     leases: new RedisLeases(s.redis, queues.settings.prefix),
     cache: { redis: s.redis, prefix: s.recordsPrefix },
+    queuePrefix: queues.settings.prefix,
   });
   const tutor = new Tutor(tutorDeps);
   const reachability = tutorDeps.reachability;

@@ -36,10 +36,15 @@ export interface TutorParts {
   /** The stats counters the tracked stores count with (one per process: it flushes them; see src/admin/stats/counters.ts). */
   counters: StatsCounters;
   /**
-   * Redis, under the records prefix (the queues' prefix and the database name): the update log (each update's decision, src/storage/update-log.ts)
-   * and the copies that spare database round trips on every update (the conversation → learner links).
+   * Redis, under the records prefix (the queues' prefix and the database's name, `recordsKeyPrefix`):
+   * the copies that spare database round trips on every update (links, learners, enrolments, decks).
    */
   cache: RedisCopies;
+  /**
+   * The queues' prefix, for the update log (each update's decision, src/storage/update-log.ts): it
+   * belongs beside the update's own job, not to the database. @defaultValue the cache's prefix
+   */
+  queuePrefix?: string;
 }
 
 export function buildTutorDeps(p: TutorParts): TutorDeps {
@@ -59,7 +64,7 @@ export function buildTutorDeps(p: TutorParts): TutorDeps {
     certificates: new MongoCertificateStore(p.db.conn, { serialPrefix: p.config.CERTIFICATE_SERIAL_PREFIX, timezone: p.config.TIMEZONE }),
     reachability: new TrackedReachability(p.reachability, learners),
     leases: p.leases,
-    updates: new RedisUpdateLog(p.cache.redis, p.cache.prefix, { decisionTtlSeconds: p.config.RETAIN_UPDATES_DAYS * 86_400 }),
+    updates: new RedisUpdateLog(p.cache.redis, p.queuePrefix ?? p.cache.prefix, { decisionTtlSeconds: p.config.RETAIN_UPDATES_DAYS * 86_400 }),
     catalog,
     reviews: new MongoReviewStore(m, p.cache),
     invitations: new MongoInvitationStore(p.db.conn),

@@ -73,7 +73,7 @@ export function dirtyKey(prefix: string, cohortId: string): string {
   return `${prefix}:sweep:dirty:${cohortId}`;
 }
 
-function processingKey(prefix: string, cohortId: string): string {
+export function processingKey(prefix: string, cohortId: string): string {
   return `${prefix}:sweep:folding:${cohortId}`;
 }
 
