@@ -74,7 +74,8 @@ export function offerFinalTest(s: Session, e: Enrolment): boolean {
     return false;
   }
   if (finishedAttempts(e).some((a) => a.passed)) {
-    s.say(s.t('final.alreadyPassed', { score: bestScore(e) }));
+    // What to type next, as on /tiendo (progress.ts, nextStep): the certificate.
+    s.say(`${s.t('final.alreadyPassed', { score: bestScore(e) })}\n${s.t('progress.nextCertificate')}`);
     return false;
   }
   const done = new Set(e.completedLessons);

@@ -120,6 +120,7 @@ describe('the learner journey through the engine', () => {
     for (const t of topicsOf(h.course)) expect(drawnTopics.filter((x: string) => x === t.id)).toHaveLength(6);
     await a.say('/kiemtra');
     expect(a.text()).toContain('Bạn đã đạt');
+    expect(a.text()).toContain('🎓 Gõ /chungnhan để nhận chứng nhận của bạn.');
     await a.say('/tiendo');
     expect(a.text().endsWith('🎓 Gõ /chungnhan để nhận chứng nhận của bạn.')).toBe(true);
   });
