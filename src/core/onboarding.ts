@@ -168,17 +168,26 @@ export function parseHour(input: string): number | undefined {
 
 type ProvinceMatch = { kind: 'one'; name: string } | { kind: 'many'; options: string[] } | { kind: 'none' };
 
-const PREFIXES = /^(tinh|thanh pho|tp\.?|t\.)\s+/;
+const PREFIXES = /^(tinh|thanh pho|tp\.?|t\.|city of|province of)\s+/;
+/** "Hanoi City", "Quang Ninh province": the English way of naming them. */
+const SUFFIXES = /\s+(city|province|prov\.?)$/;
+/** Typed names without spaces (English spellings: "Hanoi", "Danang", "Haiphong", "Daklak"). */
+const squash = (folded: string) => folded.replace(/[\s.'-]+/g, '');
+const ALIASES: Record<string, string> = { hcm: 'ho chi minh', tphcm: 'ho chi minh', hcmc: 'ho chi minh', saigon: 'ho chi minh', hn: 'ha noi' };
 
-/** Matches a typed province against the list, ignoring diacritics, case and the words "tỉnh"/"thành phố". */
+/**
+ * Matches a typed province against the list, ignoring diacritics, case, spaces (the English
+ * spellings) and the words "tỉnh"/"thành phố" (or "city"/"province").
+ */
 export function matchProvince(list: readonly string[], input: string): ProvinceMatch {
-  const f = fold(input).replace(PREFIXES, '');
+  const f = fold(input).replace(PREFIXES, '').replace(SUFFIXES, '');
   if (f.length < 2) return { kind: 'none' };
   const key = (name: string) => fold(name).replace(PREFIXES, '');
   const exact = list.filter((p) => key(p) === f);
   if (exact.length === 1) return { kind: 'one', name: exact[0]! };
-  const aliases: Record<string, string> = { hcm: 'ho chi minh', tphcm: 'ho chi minh', 'sai gon': 'ho chi minh', hn: 'ha noi' };
-  const wanted = aliases[f] ?? f;
+  const wanted = ALIASES[squash(f)] ?? f;
+  const joined = list.filter((p) => squash(key(p)) === squash(wanted));
+  if (joined.length === 1) return { kind: 'one', name: joined[0]! };
   // Words that start with what was typed first ("ha" → Hà Nội, Hà Tĩnh, not Thanh Hóa), then anywhere.
   const atWord = list.filter((p) => ` ${key(p)}`.includes(` ${wanted}`));
   const partial = atWord.length > 0 ? atWord : list.filter((p) => key(p).includes(wanted));

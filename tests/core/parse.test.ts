@@ -72,6 +72,22 @@ describe('reading what learners type', () => {
     expect(matchProvince(list, 'Paris')).toEqual({ kind: 'none' });
   });
 
+  it('should match provinces as English speakers write them', () => {
+    const list = ['Hà Nội', 'Hồ Chí Minh', 'Đà Nẵng', 'Hải Phòng', 'Đắk Lắk', 'Quảng Ninh', 'Huế'];
+    expect(matchProvince(list, 'Hanoi')).toEqual({ kind: 'one', name: 'Hà Nội' });
+    expect(matchProvince(list, 'Hanoi City')).toEqual({ kind: 'one', name: 'Hà Nội' });
+    expect(matchProvince(list, 'Ho Chi Minh City')).toEqual({ kind: 'one', name: 'Hồ Chí Minh' });
+    expect(matchProvince(list, 'HCMC')).toEqual({ kind: 'one', name: 'Hồ Chí Minh' });
+    expect(matchProvince(list, 'Saigon')).toEqual({ kind: 'one', name: 'Hồ Chí Minh' });
+    expect(matchProvince(list, 'Danang')).toEqual({ kind: 'one', name: 'Đà Nẵng' });
+    expect(matchProvince(list, 'Haiphong')).toEqual({ kind: 'one', name: 'Hải Phòng' });
+    expect(matchProvince(list, 'Daklak')).toEqual({ kind: 'one', name: 'Đắk Lắk' });
+    expect(matchProvince(list, 'Quang Ninh province')).toEqual({ kind: 'one', name: 'Quảng Ninh' });
+    expect(matchProvince(list, 'Hue')).toEqual({ kind: 'one', name: 'Huế' });
+    // Not every word squashed together is a province.
+    expect(matchProvince(list, 'Hanoitown')).toEqual({ kind: 'none' });
+  });
+
   it('should read hours typed in several ways', () => {
     expect(parseHour('8')).toBe(8);
     expect(parseHour('20h')).toBe(20);
