@@ -10,6 +10,7 @@ import { currentStep } from './learning.js';
 import type { Session } from './session.js';
 import { deliverCertificate } from './certificates.js';
 import { afterFailedAttempt } from './review-flow.js';
+import { withNextStep } from './progress.js';
 
 export { bestScore, finishedAttempts };
 
@@ -74,8 +75,7 @@ export function offerFinalTest(s: Session, e: Enrolment): boolean {
     return false;
   }
   if (finishedAttempts(e).some((a) => a.passed)) {
-    // What to type next, as on /tiendo (progress.ts, nextStep): the certificate.
-    s.say(`${s.t('final.alreadyPassed', { score: bestScore(e) })}\n${s.t('progress.nextCertificate')}`);
+    s.say(withNextStep(s, s.t('final.alreadyPassed', { score: bestScore(e) }), e));
     return false;
   }
   const done = new Set(e.completedLessons);

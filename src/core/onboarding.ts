@@ -183,11 +183,10 @@ export function matchProvince(list: readonly string[], input: string): ProvinceM
   const f = fold(input).replace(PREFIXES, '').replace(SUFFIXES, '');
   if (f.length < 2) return { kind: 'none' };
   const key = (name: string) => fold(name).replace(PREFIXES, '');
-  const exact = list.filter((p) => key(p) === f);
-  if (exact.length === 1) return { kind: 'one', name: exact[0]! };
   const wanted = ALIASES[squash(f)] ?? f;
-  const joined = list.filter((p) => squash(key(p)) === squash(wanted));
-  if (joined.length === 1) return { kind: 'one', name: joined[0]! };
+  // The whole name, spaces aside ("ha noi", "Hanoi").
+  const whole = list.filter((p) => squash(key(p)) === squash(wanted));
+  if (whole.length === 1) return { kind: 'one', name: whole[0]! };
   // Words that start with what was typed first ("ha" → Hà Nội, Hà Tĩnh, not Thanh Hóa), then anywhere.
   const atWord = list.filter((p) => ` ${key(p)}`.includes(` ${wanted}`));
   const partial = atWord.length > 0 ? atWord : list.filter((p) => key(p).includes(wanted));

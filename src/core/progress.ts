@@ -1,7 +1,7 @@
 /** /tiendo: where the learner stands, topic by topic. */
 import { lessonsOf, topicsOf } from './course.js';
 import type { Enrolment } from './model.js';
-import { bestScore, finishedAttempts } from './final-test.js';
+import { bestScore, finishedAttempts } from './attempts.js';
 import type { Session } from './session.js';
 
 export interface ProgressNumbers {
@@ -74,4 +74,10 @@ export function nextStep(s: Session, e: Enrolment | null, n: ProgressNumbers = p
   if (s.windowState() !== 'open') return undefined;
   if (e?.cursor.at !== 'final' && n.lessonsDone === n.lessonsTotal) return n.attemptsUsed < s.course.final.attempts ? s.t('progress.nextExam') : undefined;
   return s.t('progress.nextLearn');
+}
+
+/** A message that offers nothing, with what to type next on its last line (see `nextStep`). */
+export function withNextStep(s: Session, text: string, e: Enrolment | null = s.enrolment): string {
+  const next = nextStep(s, e);
+  return next ? `${text}\n${next}` : text;
 }

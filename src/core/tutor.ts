@@ -8,7 +8,7 @@ import { answerPrompt, nextOnboardingPrompt, promptChoices, promptMessage } from
 import { courseHelpLine, currentStep, handleCourseInput, showNextLesson } from './learning.js';
 import { finalHelpLine, finalQuestionMessage, handleFinalInput, offerFinalTest, startFinalTest } from './final-test.js';
 import { currentOffer, resolveOffer } from './offer.js';
-import { nextStep, showProgress } from './progress.js';
+import { showProgress, withNextStep } from './progress.js';
 import { issueLinkCode, LINK_CODE_MINUTES, redeemLinkCode } from './linking.js';
 import { deliverCertificate, verifyInChat } from './certificates.js';
 import { applyInvite, greetInvite, takeInvite, type InviteOutcome } from './invites.js';
@@ -388,10 +388,4 @@ export class Tutor {
     });
     return s.enrolment;
   }
-}
-
-/** A message that offers nothing, with what to type next on its last line (see `nextStep`). */
-function withNextStep(s: Session, text: string): string {
-  const next = nextStep(s, s.enrolment);
-  return next ? `${text}\n${next}` : text;
 }
