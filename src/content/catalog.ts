@@ -4,7 +4,7 @@ import type { CourseCatalog } from '../core/ports.js';
 import type { LoadedContent } from './load.js';
 
 export class ContentCatalog implements CourseCatalog {
-  constructor(private readonly content: Pick<LoadedContent, 'courses' | 'provinces'>) {}
+  constructor(private readonly content: Pick<LoadedContent, 'courses' | 'provinces'> & Partial<Pick<LoadedContent, 'formerProvinces'>>) {}
 
   get(courseId: string): Course | undefined {
     return this.content.courses.get(courseId);
@@ -12,5 +12,10 @@ export class ContentCatalog implements CourseCatalog {
 
   provinces(list: string): readonly string[] {
     return this.content.provinces.get(list) ?? this.content.provinces.get('current') ?? [];
+  }
+
+  formerProvinces(list: string): ReadonlyMap<string, string> {
+    const lists = this.content.formerProvinces;
+    return (this.content.provinces.has(list) ? lists?.get(list) : lists?.get('current')) ?? new Map();
   }
 }

@@ -21,6 +21,8 @@ export interface LoadedContent {
   courses: Map<string, Course>;
   cohorts: CohortDefinition[];
   provinces: Map<string, string[]>;
+  /** Per province list, the former names learners still type → the province each is part of now (`merged` in provinces.yaml). */
+  formerProvinces: Map<string, Map<string, string>>;
   problems: ProblemList;
 }
 
@@ -39,28 +41,49 @@ export function loadContent(dir: string): LoadedContent {
       if (course) courses.set(course.id, course);
     }
   }
-  const provinces = loadProvinces(join(dir, 'provinces.yaml'), show, problems);
+  const { provinces, formerProvinces } = loadProvinces(join(dir, 'provinces.yaml'), show, problems);
   const cohorts = loadCohortDefinitions(join(dir, 'cohorts.yaml'), show, problems, courses, provinces);
-  return { courses, cohorts, provinces, problems };
+  return { courses, cohorts, provinces, formerProvinces, problems };
 }
 
-function loadProvinces(path: string, show: (p: string) => string, problems: ProblemList): Map<string, string[]> {
-  const result = new Map<string, string[]>();
+function loadProvinces(path: string, show: (p: string) => string, problems: ProblemList): Pick<LoadedContent, 'provinces' | 'formerProvinces'> {
+  const provinces = new Map<string, string[]>();
+  const formerProvinces = new Map<string, Map<string, string>>();
   const file = YamlFile.read(path, show(path), problems);
   if (!file) {
     problems.error(show(path), 1, 'missing provinces.yaml');
-    return result;
+    return { provinces, formerProvinces };
   }
   const data = file.toJSON();
-  if (!data || typeof data !== 'object') return result;
-  for (const [name, list] of Object.entries(data as Record<string, unknown>)) {
+  if (!data || typeof data !== 'object') return { provinces, formerProvinces };
+  const { merged, ...lists } = data as Record<string, unknown>;
+  for (const [name, list] of Object.entries(lists)) {
     if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) {
       problems.error(file.file, 1, `province list "${name}" must be a list of names`);
       continue;
     }
-    result.set(name, list as string[]);
+    provinces.set(name, list as string[]);
   }
-  return result;
+  if (merged === undefined) return { provinces, formerProvinces };
+  if (!merged || typeof merged !== 'object') {
+    problems.error(file.file, 1, '"merged" must map a province list to its former names');
+    return { provinces, formerProvinces };
+  }
+  for (const [name, names] of Object.entries(merged as Record<string, unknown>)) {
+    const list = provinces.get(name);
+    if (!list) {
+      problems.error(file.file, 1, `"merged" names a province list "${name}" that does not exist`);
+      continue;
+    }
+    const map = new Map<string, string>();
+    for (const [former, now] of Object.entries((names ?? {}) as Record<string, unknown>)) {
+      if (typeof now !== 'string' || !list.includes(now)) problems.error(file.file, 1, `"merged.${name}": "${former}" must name a province of the list "${name}"`);
+      else if (list.includes(former)) problems.error(file.file, 1, `"merged.${name}": "${former}" is still in the list "${name}"`);
+      else map.set(former, now);
+    }
+    formerProvinces.set(name, map);
+  }
+  return { provinces, formerProvinces };
 }
 
 function localized(value: unknown): Localized | null {

@@ -111,13 +111,19 @@ export function answerPrompt(s: Session, prompt: Prompt, input: string): PromptO
       return 'accepted';
     }
     case 'province': {
-      const province = matchProvince(s.deps.catalog.provinces(s.cohort.provinceList), input);
-      if (province.kind === 'none') return reject(s, 'invalid.province');
+      const list = s.deps.catalog.provinces(s.cohort.provinceList);
+      const province = matchProvince(list, input, s.deps.catalog.formerProvinces(s.cohort.provinceList));
+      if (province.kind === 'none') {
+        // A list short enough to read on a phone (the 34 of today) is shown: the learner picks a name from it.
+        s.say(list.length <= 40 ? s.t('invalid.provinceList', { provinces: [...list].sort(VIETNAMESE.compare).join(', ') }) : s.t('invalid.province'));
+        return 'rejected';
+      }
       if (province.kind === 'many') {
         s.say(s.t('invalid.provinceMany', { options: province.options.join(', ') }));
         return 'rejected';
       }
       l.profile.province = province.name;
+      if (province.former) s.say(s.t('onboarding.provinceMerged', { former: province.former, province: province.name }));
       return 'accepted';
     }
     case 'district':
@@ -166,7 +172,11 @@ export function parseHour(input: string): number | undefined {
   return h >= 0 && h <= 23 ? h : undefined;
 }
 
-type ProvinceMatch = { kind: 'one'; name: string } | { kind: 'many'; options: string[] } | { kind: 'none' };
+/** `former`: the name typed was the place's former province (content/provinces.yaml, `merged`), now part of `name`. */
+/** Vietnamese alphabetical order (Đ after D, Â after A …) for a list a learner scans. */
+const VIETNAMESE = new Intl.Collator('vi');
+
+type ProvinceMatch = { kind: 'one'; name: string; former?: string } | { kind: 'many'; options: string[] } | { kind: 'none' };
 
 const PREFIXES = /^(tinh|thanh pho|tp\.?|t\.|city of|province of)\s+/;
 /** "Hanoi City", "Quang Ninh province": the English way of naming them. */
@@ -177,20 +187,31 @@ const ALIASES: Record<string, string> = { hcm: 'ho chi minh', tphcm: 'ho chi min
 
 /**
  * Matches a typed province against the list, ignoring diacritics, case, spaces (the English
- * spellings) and the words "tỉnh"/"thành phố" (or "city"/"province").
+ * spellings) and the words "tỉnh"/"thành phố" (or "city"/"province"). `former` maps names no longer
+ * in the list (provinces merged into others) to the province each is part of now: learners still
+ * type them, and are taken to where their commune belongs today.
  */
-export function matchProvince(list: readonly string[], input: string): ProvinceMatch {
+export function matchProvince(list: readonly string[], input: string, former: ReadonlyMap<string, string> = new Map()): ProvinceMatch {
   const f = fold(input).replace(PREFIXES, '').replace(SUFFIXES, '');
   if (f.length < 2) return { kind: 'none' };
   const key = (name: string) => fold(name).replace(PREFIXES, '');
   const wanted = ALIASES[squash(f)] ?? f;
-  // The whole name, spaces aside ("ha noi", "Hanoi").
+  const formerNames = [...former.keys()];
+  const wasOne = (names: string[]): ProvinceMatch | undefined => {
+    const now = new Set(names.map((n) => former.get(n)!));
+    return now.size === 1 ? { kind: 'one', name: [...now][0]!, former: names[0]! } : undefined;
+  };
+  // The whole name, spaces aside ("ha noi", "Hanoi"); then a former province's whole name ("Quảng Nam").
   const whole = list.filter((p) => squash(key(p)) === squash(wanted));
   if (whole.length === 1) return { kind: 'one', name: whole[0]! };
+  const wholeFormer = wasOne(formerNames.filter((p) => squash(key(p)) === squash(wanted)));
+  if (wholeFormer) return wholeFormer;
   // Words that start with what was typed first ("ha" → Hà Nội, Hà Tĩnh, not Thanh Hóa), then anywhere.
   const atWord = list.filter((p) => ` ${key(p)}`.includes(` ${wanted}`));
   const partial = atWord.length > 0 ? atWord : list.filter((p) => key(p).includes(wanted));
   if (partial.length === 1) return { kind: 'one', name: partial[0]! };
   if (partial.length > 1 && partial.length <= 6) return { kind: 'many', options: partial };
+  // Part of one former name ("Vũng Tàu"), or of several that joined the same province.
+  if (partial.length === 0) return wasOne(formerNames.filter((p) => ` ${key(p)}`.includes(` ${wanted}`))) ?? { kind: 'none' };
   return { kind: 'none' };
 }

@@ -117,6 +117,8 @@ export interface MemoryModel {
 export interface CourseCatalog {
   get(courseId: string): Course | undefined;
   provinces(list: string): readonly string[];
+  /** The former names learners still type for places of `list` → the province of the list each is part of now. */
+  formerProvinces(list: string): ReadonlyMap<string, string>;
 }
 
 export interface TutorDeps {

@@ -92,6 +92,16 @@ describe('content:check', () => {
     expect(problemsOf(dir).some((p) => /vi\/final\.yaml:\d+: error: YAML/.test(p))).toBe(true);
   });
 
+  it('should report a merged province that points outside its list or is still in it', () => {
+    const dir = broken('provinces.yaml', (t) => `${t}merged:\n  current:\n    Hà Tây: Hà Nội\n    Hà Tĩnh: Paris\n    Nghệ An: Hà Nội\n  old: {}\n`);
+    expect(problemsOf(dir).map((p) => p.replace(/^.*provinces\.yaml/, 'provinces.yaml'))).toEqual([
+      'provinces.yaml:1: error: "merged.current": "Hà Tĩnh" must name a province of the list "current"',
+      'provinces.yaml:1: error: "merged.current": "Nghệ An" is still in the list "current"',
+      'provinces.yaml:1: error: "merged" names a province list "old" that does not exist',
+    ]);
+    expect([...loadContent(dir).formerProvinces.get('current')!]).toEqual([['Hà Tây', 'Hà Nội']]);
+  });
+
   it('should flag a bank whose correct answers are mostly one letter', () => {
     const many = Array.from({ length: 10 }, (_, i) => `- id: a-f${i + 10}\n  text: Q${i}?\n  options: [X, Y, Z]\n  correct: A\n  explanation: X.\n`).join('');
     const dir = broken(`${TOPIC}/vi/final.yaml`, (t) => t + many);

@@ -73,6 +73,24 @@ describe('the learner journey through the engine', () => {
     expect(learner!.prompt).toBeUndefined();
   });
 
+  it('should list the provinces after a name it cannot find, and take a province merged in 2025 to the one it is part of now', async () => {
+    const a = new ChatLearner(h.tutor);
+    await a.say('/start');
+    await a.say('1');
+    await a.say('Trần Văn Bình');
+    await a.say('1');
+    await a.say('Quảng Namm');
+    // The 34 of today, in Vietnamese alphabetical order, to type one of.
+    expect(a.text()).toContain('Hãy gõ tên một trong các tỉnh, thành phố sau: An Giang, Bắc Ninh, Cà Mau, Cao Bằng, Cần Thơ, Đà Nẵng,');
+    expect(a.text()).toContain(', Vĩnh Long.');
+    expect(a.text()).toContain('Bạn công tác ở tỉnh/thành phố nào?');
+    await a.say('Quảng Nam');
+    expect(a.text()).toContain('Quảng Nam nay thuộc Đà Nẵng, nên tôi ghi tỉnh/thành phố của bạn là Đà Nẵng.');
+    expect(a.text()).toContain('xã/phường');
+    const learner = await new MongoLearnerStore(h.db.models, h.cache).findByConversation(a.conversation);
+    expect(learner!.profile.province).toBe('Đà Nẵng');
+  });
+
   it('should teach every lesson of topic 1 with progress right at each step, then pass the final test', async () => {
     const a = new ChatLearner(h.tutor);
     await a.onboard();

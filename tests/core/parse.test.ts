@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { fold, parseCommand, resolveChoice, isNextWord } from '../../src/core/parse.js';
 import { matchProvince, parseHour } from '../../src/core/onboarding.js';
 import { durationMs, isIsoDuration } from '../../src/core/durations.js';
+import { join } from 'node:path';
+import { loadContent } from '../../src/content/load.js';
+import { ContentCatalog } from '../../src/content/catalog.js';
+import { ROOT } from '../support/env.js';
 
 const choices = [
   { label: 'Thể chế, chính sách', value: 'ans:q:0' },
@@ -86,6 +90,34 @@ describe('reading what learners type', () => {
     expect(matchProvince(list, 'Hue')).toEqual({ kind: 'one', name: 'Huế' });
     // Not every word squashed together is a province.
     expect(matchProvince(list, 'Hanoitown')).toEqual({ kind: 'none' });
+  });
+
+  it('should take a province merged in 2025 to the province it is part of now, by the shipped list', () => {
+    const content = loadContent(join(ROOT, 'content'));
+    const catalog = new ContentCatalog(content);
+    const list = catalog.provinces('current');
+    const former = catalog.formerProvinces('current');
+    // The 29 merged on 1 July 2025 and Thừa Thiên Huế: every one a province of 2022, none of today's.
+    expect(former.size).toBe(30);
+    for (const [name, now] of former) {
+      expect(catalog.provinces('2022')).toContain(name);
+      expect(list).toContain(now);
+      expect(list).not.toContain(name);
+    }
+    const one = (input: string) => matchProvince(list, input, former);
+    expect(one('Quảng Nam')).toEqual({ kind: 'one', name: 'Đà Nẵng', former: 'Quảng Nam' });
+    expect(one('tinh binh duong')).toEqual({ kind: 'one', name: 'Hồ Chí Minh', former: 'Bình Dương' });
+    expect(one('Vũng Tàu')).toEqual({ kind: 'one', name: 'Hồ Chí Minh', former: 'Bà Rịa - Vũng Tàu' });
+    expect(one('Thừa Thiên Huế')).toEqual({ kind: 'one', name: 'Huế', former: 'Thừa Thiên Huế' });
+    expect(one('Nam Dinh')).toEqual({ kind: 'one', name: 'Ninh Bình', former: 'Nam Định' });
+    // Today's names come first, whole or in part; a part of former names that joined different provinces matches none.
+    expect(one('Huế')).toEqual({ kind: 'one', name: 'Huế' });
+    expect(one('Ninh Binh')).toEqual({ kind: 'one', name: 'Ninh Bình' });
+    expect(one('Nam')).toEqual({ kind: 'none' });
+    expect(one('Quang Namm')).toEqual({ kind: 'none' });
+    // Without the map (the 2022 list has none), a former name is not guessed.
+    expect(matchProvince(list, 'Quảng Nam')).toEqual({ kind: 'none' });
+    expect(catalog.formerProvinces('2022').size).toBe(0);
   });
 
   it('should read hours typed in several ways', () => {

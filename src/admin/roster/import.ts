@@ -24,7 +24,7 @@ export type OnInvited = (e: { cohortId: string; province: string; commune: strin
 export interface RosterDeps {
   conn: Connection;
   cohorts: CohortStore;
-  catalog: Pick<CourseCatalog, 'provinces'>;
+  catalog: Pick<CourseCatalog, 'provinces' | 'formerProvinces'>;
   i18n: Translator;
   clock: Clock;
   audit?: AuditSink;
@@ -129,6 +129,7 @@ export async function importRoster(deps: RosterDeps, input: ImportInput): Promis
   const columns = findColumns(table.header.cells);
   const { rows, errors } = validateRows(table, columns, {
     provinces: deps.catalog.provinces(cohort.provinceList),
+    formerProvinces: deps.catalog.formerProvinces(cohort.provinceList),
     roleLabels: roleLabels(deps.i18n),
     scope: input.principal.scope,
   });

@@ -29,6 +29,8 @@ export interface RowError {
 
 export interface ValidationContext {
   provinces: readonly string[];
+  /** Former province names → the province each is part of now (a roster from before the 2025 merger names them). */
+  formerProvinces?: ReadonlyMap<string, string>;
   /** Each role's names as the onboarding shows them (every locale). */
   roleLabels: Readonly<Record<Role, readonly string[]>>;
   /** A province account imports only its province's rows. */
@@ -93,7 +95,7 @@ function checkRow(cells: string[], columns: Columns, ctx: ValidationContext): Ch
   if (commune.length > PLACE_MAX || commune.length < 2 || district.length > PLACE_MAX) return { ok: false, key: 'commune', vars: { max: PLACE_MAX } };
   const role = matchRole(roleText, ctx.roleLabels);
   if (!role) return { ok: false, key: 'role', vars: { value: roleText.slice(0, 60) } };
-  const province = matchProvince(ctx.provinces, provinceText);
+  const province = matchProvince(ctx.provinces, provinceText, ctx.formerProvinces);
   if (province.kind !== 'one') return { ok: false, key: 'province', vars: { value: provinceText.slice(0, 60) } };
   if (!covers(ctx.scope, province.name)) return { ok: false, key: 'scope', vars: { province: province.name, scope: ctx.scope.kind === 'province' ? ctx.scope.province : '' } };
   const phone = phoneText ? normalizePhone(phoneText) : undefined;

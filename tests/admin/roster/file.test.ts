@@ -12,7 +12,12 @@ const roleLabels = {
   core_staff: ['Cán bộ Sở / đội ngũ nòng cốt CĐS', 'Provincial department staff / core DX team'],
   other: ['Chức vụ khác', 'Other position'],
 };
-const ctx = (scope = 'ministry') => ({ provinces: shipped().provinces.get('current')!, roleLabels, scope: parseScope(scope) });
+const ctx = (scope = 'ministry') => ({
+  provinces: shipped().provinces.get('current')!,
+  formerProvinces: shipped().formerProvinces.get('current')!,
+  roleLabels,
+  scope: parseScope(scope),
+});
 
 async function checked(bytes: Buffer, scope?: string) {
   const table = await readTable(bytes);
@@ -93,6 +98,13 @@ describe('checking roster rows', () => {
       [3, 'phone'],
       [4, 'cellTooLong'],
     ]);
+  });
+
+  it('should file a row naming a province merged in 2025 under the province it is part of now, in that province\'s scope', async () => {
+    const rows = ['name,role,province,commune', 'Phan Văn Tâm,Chủ tịch,Tỉnh Quảng Nam,Xã Đại Lộc', 'Phan Thị Hà,Chủ tịch,Bà Rịa - Vũng Tàu,Xã Long Hải'];
+    const { rows: ok, errors } = await checked(csv(rows), 'province:Đà Nẵng');
+    expect(ok.map((r) => [r.profile.fullName, r.profile.province])).toEqual([['Phan Văn Tâm', 'Đà Nẵng']]);
+    expect(errors).toEqual([{ line: 3, key: 'scope', vars: { province: 'Hồ Chí Minh', scope: 'Đà Nẵng' } }]);
   });
 
   it('should normalise Vietnamese phone numbers written the usual ways', () => {
