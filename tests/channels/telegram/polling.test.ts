@@ -54,8 +54,9 @@ describe('sending to Telegram', () => {
     await fake.push(update);
     await eventually(() => fake.calls.some((c) => c.refused === 429), 'the 429');
     // The whole Telegram send queue is paused, not just this job.
-    // Longer than the 1 s window of the regular limiter: this is the retry_after pause.
-    expect(await app.queues.send.telegram.getRateLimitTtl()).toBeGreaterThan(1000);
+    // Longer than the 1 s window of the regular limiter: this is the retry_after pause. The worker sets
+    // it once the refusal has reached it, a moment after the fake recorded it: waited for, not read at once.
+    await eventually(async () => (await app.queues.send.telegram.getRateLimitTtl()) > 1000, 'the queue paused for retry_after');
     await settled(fake, app, update.update_id);
     const replies = user.fresh();
     const texts = replies.map((m) => m.text);
