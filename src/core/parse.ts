@@ -65,6 +65,24 @@ export function parseCommand(text: string): ParsedCommand | null {
   return { name: 'unknown', raw, payload };
 }
 
+/** Commands a learner may type without the slash: the ones that only show or go on, never one that changes a setting or takes a code. */
+const BARE_COMMANDS: readonly CommandName[] = ['learn', 'progress', 'exam', 'certificate', 'review', 'help'];
+/** Words people type for the list of commands. */
+const HELP_WORDS: ReadonlySet<string> = new Set(['menu', 'huong dan', 'tro giup', 'lenh', 'cac lenh', 'commands']);
+
+/**
+ * A command typed as a word, with no slash ("tiến độ", "Học", "kiểm tra", "menu", "?"): on Zalo
+ * nothing is a button and typing "/" is a detour on a phone keyboard. Only for what the bot did not
+ * understand otherwise: an offered option or an answer comes first.
+ */
+export function bareCommand(text: string): CommandName | undefined {
+  if (/^\s*\?+\s*$/.test(text)) return 'help';
+  const w = words(text);
+  if (HELP_WORDS.has(w)) return 'help';
+  const squashed = w.replace(/\s/g, '');
+  return BARE_COMMANDS.find((name) => COMMANDS[name].includes(squashed));
+}
+
 /** Folded, and every symbol or punctuation mark (▶, 🎉, «») taken as a space: how option labels are compared. */
 export function words(text: string): string {
   return fold(text)

@@ -2,7 +2,7 @@
 import type { Cohort, Enrolment, Learner } from './model.js';
 import type { InboundEvent, OutboundMessage } from './messages.js';
 import type { HandledUpdate, TutorDeps } from './ports.js';
-import { cleanText, MAX_INPUT, parseCommand, resolveChoice, type CommandName, type ParsedCommand } from './parse.js';
+import { bareCommand, cleanText, MAX_INPUT, parseCommand, resolveChoice, type CommandName, type ParsedCommand } from './parse.js';
 import { Session } from './session.js';
 import { answerPrompt, nextOnboardingPrompt, promptChoices, promptMessage } from './onboarding.js';
 import { courseHelpLine, currentStep, handleCourseInput, showNextLesson } from './learning.js';
@@ -192,6 +192,8 @@ export class Tutor {
     const e = await this.enrolment(s);
     const handled = e.cursor.at === 'final' ? await handleFinalInput(s, e, input) : await handleCourseInput(s, e, input);
     if (handled) return;
+    const bare = event.kind === 'text' ? bareCommand(text) : undefined;
+    if (bare) return this.command(s, { name: bare, raw: text, payload: '' });
     if (event.kind === 'choice' || BUTTON_VALUE.test(input)) s.say(s.t('lesson.stale'));
     else s.say(e.cursor.at === 'final' ? finalHelpLine(s, e) : (courseHelpLine(s, e) ?? s.t('help.unknownInput')));
     this.reprompt(s);

@@ -91,6 +91,27 @@ describe('the learner journey through the engine', () => {
     expect(learner!.profile.province).toBe('Đà Nẵng');
   });
 
+  it('should take the words of a command typed without the slash, once nothing offered matches them', async () => {
+    const a = new ChatLearner(h.tutor);
+    await a.onboard();
+    await a.say('tiến độ');
+    expect(a.text()).toContain('📊 Tiến độ khóa');
+    await a.say('menu');
+    expect(a.text()).toContain('Các lệnh bạn có thể dùng');
+    expect(a.text()).toContain('gõ cả chữ không có dấu / cũng được');
+    // "Tiếp tục" on a card still goes on to its question (the card offers it), not to the /hoc command.
+    await a.say('tiếp tục');
+    expect(askedQuestion(h.course, a.last.at(-1))).toBeDefined();
+    const question = a.text();
+    await a.say('Học');
+    expect(a.text()).toBe(question);
+    await a.say('kiểm tra');
+    expect(a.text()).toContain('Bạn cần học xong tất cả các bài');
+    // A sentence around a command's word is not taken for the command.
+    await a.say('tôi muốn xem tiến độ');
+    expect(a.text()).not.toContain('📊 Tiến độ khóa');
+  });
+
   it('should teach every lesson of topic 1 with progress right at each step, then pass the final test', async () => {
     const a = new ChatLearner(h.tutor);
     await a.onboard();

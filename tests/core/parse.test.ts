@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fold, parseCommand, resolveChoice, isNextWord } from '../../src/core/parse.js';
+import { bareCommand, fold, parseCommand, resolveChoice, isNextWord } from '../../src/core/parse.js';
 import { matchProvince, parseHour } from '../../src/core/onboarding.js';
 import { durationMs, isIsoDuration } from '../../src/core/durations.js';
 import { join } from 'node:path';
@@ -118,6 +118,25 @@ describe('reading what learners type', () => {
     // Without the map (the 2022 list has none), a former name is not guessed.
     expect(matchProvince(list, 'Quảng Nam')).toEqual({ kind: 'none' });
     expect(catalog.formerProvinces('2022').size).toBe(0);
+  });
+
+  it('should read the commands that only show or go on when typed as words, without the slash', () => {
+    expect(bareCommand('Tiến độ')).toBe('progress');
+    expect(bareCommand('tiendo')).toBe('progress');
+    expect(bareCommand('học')).toBe('learn');
+    expect(bareCommand('Kiểm tra!')).toBe('exam');
+    expect(bareCommand('chứng nhận')).toBe('certificate');
+    expect(bareCommand('ôn lại')).toBe('review');
+    expect(bareCommand('progress')).toBe('progress');
+    expect(bareCommand('menu')).toBe('help');
+    expect(bareCommand(' ?? ')).toBe('help');
+    expect(bareCommand('Trợ giúp')).toBe('help');
+    // Never one that changes a setting, stops the messages or takes a code; nor a sentence.
+    expect(bareCommand('dừng')).toBeUndefined();
+    expect(bareCommand('ngôn ngữ')).toBeUndefined();
+    expect(bareCommand('start')).toBeUndefined();
+    expect(bareCommand('xác minh')).toBeUndefined();
+    expect(bareCommand('tôi muốn xem tiến độ')).toBeUndefined();
   });
 
   it('should read hours typed in several ways', () => {
