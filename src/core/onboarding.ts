@@ -172,10 +172,10 @@ export function parseHour(input: string): number | undefined {
   return h >= 0 && h <= 23 ? h : undefined;
 }
 
-/** `former`: the name typed was the place's former province (content/provinces.yaml, `merged`), now part of `name`. */
 /** Vietnamese alphabetical order (Đ after D, Â after A …) for a list a learner scans. */
 const VIETNAMESE = new Intl.Collator('vi');
 
+/** `former`: the name typed was the place's former province (content/provinces.yaml, `merged`), now part of `name`. */
 type ProvinceMatch = { kind: 'one'; name: string; former?: string } | { kind: 'many'; options: string[] } | { kind: 'none' };
 
 const PREFIXES = /^(tinh|thanh pho|tp\.?|t\.|city of|province of)\s+/;
