@@ -102,7 +102,7 @@ export function answerPrompt(s: Session, prompt: Prompt, input: string): PromptO
       const name = cleanText(input);
       if (isGarbled(name)) return reject(s, 'invalid.nameGarbled');
       if (!name || name.length < 2 || name.length > 100 || !/\p{L}/u.test(name)) return reject(s, 'invalid.name');
-      l.profile.fullName = name;
+      l.profile.fullName = nameCase(name);
       return 'accepted';
     }
     case 'role': {
@@ -162,6 +162,18 @@ function languageFromWords(input: string): string | undefined {
   if (['vi', 'viet', 'tieng viet', 'vietnamese'].includes(f)) return 'lang:vi';
   if (['en', 'eng', 'english', 'tieng anh'].includes(f)) return 'lang:en';
   return undefined;
+}
+
+/**
+ * A name typed all in small letters or all in capitals ("nguyen van an", "LÊ THỊ HOA"), as phones
+ * and habits make it, written as names are: each word's first letter a capital ("Nguyen Van An",
+ * "Lê Thị Hoa"), as the certificate prints it. A name with both kinds of letters is kept as typed.
+ */
+export function nameCase(name: string): string {
+  const hasLower = /\p{Ll}/u.test(name);
+  const hasUpper = /\p{Lu}/u.test(name);
+  if (hasLower && hasUpper) return name;
+  return name.toLocaleLowerCase('vi').replace(/(^|[\s'-])(\p{L})/gu, (_m, before: string, letter: string) => before + letter.toLocaleUpperCase('vi'));
 }
 
 /** "8", "8h", "08:00", "20 giờ" → the hour 0–23. */

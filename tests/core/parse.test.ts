@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bareCommand, fold, parseCommand, resolveChoice, isNextWord } from '../../src/core/parse.js';
-import { matchProvince, parseHour } from '../../src/core/onboarding.js';
+import { matchProvince, nameCase, parseHour } from '../../src/core/onboarding.js';
 import { durationMs, isIsoDuration } from '../../src/core/durations.js';
 import { join } from 'node:path';
 import { loadContent } from '../../src/content/load.js';
@@ -137,6 +137,14 @@ describe('reading what learners type', () => {
     expect(bareCommand('start')).toBeUndefined();
     expect(bareCommand('xác minh')).toBeUndefined();
     expect(bareCommand('tôi muốn xem tiến độ')).toBeUndefined();
+  });
+
+  it('should write a name typed all in small letters or all in capitals as a name, and keep one typed with both', () => {
+    expect(nameCase('nguyen van an')).toBe('Nguyen Van An');
+    expect(nameCase('LÊ THỊ HOA')).toBe('Lê Thị Hoa');
+    expect(nameCase('đặng thị ánh-nguyệt')).toBe('Đặng Thị Ánh-Nguyệt');
+    expect(nameCase('Nguyễn văn An')).toBe('Nguyễn văn An');
+    expect(nameCase('Mai Văn Cắt')).toBe('Mai Văn Cắt');
   });
 
   it('should read hours typed in several ways', () => {
