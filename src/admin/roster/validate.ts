@@ -30,7 +30,7 @@ export interface RowError {
 export interface ValidationContext {
   provinces: readonly string[];
   /** Former province names → the province each is part of now (a roster from before the 2025 merger names them). */
-  formerProvinces?: ReadonlyMap<string, string>;
+  formerProvinces: ReadonlyMap<string, string>;
   /** Each role's names as the onboarding shows them (every locale). */
   roleLabels: Readonly<Record<Role, readonly string[]>>;
   /** A province account imports only its province's rows. */
