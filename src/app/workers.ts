@@ -47,7 +47,8 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
   const { config, queues, redis, metrics, clock } = s;
   const prefix = queues.settings.prefix;
   // The gate also answers whether a send is dropped, from the Reachability's Redis copy (index.ts).
-  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS, 'chat', blockedConversationsKey(s.recordsPrefix));
+  const blockedKey = blockedConversationsKey(s.recordsPrefix);
+  const pacing = new ChatPacing(redis, prefix, config.CHAT_GAP_MS, 'chat', blockedKey);
   const outbox = new Outbox(queues, pacing);
   const workers: AnyWorker[] = [createInboundWorker({ queues, tutor: p.tutor, metrics, outbox, held: p.unprompted, order: p.order, admin: p.adminChat, concurrency: config.INBOUND_CONCURRENCY, intercept: p.broadcasts && ((e) => p.broadcasts!.acks.intercept(e)) })];
   workers.push(
@@ -87,7 +88,7 @@ export async function startWorkers(s: Services, p: WorkerParts): Promise<AnyWork
         ratePerSec: rateOf(s, adapter.name),
         concurrency: config.SEND_CONCURRENCY,
         // Order always; the gap per chat only where a platform imposes it.
-        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0, 'chat', blockedConversationsKey(s.recordsPrefix)) : pacing,
+        pacing: adapter.name === 'console' ? new ChatPacing(redis, prefix, 0, 'chat', blockedKey) : pacing,
         pushes: p.broadcasts ? routedPushes(pushes, p.broadcasts.delivery) : pushes,
         unprompted: p.unprompted.policyFor(adapter.name),
         documents,

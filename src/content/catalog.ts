@@ -11,11 +11,15 @@ export class ContentCatalog implements CourseCatalog {
   }
 
   provinces(list: string): readonly string[] {
-    return this.content.provinces.get(list) ?? this.content.provinces.get('current') ?? [];
+    return this.content.provinces.get(this.listName(list)) ?? [];
   }
 
   formerProvinces(list: string): ReadonlyMap<string, string> {
-    const lists = this.content.formerProvinces;
-    return (this.content.provinces.has(list) ? lists?.get(list) : lists?.get('current')) ?? new Map();
+    return this.content.formerProvinces?.get(this.listName(list)) ?? new Map();
+  }
+
+  /** A cohort naming a list the content lacks gets today's (`current`). */
+  private listName(list: string): string {
+    return this.content.provinces.has(list) ? list : 'current';
   }
 }
